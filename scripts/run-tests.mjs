@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+/** @file Runs every tests/**\/*.test.ts file with Node's built-in test runner (TypeScript via tsx). */
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith(".test.ts")) out.push(p);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+const files = findTests("tests").filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
+if (files.length === 0) {
+  console.error("run-tests: no test files matched");
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+process.exit(result.status ?? 1);

@@ -1,0 +1,158 @@
+/**
+ * @file Reverse-mode differentiation: topological order over the recorded graph, the gradient
+ * rules in reverse, broadcasting undone once here (not in each rule), and accumulation into `.grad`.
+ */
+import { cast } from "../ops/core.ts";
+import { formatShape, shapesEqual } from "../tensor/shape.ts";
+import { Tensor, type TensorLike } from "../tensor/tensor.ts";
+import { withGradMode } from "./mode.ts";
+import { type PrimOp, type RuleContext, vjpRules } from "./rules.ts";
+
+export interface BackwardOptions {
+  /** Keep the graph so `backward` can run through it again. */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, so gradients can be differentiated again. */
+  createGraph?: boolean;
+}
+
+/** Sums a gradient over the axes that broadcasting added or stretched, back to `shape`. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  const summed = axes.length > 0 ? g.sum(axes, true) : g;
+  return summed.reshape(shape);
+}
+
+/** Tensors with a producing node, reachable from `roots` through inputs that require grad, in topological order. */
+function topologicalOrder(roots: readonly Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // iterative DFS (deep graphs, e.g. long loops, must not overflow the stack)
+  const stack: [Tensor, number][] = [];
+  for (const r of roots) {
+    if (seen.has(r) || r._node === null) continue;
+    seen.add(r);
+    stack.push([r, 0]);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [t, i] = top;
+      const inputs = t._node!.inputs;
+      if (i < inputs.length) {
+        top[1]++;
+        const child = inputs[i]!;
+        if (child._requiresGrad && child._node !== null && !seen.has(child)) {
+          seen.add(child);
+          stack.push([child, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(t);
+      }
+    }
+  }
+  return order;
+}
+
+/** Runs the rules from `roots` (seeded with `seeds`) and returns the gradient of every tensor reached. */
+function propagate(roots: readonly Tensor[], seeds: readonly Tensor[], opts: BackwardOptions): Map<Tensor, Tensor> {
+  const grads = new Map<Tensor, Tensor>();
+  for (let i = 0; i < roots.length; i++) accumulate(grads, roots[i]!, seeds[i]!);
+  const order = topologicalOrder(roots);
+  withGradMode(opts.createGraph === true, () => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k]!;
+      const g = grads.get(t);
+      const node = t._node!;
+      if (g === undefined) continue;
+      const rule = vjpRules[node.op] as { saves: boolean; vjp: (g: Tensor, ctx: RuleContext<PrimOp>) => (Tensor | null)[] };
+      if (node.freed && rule.saves)
+        throw new Error(
+          `backward: trying to backward through the graph a second time (${node.name} has already freed its saved values); pass { retainGraph: true } to the first backward() call`,
+        );
+      const needs = node.inputs.map((x) => x._requiresGrad);
+      const inputGrads = rule.vjp(g, { inputs: node.inputs, out: t, params: node.params, needs });
+      node.inputs.forEach((x, i) => {
+        const gi = inputGrads[i];
+        if (!needs[i] || gi === null || gi === undefined) return;
+        const shaped = sumToShape(gi, x.shape);
+        accumulate(grads, x, shaped.dtype === x.dtype ? shaped : cast(shaped, x.dtype));
+      });
+      if (!opts.retainGraph) node.freed = true;
+    }
+  });
+  return grads;
+}
+
+function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
+  const prev = grads.get(t);
+  grads.set(t, prev === undefined ? g : prev.add(g));
+}
+
+function seedFor(t: Tensor, grad: TensorLike | undefined, op: string): Tensor {
+  if (grad === undefined) {
+    if (t.numel() !== 1)
+      throw new Error(
+        `${op}: grad can be implicitly created only for scalar outputs, got shape ${formatShape(t.shape)}; pass a gradient of that shape`,
+      );
+    return new Tensor(t.dtype === "float64" ? new Float64Array([1]) : new Float32Array([1]), t.dtype === "float64" ? "float64" : "float32", t.shape);
+  }
+  const g = grad instanceof Tensor ? grad : new Tensor(new Float64Array([Number(grad)]), "float64", []).to(t.dtype).expand(t.shape);
+  if (!shapesEqual(g.shape, t.shape))
+    throw new Error(`${op}: gradient shape ${formatShape(g.shape)} does not match output shape ${formatShape(t.shape)}`);
+  return g.dtype === t.dtype ? g : g.to(t.dtype);
+}
+
+/** `y.backward(grad?)`: accumulates d(y·grad)/dx into `x.grad` for every leaf x that requires grad. */
+export function backward(root: Tensor, grad?: TensorLike, opts: BackwardOptions = {}): void {
+  if (!root._requiresGrad)
+    throw new Error("backward: the tensor does not require grad and has no gradFn (did you create it with requiresGrad: true, or inside noGrad?)");
+  const grads = propagate([root], [seedFor(root, grad, "backward")], opts);
+  for (const [t, g] of grads) {
+    if (t._node !== null && !t._retainGrad) continue;
+    if (t.grad === null) {
+      // own the storage: later accumulation happens in place
+      t.grad = opts.createGraph ? g : g.detach().clone();
+    } else if (opts.createGraph || t.grad._requiresGrad) {
+      t.grad = t.grad.add(g);
+    } else {
+      t.grad.add_(g.detach());
+    }
+  }
+}
+
+export interface GradOptions extends BackwardOptions {
+  /** Upstream gradients, one per output (required for non-scalar outputs). */
+  gradOutputs?: (TensorLike | undefined)[];
+  /** Return null for inputs the outputs do not depend on, instead of throwing. */
+  allowUnused?: boolean;
+}
+
+/**
+ * Gradients of `outputs` with respect to `inputs`, returned instead of accumulated into `.grad`.
+ * With `createGraph: true` the results are themselves differentiable (higher-order gradients).
+ *
+ * @example
+ * const x = tg.tensor(2, { requiresGrad: true });
+ * const [dy] = tg.grad(x.pow(3), [x], { createGraph: true }); // 12
+ * const [d2y] = tg.grad(dy!, [x]);                              // 12 (= 6x)
+ */
+export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = outputs instanceof Tensor ? [outputs] : [...outputs];
+  const ins = inputs instanceof Tensor ? [inputs] : [...inputs];
+  outs.forEach((o, i) => {
+    if (!o._requiresGrad) throw new Error(`grad: outputs[${i}] does not require grad and has no gradFn`);
+  });
+  ins.forEach((x, i) => {
+    if (!x._requiresGrad) throw new Error(`grad: inputs[${i}] does not require grad`);
+  });
+  const seeds = outs.map((o, i) => seedFor(o, opts.gradOutputs?.[i], "grad"));
+  const grads = propagate(outs, seeds, { retainGraph: opts.retainGraph ?? opts.createGraph, createGraph: opts.createGraph });
+  return ins.map((x, i) => {
+    const g = grads.get(x);
+    if (g === undefined && !opts.allowUnused)
+      throw new Error(`grad: inputs[${i}] was not used to compute the outputs; pass { allowUnused: true } to get null for it`);
+    return g ?? null;
+  });
+}

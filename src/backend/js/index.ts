@@ -1,0 +1,8 @@
+/** @file The `js` reference backend: plain TypeScript kernels, readable and correct for every dtype and stride. */
+import type { Backend } from "../backend.ts";
+import { binary, copy, unary, where } from "./elementwise.ts";
+import { cat, gather, scatterAdd } from "./indexing.ts";
+import { matmul } from "./matmul.ts";
+import { reduce } from "./reduce.ts";
+
+export const jsBackend: Backend = { name: "js", copy, unary, binary, where, reduce, matmul, gather, scatterAdd, cat };
