@@ -98,3 +98,4 @@ export {
 } from "./ops/index.ts";
 export * as backend from "./backend/public.ts";
 export * as linalg from "./linalg/public.ts";
+export * as nn from "./nn/index.ts";
