@@ -99,3 +99,6 @@ export {
 export * as backend from "./backend/public.ts";
 export * as linalg from "./linalg/public.ts";
 export * as nn from "./nn/index.ts";
+export * as data from "./data/index.ts";
+export * as datasets from "./datasets/index.ts";
+export * as viz from "./viz/index.ts";
