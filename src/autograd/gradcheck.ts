@@ -21,15 +21,22 @@ function coords(i: number, shape: readonly number[]): string {
   return `[${c.join(",")}]`;
 }
 
-/** Evaluates fn with element `k` of input `which` moved by `delta`, returning the output values. */
+/**
+ * Evaluates fn with element `k` of input `which` moved by `delta`, returning the output values.
+ * The inputs are fresh leaves that require grad like the originals, and fn runs in the caller's
+ * grad mode, so a fn that differentiates internally (`tg.grad(..., { createGraph: true })`) works.
+ */
 function evalPerturbed(fn: Fn, inputs: readonly Tensor[], which: number, k: number, delta: number): Float64Array {
   const moved = inputs.map((x, i) => {
-    if (i !== which) return x.detach();
-    const data = Float64Array.from(x.dataSync());
-    data[k]! += delta;
-    return new Tensor(data, "float64", x.shape).to(x.dtype);
+    let leaf = x.detach();
+    if (i === which) {
+      const data = Float64Array.from(x.dataSync());
+      data[k]! += delta;
+      leaf = noGrad(() => new Tensor(data, "float64", x.shape).to(x.dtype));
+    }
+    return x.requiresGrad ? leaf.requiresGrad_(true) : leaf;
   });
-  return Float64Array.from(noGrad(() => fn(...moved)).dataSync());
+  return Float64Array.from(fn(...moved).dataSync());
 }
 
 /** The numerical Jacobian of fn's output w.r.t. input `which`: J[out][in], by central differences. */

@@ -17,7 +17,7 @@ export function fromKernel(data: TypedArray, dtype: DType, shape: readonly numbe
 /** A 0-d tensor holding `v`. */
 export function scalarTensor(v: number | boolean, dtype: DType): Tensor {
   const data = allocate(dtype, 1);
-  data[0] = typeof v === "boolean" ? (v ? 1 : 0) : v;
+  data[0] = dtype === "bool" ? (Number(v) !== 0 ? 1 : 0) : Number(v); // nonzero (NaN too) is true, as in PyTorch
   return new Tensor(data, dtype, []);
 }
 

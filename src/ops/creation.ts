@@ -34,10 +34,12 @@ function nestedShape(data: unknown, op: string): { shape: number[]; hasBool: boo
     level = level[0];
   }
   let hasBool = false;
+  let hasNumber = false;
   const check = (v: unknown, depth: number, path: string) => {
     if (depth === shape.length) {
       if (typeof v === "boolean") hasBool = true;
-      else if (typeof v !== "number")
+      else if (typeof v === "number") hasNumber = true;
+      else
         throw new TypeError(`${op}: element ${path} is ${Array.isArray(v) ? "an array" : typeof v}, expected a number or boolean (is the array ragged?)`);
       return;
     }
@@ -48,7 +50,8 @@ function nestedShape(data: unknown, op: string): { shape: number[]; hasBool: boo
     for (let i = 0; i < v.length; i++) check(v[i], depth + 1, `${path}[${i}]`);
   };
   check(data, 0, "");
-  return { shape, hasBool };
+  // only all-boolean data is bool: [true, 2.5] is float32 [1, 2.5], as torch.tensor([True, 2.5])
+  return { shape, hasBool: hasBool && !hasNumber };
 }
 
 /**
@@ -68,13 +71,13 @@ export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts?: Cr
     const src = data as unknown as TypedArray;
     const dtype = dtypeOpt(opts, dtypeOfArray(src) === "bool" ? "float32" : (dtypeOfArray(src) ?? "float32"), "tensor");
     const out = allocate(dtype, src.length);
-    for (let i = 0; i < src.length; i++) out[i] = dtype === "bool" ? (src[i] ? 1 : 0) : src[i]!;
+    for (let i = 0; i < src.length; i++) out[i] = dtype === "bool" ? (src[i] !== 0 ? 1 : 0) : src[i]!;
     return finish(out, dtype, [src.length], opts);
   }
   if (typeof data === "number" || typeof data === "boolean") {
     const dtype = dtypeOpt(opts, typeof data === "boolean" ? "bool" : "float32", "tensor");
     const out = allocate(dtype, 1);
-    out[0] = Number(data);
+    out[0] = dtype === "bool" ? (Number(data) !== 0 ? 1 : 0) : Number(data);
     return finish(out, dtype, [], opts);
   }
   if (!Array.isArray(data))
@@ -85,7 +88,7 @@ export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts?: Cr
   let k = 0;
   const fill = (v: unknown) => {
     if (Array.isArray(v)) for (const e of v) fill(e);
-    else out[k++] = dtype === "bool" ? (v ? 1 : 0) : Number(v);
+    else out[k++] = dtype === "bool" ? (Number(v) !== 0 ? 1 : 0) : Number(v); // nonzero (NaN too) is true
   };
   fill(data);
   return finish(out, dtype, shape, opts);
@@ -96,7 +99,7 @@ export function full(shape: readonly number[], value: number | boolean, opts?: C
   const s = checkShape(shape, "full");
   const dtype = dtypeOpt(opts, typeof value === "boolean" ? "bool" : "float32", "full");
   const data = allocate(dtype, sizeOf(s));
-  if (value !== 0 && value !== false) data.fill(Number(value));
+  if (value !== 0 && value !== false) data.fill(dtype === "bool" ? 1 : Number(value)); // a bool holds 0 or 1
   return finish(data, dtype, s, opts);
 }
 
@@ -143,8 +146,8 @@ export function linspace(start: number, end: number, steps: number, opts?: Creat
   const dtype = dtypeOpt(opts, "float32", "linspace");
   const data = allocate(dtype, steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
-  // filled from both ends, as PyTorch does, so the last value is exactly `end`
-  const half = Math.floor(steps / 2);
+  // filled from both ends, as PyTorch does, so the last value is exactly `end`; one step is just `start`
+  const half = steps === 1 ? 1 : Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) data[i] = i < half ? start + i * step : end - (steps - 1 - i) * step;
   return finish(data, dtype, [steps], opts);
 }

@@ -100,7 +100,7 @@ export function logicalNot(x: Tensor): Tensor {
 }
 export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => mul(asBool(a), asBool(b));
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => add(asBool(a), asBool(b));
-const asBool = (x: TensorLike): Tensor => (x instanceof Tensor ? asTensor(x, "bool") : scalarTensor(Boolean(x), "bool"));
+const asBool = (x: TensorLike): Tensor => (x instanceof Tensor ? asTensor(x, "bool") : scalarTensor(x, "bool"));
 
 /**
  * Elementwise choice: `condition ? x : y`, all three broadcast together.
@@ -110,7 +110,7 @@ export function where(condition: TensorLike, x: TensorLike, y: TensorLike): Tens
   checkTensorLike(condition, "where", "condition");
   checkTensorLike(x, "where", "x");
   checkTensorLike(y, "where", "y");
-  const c = condition instanceof Tensor ? condition : scalarTensor(Boolean(condition), "bool");
+  const c = condition instanceof Tensor ? condition : scalarTensor(condition, "bool");
   if (c.dtype !== "bool") throw new TypeError(`where: condition must be a bool tensor, got dtype ${c.dtype} (use a comparison like x.gt(0))`);
   const dtype: DType = promote(x, y);
   const tx = asTensor(x, dtype);

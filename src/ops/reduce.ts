@@ -101,9 +101,15 @@ export function variance(x: Tensor, dim?: Dims, keepdim = false, opts: { correct
   return sum(centered.mul(centered), axes, keepdim).div(Math.max(0, n - (opts.correction ?? 1)));
 }
 
-/** Standard deviation: √var. */
+/**
+ * Standard deviation: √var. Where the variance is 0 (constant values) the gradient is 0, as in
+ * PyTorch's std_backward, instead of √'s infinite slope times 0 = NaN; the second `where` keeps
+ * the unused branch finite so higher-order gradients stay NaN-free too.
+ */
 export function std(x: Tensor, dim?: Dims, keepdim = false, opts: { correction?: number } = {}): Tensor {
-  return variance(x, dim, keepdim, opts).sqrt();
+  const v = variance(x, dim, keepdim, opts);
+  const flat = v.eq(0);
+  return where(flat, 0, where(flat, 1, v).sqrt());
 }
 
 /** The largest values along `dims` with ±∞ replaced by 0: a safe shift that leaves results unchanged. */

@@ -1,7 +1,8 @@
 /** @file Shape ops: views (reshape, permute, expand, narrow) that share storage, plus cat, gather and indexing. */
+import { promoteTypes } from "../tensor/dtype.ts";
 import { contiguousStrides, formatShape, normalizeDim, shapesEqual, sizeOf } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { checkTensor, fromKernel, kernels, record } from "./core.ts";
+import { asTensor, checkTensor, fromKernel, kernels, record } from "./core.ts";
 
 /** Accepts `f(2, 3)` and `f([2, 3])` alike. */
 export function shapeArgs(args: readonly (number | readonly number[])[]): number[] {
@@ -203,22 +204,23 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   return split(x, Math.max(1, Math.ceil(size / chunks)), dim);
 }
 
-/** Joins tensors of equal shape except along `dim`. */
+/** Joins tensors of equal shape except along `dim` (mixed dtypes promote, as in PyTorch). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error("cat: expects a non-empty array of tensors");
   for (let i = 0; i < tensors.length; i++) checkTensor(tensors[i], "cat", `tensors[${i}]`);
   const first = tensors[0]!;
   const d = normalizeDim(dim, first.ndim, "cat");
   for (const part of tensors) {
-    if (part.dtype !== first.dtype)
-      throw new TypeError(`cat: all tensors must have the same dtype, got ${first.dtype} and ${part.dtype}`);
     if (part.ndim !== first.ndim || part.shape.some((s: number, i: number) => i !== d && s !== first.shape[i]))
       throw new Error(`cat: shapes ${formatShape(first.shape)} and ${formatShape(part.shape)} differ outside dim ${dim}`);
   }
   if (tensors.length === 1) return first;
+  // mixed dtypes promote, as in PyTorch (float32 with float64 gives float64); the casts are differentiable
+  const dtype = tensors.reduce((dt, t) => promoteTypes(dt, t.dtype), first.dtype);
+  const parts = tensors.map((t) => asTensor(t, dtype));
   const shape = [...first.shape];
-  shape[d] = tensors.reduce((n, t) => n + t.shape[d]!, 0);
-  return record("cat", tensors, fromKernel(kernels().cat(tensors, d, shape), first.dtype, shape), { dim: d });
+  shape[d] = parts.reduce((n, t) => n + t.shape[d]!, 0);
+  return record("cat", parts, fromKernel(kernels().cat(parts, d, shape), dtype, shape), { dim: d });
 }
 
 /** Joins equal-shape tensors along a new dim. */

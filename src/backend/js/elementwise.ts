@@ -67,15 +67,16 @@ export function copy(x: StridedView, dtype: DType): TypedArray {
   const out = allocate(dtype, n);
   const src = x.data;
   const offs = offsetsOf(x, n);
+  // to bool: nonzero is true, NaN included (PyTorch), which JS truthiness gets wrong for NaN
   const toBool = dtype === "bool";
   if (offs === null) {
     if (!toBool && src.constructor === out.constructor) {
       out.set(src.subarray(x.offset, x.offset + n) as never);
       return out;
     }
-    for (let i = 0; i < n; i++) out[i] = toBool ? (src[x.offset + i] ? 1 : 0) : src[x.offset + i]!;
+    for (let i = 0; i < n; i++) out[i] = toBool ? (src[x.offset + i] !== 0 ? 1 : 0) : src[x.offset + i]!;
   } else {
-    for (let i = 0; i < n; i++) out[i] = toBool ? (src[offs[i]!] ? 1 : 0) : src[offs[i]!]!;
+    for (let i = 0; i < n; i++) out[i] = toBool ? (src[offs[i]!] !== 0 ? 1 : 0) : src[offs[i]!]!;
   }
   return out;
 }
