@@ -29,7 +29,9 @@ export function operandOf(x: TensorLike): Operand {
 /** Checks that `x` is a tensor or a number, naming the op otherwise. */
 export function checkTensorLike(x: unknown, op: string, what = "argument"): asserts x is TensorLike {
   if (x instanceof Tensor || typeof x === "number" || typeof x === "boolean") return;
-  throw new TypeError(`${op}: ${what} must be a Tensor or a number, got ${x === null ? "null" : typeof x}`);
+  throw new TypeError(
+    `${op}: ${what} must be a Tensor or a number, got ${x === null ? "null" : Array.isArray(x) ? "an array (wrap it with tg.tensor)" : typeof x}`,
+  );
 }
 
 export function checkTensor(x: unknown, op: string, what = "input"): asserts x is Tensor {
@@ -45,6 +47,13 @@ export function asTensor(x: TensorLike, dtype: DType): Tensor {
 
 /** The result dtype of an op over these operands (PyTorch's type promotion). */
 export function promote(...xs: TensorLike[]): DType {
+  if (xs.length === 2) {
+    // fast paths (per-op overhead): two tensors of one dtype, or a floating tensor and a number
+    const [a, b] = xs as [TensorLike, TensorLike];
+    if (a instanceof Tensor) {
+      if (b instanceof Tensor ? b.dtype === a.dtype : isFloating(a.dtype)) return a.dtype;
+    } else if (b instanceof Tensor && isFloating(b.dtype)) return b.dtype;
+  }
   return resultType(xs.map(operandOf));
 }
 
