@@ -99,6 +99,10 @@ export {
 export * as backend from "./backend/public.ts";
 export * as linalg from "./linalg/public.ts";
 export * as nn from "./nn/index.ts";
+export * as optim from "./optim/index.ts";
+export * as F from "./nn/functional/index.ts";
+export * as io from "./io/index.ts";
+export { load, loadSync, save, saveSync } from "./io/files.ts";
 export * as data from "./data/index.ts";
 export * as datasets from "./datasets/index.ts";
 export * as viz from "./viz/index.ts";

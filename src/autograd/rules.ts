@@ -4,6 +4,8 @@
  * gradients for free). A rule returns one gradient per input in the OUTPUT's broadcast shape
  * and dtype; the engine sums broadcast axes away and casts, so no rule handles broadcasting.
  */
+import type { AvgPoolOptions, Window2d } from "../backend/backend.ts";
+import * as windows from "../ops/conv.ts";
 import * as ops from "../ops/index.ts";
 import type { DType } from "../tensor/dtype.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -51,6 +53,12 @@ export interface PrimParams {
   solve: null;
   inv: null;
   lstsq: null;
+  im2col: { win: Window2d };
+  col2im: { win: Window2d; inSize: readonly [number, number] };
+  maxPool2d: { indices: Tensor; inSize: readonly [number, number] };
+  maxPool2dBackward: { indices: Tensor; inSize: readonly [number, number] };
+  avgPool2d: { win: Window2d; opts: AvgPoolOptions; inSize: readonly [number, number] };
+  avgPool2dBackward: { win: Window2d; opts: AvgPoolOptions; inSize: readonly [number, number] };
 }
 
 export type PrimOp = keyof PrimParams;
@@ -214,4 +222,18 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
       return [needs[0] ? b!.sub(a!.matmul(out)).matmul(z.mT).sub(az.matmul(out.mT)) : null, needs[1] ? az : null];
     },
   },
+  // 2-D windows: each primitive is linear in its input, so its gradient is its adjoint, and so on
+  im2col: one(false, (g, { inputs: [x], params: { win } }) => windows.col2im(g, win, [x!.shape[2]!, x!.shape[3]!])),
+  col2im: one(false, (g, { params: { win } }) => windows.im2col(g, win)),
+  // max pooling routes g back to each window's argmax; the scatter's own gradient gathers there
+  maxPool2d: one(false, (g, { params: { indices, inSize } }) => windows.maxPool2dBackward(g, indices, inSize)),
+  maxPool2dBackward: one(false, (g, { params: { indices } }) => {
+    const [n, c, ho, wo] = indices.shape as [number, number, number, number];
+    const gather = (idx: Tensor) => g.reshape([n, c, -1]).gather(2, idx.reshape([n, c, ho * wo])).reshape([n, c, ho, wo]);
+    if (!indices.data.includes(-1)) return gather(indices);
+    const valid = indices.ge(0); // windows of padding only (index -1) received nothing, so give nothing back
+    return ops.where(valid, gather(ops.where(valid, indices, 0)), 0);
+  }),
+  avgPool2d: one(false, (g, { params: { win, opts, inSize } }) => windows.avgPool2dBackward(g, win, opts, inSize)),
+  avgPool2dBackward: one(false, (g, { params: { win, opts } }) => windows.avgPool2dWindows(g, win, opts)),
 };

@@ -72,4 +72,44 @@ export interface Backend {
   scatterAdd(base: StridedView, dim: number, index: StridedView, src: StridedView): TypedArray;
   /** Concatenates same-dtype views along `dim` into `shape`. */
   cat(parts: readonly StridedView[], dim: number, shape: readonly number[]): TypedArray;
+
+  // ---- 2-D windows over float NCHW views (convolution = im2col + matmul in the front end) ----
+  /** x [N, C, H, W] → columns [N, C·kh·kw, Ho·Wo] (PyTorch's `unfold` layout; zero outside x). */
+  im2col(x: StridedView, win: Window2d): TypedArray;
+  /** The adjoint of im2col: columns [N, C·kh·kw, Ho·Wo] summed into an image [N, C, ...inSize]. */
+  col2im(cols: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray;
+  /** Window maxima [N, C, Ho, Wo] and the int32 index of each winner within its H·W plane (first on ties, NaN wins). */
+  maxPool2d(x: StridedView, win: Window2d): { values: TypedArray; indices: Int32Array };
+  /** Scatter-adds g [N, C, Ho, Wo] into zeros [N, C, ...inSize] at the plane `indices` (-1: dropped). */
+  maxPool2dBackward(g: StridedView, indices: StridedView, inSize: readonly [number, number]): TypedArray;
+  /** Window means [N, C, Ho, Wo] with PyTorch's divisors; `win.dilation` is always [1, 1]. */
+  avgPool2d(x: StridedView, win: Window2d, opts: AvgPoolOptions): TypedArray;
+  /** The adjoint of avgPool2d: g [N, C, Ho, Wo] spread over each window of [N, C, ...inSize]. */
+  avgPool2dBackward(g: StridedView, win: Window2d, opts: AvgPoolOptions, inSize: readonly [number, number]): TypedArray;
+}
+
+/**
+ * The geometry of a sliding 2-D window, fully resolved by the front end. Output position
+ * (ho, wo), tap (i, j) reads input (ho·stride[0] − padding[0] + i·dilation[0], wo·stride[1] −
+ * padding[1] + j·dilation[1]); anything outside the input is padding. Padding after the input
+ * (asymmetric "same", ceil mode) is implied by `outSize`.
+ */
+export interface Window2d {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  /** Zero padding before the first row and column. */
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  /** [Ho, Wo]. */
+  readonly outSize: readonly [number, number];
+}
+
+/**
+ * Average-pool divisors as in PyTorch: the window clipped to the padded input (countIncludePad)
+ * or to the input itself. Pooling pads symmetrically: the padding after equals `win.padding`.
+ */
+export interface AvgPoolOptions {
+  readonly countIncludePad: boolean;
+  /** Divide every window by this instead (PyTorch's `divisor_override`). */
+  readonly divisorOverride: number | null;
 }

@@ -94,7 +94,7 @@ export class Module {
     const out: [string, Module][] = [];
     for (const [k, v] of this.ownEntries()) {
       if (v instanceof Module) out.push([k, v]);
-      else if (Array.isArray(v)) v.forEach((m, i) => m instanceof Module && out.push([`${k}.${i}`, m]));
+      else if (Array.isArray(v)) for (const [i, m] of v.entries()) if (m instanceof Module) out.push([`${k}.${i}`, m]);
     }
     return out;
   }
