@@ -12,3 +12,4 @@ export { Flatten, Identity, Linear, type LinearOptions } from "./layers/linear.t
 export { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss } from "./layers/loss.ts";
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "./layers/pool.ts";
 export type { Reduction } from "./util.ts";
+export * as utils from "./utils.ts";
