@@ -31,7 +31,7 @@ function evalPerturbed(fn: Fn, inputs: readonly Tensor[], which: number, k: numb
     let leaf = x.detach();
     if (i === which) {
       const data = Float64Array.from(x.dataSync());
-      data[k]! += delta;
+      data[k] += delta;
       leaf = noGrad(() => new Tensor(data, "float64", x.shape).to(x.dtype));
     }
     return x.requiresGrad ? leaf.requiresGrad_(true) : leaf;
@@ -63,7 +63,7 @@ export function numericalGrad(fn: Fn, inputs: readonly Tensor[], opts: Numerical
   return inputs.map((x, which) => {
     const jac = numericalJacobian(fn, inputs, which, eps);
     const g = new Float64Array(x.numel());
-    for (const row of jac) for (let k = 0; k < g.length; k++) g[k]! += row[k]!;
+    for (const row of jac) for (let k = 0; k < g.length; k++) g[k] += row[k]!;
     return new Tensor(g, "float64", x.shape).to(x.dtype === "float32" ? "float32" : "float64");
   });
 }

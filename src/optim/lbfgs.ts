@@ -28,9 +28,7 @@ export interface LBFGSOptions extends BaseOptions {
 export type LossClosure = () => Tensor | number;
 
 /** Python's `max(a, b)` / `min(a, b)`: the first argument wins ties and NaN comparisons. */
-// biome-ignore lint/complexity/useMathMinMax: Python's semantics differ from Math.max on NaN
 const pyMax = (a: number, b: number): number => (b > a ? b : a);
-// biome-ignore lint/complexity/useMathMinMax: Python's semantics differ from Math.min on NaN
 const pyMin = (a: number, b: number): number => (b < a ? b : a);
 
 const dot = (a: Tensor, b: Tensor): number => a.mul(b).sum().item();
