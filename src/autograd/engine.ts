@@ -29,25 +29,31 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 function topologicalOrder(roots: readonly Tensor[]): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
-  // iterative DFS (deep graphs, e.g. long loops, must not overflow the stack)
-  const stack: [Tensor, number][] = [];
+  // iterative DFS (deep graphs, e.g. long loops, must not overflow the stack); two parallel
+  // stacks (tensor, next input to visit) rather than a tuple per node, to keep per-op overhead low
+  const stack: Tensor[] = [];
+  const next: number[] = [];
   for (const r of roots) {
     if (seen.has(r) || r._node === null) continue;
     seen.add(r);
-    stack.push([r, 0]);
+    stack.push(r);
+    next.push(0);
     while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [t, i] = top;
+      const top = stack.length - 1;
+      const t = stack[top]!;
+      const i = next[top]!;
       const inputs = t._node!.inputs;
       if (i < inputs.length) {
-        top[1]++;
+        next[top] = i + 1;
         const child = inputs[i]!;
         if (child._requiresGrad && child._node !== null && !seen.has(child)) {
           seen.add(child);
-          stack.push([child, 0]);
+          stack.push(child);
+          next.push(0);
         }
       } else {
         stack.pop();
+        next.pop();
         order.push(t);
       }
     }
@@ -71,14 +77,17 @@ function propagate(roots: readonly Tensor[], seeds: readonly Tensor[], opts: Bac
         throw new Error(
           `backward: trying to backward through the graph a second time (${node.name} has already freed its saved values); pass { retainGraph: true } to the first backward() call`,
         );
-      const needs = node.inputs.map((x) => x._requiresGrad);
-      const inputGrads = rule.vjp(g, { inputs: node.inputs, out: t, params: node.params, needs });
-      node.inputs.forEach((x, i) => {
+      const inputs = node.inputs;
+      const needs = new Array<boolean>(inputs.length);
+      for (let i = 0; i < inputs.length; i++) needs[i] = inputs[i]!._requiresGrad;
+      const inputGrads = rule.vjp(g, { inputs, out: t, params: node.params, needs });
+      for (let i = 0; i < inputs.length; i++) {
+        const x = inputs[i]!;
         const gi = inputGrads[i];
-        if (!needs[i] || gi === null || gi === undefined) return;
+        if (!needs[i] || gi === null || gi === undefined) continue;
         const shaped = sumToShape(gi, x.shape);
         accumulate(grads, x, shaped.dtype === x.dtype ? shaped : cast(shaped, x.dtype));
-      });
+      }
       if (!opts.retainGraph) node.freed = true;
     }
   });

@@ -72,6 +72,21 @@ export class Generator {
   integer(low: number, high: number): number {
     return low + Math.floor(this.uniform() * (high - low));
   }
+
+  /** The generator's full state (PyTorch's `get_state`): plain numbers, JSON-safe, for checkpoints. */
+  getState(): number[] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, this.spareNormal ?? Number.NaN];
+  }
+
+  /** Restores a state from `getState()`, so the stream continues exactly where it was. */
+  setState(state: readonly number[]): this {
+    if (!Array.isArray(state) || state.length !== 5 || state.slice(0, 4).some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff))
+      throw new TypeError("Generator.setState: expects the 5-number array returned by getState()");
+    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((v) => v | 0) as [number, number, number, number];
+    const spare = state[4]!;
+    this.spareNormal = spare === null || Number.isNaN(spare) ? null : spare;
+    return this;
+  }
 }
 
 function rotl(x: number, k: number): number {

@@ -59,7 +59,11 @@ export function normalizeDim(dim: number, ndim: number, op: string): number {
 
 /** Normalises a reduction's `dim` argument to a sorted, de-duplicated list of axes. */
 export function normalizeDims(dim: number | readonly number[] | null | undefined, ndim: number, op: string): number[] {
-  if (dim === undefined || dim === null) return Array.from({ length: ndim }, (_, i) => i);
+  if (dim === undefined || dim === null) {
+    const all = new Array<number>(ndim);
+    for (let i = 0; i < ndim; i++) all[i] = i;
+    return all;
+  }
   const list = typeof dim === "number" ? [dim] : dim;
   const out = list.map((d) => normalizeDim(d, ndim, op));
   if (ndim === 0) return [];

@@ -2,7 +2,7 @@
 import { allocate, type DType, type TypedArray } from "../../tensor/dtype.ts";
 import { sizeOf } from "../../tensor/shape.ts";
 import { type BinaryKernel, COMPARISONS, type StridedView, type UnaryKernel } from "../backend.ts";
-import { offsetsOf } from "./strided.ts";
+import { isRowMajor, offsetsOf } from "./strided.ts";
 
 /** erf(x) to ~1e-14: Maclaurin series near 0, a continued fraction for erfc further out. */
 export function erf(x: number): number {
@@ -70,7 +70,8 @@ export function copy(x: StridedView, dtype: DType): TypedArray {
   // to bool: nonzero is true, NaN included (PyTorch), which JS truthiness gets wrong for NaN
   const toBool = dtype === "bool";
   if (offs === null) {
-    if (!toBool && src.constructor === out.constructor) {
+    // the builtin set (with its subarray) only pays off beyond a few dozen elements
+    if (!toBool && n > 32 && src.constructor === out.constructor) {
       out.set(src.subarray(x.offset, x.offset + n) as never);
       return out;
     }
@@ -96,12 +97,31 @@ export function unary(op: UnaryKernel, x: StridedView): TypedArray {
   return out;
 }
 
+/** True when every element of the view is one storage element (a broadcast scalar: stride 0 on every axis longer than 1). */
+function isSplat(v: StridedView): boolean {
+  for (let i = 0; i < v.shape.length; i++) if (v.strides[i] !== 0 && v.shape[i] !== 1) return false;
+  return true;
+}
+
 export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[]): TypedArray {
   const n = sizeOf(shape);
   const out = allocate(COMPARISONS.has(op) ? "bool" : a.dtype, n);
   const f = op === "mul" && a.dtype === "int32" ? Math.imul : BINARY[op];
   const da = a.data;
   const db = b.data;
+  // a scalar broadcast against a dense operand (x * 2, 1 - x, a gradient expanded from a sum): no offset table
+  if (n > 0 && isSplat(b) && isRowMajor(a)) {
+    const pa = a.offset;
+    const vb = db[b.offset]!;
+    for (let i = 0; i < n; i++) out[i] = f(da[pa + i]!, vb);
+    return out;
+  }
+  if (n > 0 && isSplat(a) && isRowMajor(b)) {
+    const va = da[a.offset]!;
+    const pb = b.offset;
+    for (let i = 0; i < n; i++) out[i] = f(va, db[pb + i]!);
+    return out;
+  }
   const oa = offsetsOf(a, n);
   const ob = offsetsOf(b, n);
   if (oa === null && ob === null) {

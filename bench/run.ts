@@ -1,0 +1,237 @@
+/**
+ * @file The benchmark driver: runs the selected workloads for tensorgrad and its peers in one
+ * invocation and prints one JSON line per figure (BENCHMARKS.md's format), then a table of
+ * ratios tensorgrad / peer.
+ *
+ *   npm run bench -- --only W0 --frameworks tensorgrad,pytorch --threads 1,2
+ *
+ * Options: --only W0,…  --frameworks tensorgrad,pytorch,tfjs,numpy,onnxruntime  --threads 1,2
+ *          --backends js (tensorgrad backends)  --repeats 7  --rounds 1  --scale 1
+ */
+import * as tg from "../src/index.ts";
+import { type Figure, formatFigure, LOWER_IS_BETTER, median, type RunOptions, round, WORKLOAD_IDS, type WorkloadId } from "./lib/figure.ts";
+import { PEERS } from "./peers/index.ts";
+import { WORKLOADS } from "./workloads/index.ts";
+
+/**
+ * The most threads each tensorgrad backend runs; a backend not listed counts as single-threaded,
+ * so no figure is ever labelled with threads it did not use. A multi-threaded backend gets an
+ * entry here together with the code (in the job below) that sets its thread count.
+ */
+const TENSORGRAD_MAX_THREADS: Record<string, number> = { js: 1 };
+
+interface Args {
+  only: WorkloadId[];
+  frameworks: string[];
+  threads: number[];
+  backends: string[];
+  repeats: number;
+  rounds: number;
+  scale: number;
+}
+
+const HELP = `usage: npm run bench -- [--only W0,W1] [--frameworks tensorgrad,pytorch] [--threads 1,2]
+                        [--backends js] [--repeats 7] [--rounds 1] [--scale 1]
+  --only        workloads to run (default: all of ${WORKLOAD_IDS.join(",")})
+  --frameworks  tensorgrad and peers (default: tensorgrad,${Object.keys(PEERS).join(",")})
+  --threads     thread counts (default 1,2)
+  --backends    tensorgrad backends (default: every registered one: ${tg.backend.list().join(",")})
+  --repeats     timed repeats per figure after warm-up; the figure is their median (default 7, at least 5 advised)
+  --rounds      run everything this many times, frameworks interleaved, and report the median per figure (default 1)
+  --scale       multiplies iteration counts (default 1; e.g. 0.1 for a quick smoke run)`;
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    only: [...WORKLOAD_IDS],
+    frameworks: ["tensorgrad", ...Object.keys(PEERS)],
+    threads: [1, 2],
+    backends: tg.backend.list(),
+    repeats: 7,
+    rounds: 1,
+    scale: 1,
+  };
+  const list = (v: string) => v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const positive = (name: string, v: string, integer: boolean): number => {
+    const n = Number(v);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new Error(`bench: ${name} must be a positive ${integer ? "integer" : "number"}, got "${v}"`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i]!;
+    if (key === "--help" || key === "-h") {
+      console.log(HELP);
+      process.exit(0);
+    }
+    const [name, inline] = key.includes("=") ? [key.slice(0, key.indexOf("=")), key.slice(key.indexOf("=") + 1)] : [key, undefined];
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`bench: ${name} needs a value\n${HELP}`);
+    switch (name) {
+      case "--only":
+        args.only = list(value).map((w) => w.toUpperCase()) as WorkloadId[];
+        break;
+      case "--frameworks":
+        args.frameworks = list(value).map((f) => f.toLowerCase());
+        break;
+      case "--threads":
+        args.threads = list(value).map((t) => positive("--threads", t, true));
+        break;
+      case "--backends":
+        args.backends = list(value);
+        break;
+      case "--repeats":
+        args.repeats = positive(name, value, true);
+        break;
+      case "--rounds":
+        args.rounds = positive(name, value, true);
+        break;
+      case "--scale":
+        args.scale = positive(name, value, false);
+        break;
+      default:
+        throw new Error(`bench: unknown option ${name}\n${HELP}`);
+    }
+  }
+  return args;
+}
+
+const note = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+/** The key that identifies a figure across frameworks (what the ratio table pairs on). */
+const figureKey = (f: Figure) => `${f.workload}|${f.metric}|${f.op ?? ""}|${f.n ?? ""}`;
+const seriesKey = (f: Figure) => `${f.framework}|${f.backend}|${f.threads}|${figureKey(f)}`;
+
+/** One job: one framework (or tensorgrad backend) × workload × thread count. */
+interface Job {
+  label: string;
+  run: () => Promise<Figure[]>;
+}
+
+function planJobs(args: Args): Job[] {
+  const jobs: Job[] = [];
+  const workloads: WorkloadId[] = [];
+  for (const w of args.only) {
+    if (!(WORKLOAD_IDS as readonly string[]).includes(w)) note(`unknown workload "${w}" (known: ${WORKLOAD_IDS.join(", ")}); skipped`);
+    else workloads.push(w);
+  }
+  const peers = [];
+  for (const name of args.frameworks) {
+    if (name === "tensorgrad") continue;
+    const peer = PEERS[name];
+    if (peer === undefined) {
+      note(`unknown framework "${name}" (known: tensorgrad, ${Object.keys(PEERS).join(", ")}); skipped`);
+      continue;
+    }
+    const why = peer.unavailable();
+    if (why !== null) note(`${name}: skipped (${why})`);
+    else peers.push(peer);
+  }
+  const backends = args.frameworks.includes("tensorgrad") ? args.backends : [];
+  for (const b of backends) if (!tg.backend.list().includes(b)) note(`tensorgrad: unknown backend "${b}" (registered: ${tg.backend.list().join(", ")}); skipped`);
+
+  for (const w of workloads) {
+    const workload = WORKLOADS[w];
+    if (backends.length > 0 && workload === undefined) note(`tensorgrad: workload ${w} is not implemented yet; skipped`);
+    for (const peer of peers) if (!peer.supports(w)) note(`${peer.name}: workload ${w} is not implemented yet; skipped`);
+    for (const threads of args.threads) {
+      const opts: RunOptions = { threads, repeats: args.repeats, scale: args.scale };
+      if (workload !== undefined) {
+        for (const b of backends) {
+          if (!tg.backend.list().includes(b)) continue;
+          const max = TENSORGRAD_MAX_THREADS[b] ?? 1;
+          if (threads > max) {
+            note(`tensorgrad ${b}: ${w} at ${threads} threads skipped (the ${b} backend runs ${max} thread${max === 1 ? "" : "s"}; the ratio table compares with its ${max}-thread figure)`);
+            continue;
+          }
+          jobs.push({
+            label: `tensorgrad/${b} ${w} ${threads}t`,
+            run: async () => {
+              tg.backend.use(b);
+              return workload.run(b, opts);
+            },
+          });
+        }
+      }
+      for (const peer of peers) {
+        if (!peer.supports(w)) continue;
+        jobs.push({ label: `${peer.name} ${w} ${threads}t`, run: async () => peer.run(w, opts) });
+      }
+    }
+  }
+  return jobs;
+}
+
+/** Pairs each peer figure with tensorgrad's (same figure and threads, else the most threads tensorgrad has below that). */
+function ratioTable(figures: readonly Figure[]): string {
+  const tgFigs = figures.filter((f) => f.framework === "tensorgrad");
+  const rows: string[][] = [];
+  for (const p of figures) {
+    if (p.framework === "tensorgrad") continue;
+    const candidates = tgFigs.filter((t) => figureKey(t) === figureKey(p) && t.threads <= p.threads);
+    for (const backend of [...new Set(candidates.map((t) => t.backend))]) {
+      const mine = candidates.filter((t) => t.backend === backend).sort((x, y) => y.threads - x.threads)[0]!;
+      const ratio = mine.value / p.value;
+      const lower = LOWER_IS_BETTER.has(p.metric);
+      const speedup = lower ? 1 / ratio : ratio;
+      const verdict = speedup >= 1 ? `tensorgrad ${speedup.toFixed(2)}× better` : `tensorgrad ${(1 / speedup).toFixed(2)}× worse`;
+      rows.push([
+        p.workload,
+        p.op ?? (p.n !== undefined ? `n=${p.n}` : ""),
+        p.metric,
+        `${mine.backend}@${mine.threads}${mine.threads === p.threads ? "" : "*"}`,
+        `${p.framework}/${p.backend}@${p.threads}`,
+        `${round(mine.value)} ${mine.unit}`,
+        `${round(p.value)} ${p.unit}`,
+        ratio.toPrecision(3),
+        `${verdict} (${lower ? "lower" : "higher"} is better)`,
+      ]);
+    }
+  }
+  if (rows.length === 0) return "(no tensorgrad / peer pairs to compare)";
+  const header = ["workload", "op", "metric", "tensorgrad", "peer", "tensorgrad value", "peer value", "tg/peer", ""];
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((s, c) => s.padEnd(widths[c]!)).join("  ").trimEnd();
+  const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  if (rows.some((r) => r[3]!.endsWith("*"))) out.push("* tensorgrad at fewer threads than the peer (its backend runs no more)");
+  return out.join("\n");
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const jobs = planJobs(args);
+  if (jobs.length === 0) {
+    note("nothing to run");
+    process.exitCode = 1;
+    return;
+  }
+  const bySeries = new Map<string, Figure[]>();
+  for (let r = 1; r <= args.rounds; r++) {
+    for (const job of jobs) {
+      note(`${args.rounds > 1 ? `round ${r}/${args.rounds}: ` : ""}${job.label}`);
+      let figs: Figure[];
+      try {
+        figs = await job.run();
+      } catch (e) {
+        note(`${job.label} failed: ${e instanceof Error ? e.message : String(e)}`);
+        process.exitCode = 1;
+        continue;
+      }
+      for (const f of figs) {
+        if (args.rounds === 1) console.log(formatFigure(f));
+        else note(`round ${r}: ${formatFigure(f)}`);
+        const k = seriesKey(f);
+        bySeries.set(k, [...(bySeries.get(k) ?? []), f]);
+      }
+    }
+  }
+  // with several rounds, each figure is the median over the rounds
+  const figures = [...bySeries.values()].map((fs) => ({ ...fs[0]!, value: median(fs.map((f) => f.value)) }));
+  if (args.rounds > 1) for (const f of figures) console.log(formatFigure(f));
+  console.log(`\nratios tensorgrad / peer (${args.rounds > 1 ? `medians of ${args.rounds} rounds, ` : ""}each the median of ${args.repeats} repeats after warm-up)`);
+  console.log(ratioTable(figures));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
