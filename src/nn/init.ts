@@ -192,3 +192,16 @@ export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
   if (t.numel() === 0) return t;
   return normal(t, { mean: 0, std: kaimingStd(t, opts, "kaimingNormal"), generator: opts.generator });
 }
+
+/**
+ * PyTorch's default initialisation of Linear and ConvNd layers: the weight from
+ * kaimingUniform(a = √5), i.e. U(±1/√fanIn), and the bias from U(±1/√fanIn) too.
+ */
+export function defaultLayerInit(weight: Tensor, bias: Tensor | null): void {
+  kaimingUniform(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const { fanIn } = calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform(bias, { a: -bound, b: bound });
+  }
+}

@@ -4,7 +4,7 @@ import { zeros } from "../../ops/creation.ts";
 import type { DType } from "../../tensor/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { type Conv2dOptions, type Conv2dPadding, conv2d } from "../functional/conv.ts";
-import { calculateFanInAndFanOut, kaimingUniform, uniform } from "../init.ts";
+import { defaultLayerInit } from "../init.ts";
 import { Module } from "../module.ts";
 import { Parameter } from "../parameter.ts";
 import { pyBool } from "../util.ts";
@@ -74,14 +74,9 @@ export class Conv2d extends Module {
     this.resetParameters();
   }
 
-  /** Draws fresh parameters as PyTorch does: kaimingUniform(a = √5), i.e. U(±1/√fanIn), for both (seeded RNG). */
+  /** Draws fresh parameters from PyTorch's default distributions (seeded RNG). */
   resetParameters(): void {
-    kaimingUniform(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform(this.bias, { a: -bound, b: bound });
-    }
+    defaultLayerInit(this.weight, this.bias);
   }
 
   override forward(x: Tensor): Tensor {

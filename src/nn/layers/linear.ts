@@ -3,7 +3,7 @@ import * as ops from "../../ops/index.ts";
 import type { DType } from "../../tensor/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { linear } from "../functional/linear.ts";
-import { calculateFanInAndFanOut, kaimingUniform, uniform } from "../init.ts";
+import { defaultLayerInit } from "../init.ts";
 import { Module } from "../module.ts";
 import { Parameter } from "../parameter.ts";
 import { pyBool } from "../util.ts";
@@ -45,12 +45,7 @@ export class Linear extends Module {
 
   /** Draws fresh parameters from PyTorch's default distributions (seeded RNG). */
   resetParameters(): void {
-    kaimingUniform(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform(this.bias, { a: -bound, b: bound });
-    }
+    defaultLayerInit(this.weight, this.bias);
   }
 
   override forward(x: Tensor): Tensor {
