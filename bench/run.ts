@@ -18,7 +18,7 @@ import { WORKLOADS } from "./workloads/index.ts";
  * so no figure is ever labelled with threads it did not use. A multi-threaded backend gets an
  * entry here together with the code (in the job below) that sets its thread count.
  */
-const TENSORGRAD_MAX_THREADS: Record<string, number> = { js: 1 };
+const TENSORGRAD_MAX_THREADS: Record<string, number> = { js: 1, wasm: Number.POSITIVE_INFINITY, native: Number.POSITIVE_INFINITY };
 
 interface Args {
   only: WorkloadId[];
@@ -146,6 +146,8 @@ function planJobs(args: Args): Job[] {
             label: `tensorgrad/${b} ${w} ${threads}t`,
             run: async () => {
               tg.backend.use(b);
+              // the wasm worker pool and the native std::thread pool (the calling thread included); js ignores it
+              tg.backend.setThreads(threads);
               return workload.run(b, opts);
             },
           });

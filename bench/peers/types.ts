@@ -9,5 +9,5 @@ export interface Peer {
   /** Whether this peer has an implementation of `workload`. */
   supports(workload: WorkloadId): boolean;
   /** Runs one workload at `opts.threads`; its figures, in the same format as tensorgrad's. */
-  run(workload: WorkloadId, opts: RunOptions): Figure[];
+  run(workload: WorkloadId, opts: RunOptions): Figure[] | Promise<Figure[]>;
 }

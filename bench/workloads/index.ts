@@ -2,8 +2,15 @@
 import type { WorkloadId } from "../lib/figure.ts";
 import type { Workload } from "./types.ts";
 import { w0 } from "./w0-overhead.ts";
+import { w1 } from "./w1-sgemm.ts";
+import { w2 } from "./w2-mlp.ts";
+import { w3 } from "./w3-cnn.ts";
+import { w4 } from "./w4-inference.ts";
 
 export const WORKLOADS: Partial<Record<WorkloadId, Workload>> = {
   W0: w0,
-  // W1: sgemm, W2: MLP training, W3: CNN training, W4: MLP inference — not implemented yet
+  W1: w1,
+  W2: w2,
+  W3: w3,
+  W4: w4,
 };

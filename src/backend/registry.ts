@@ -1,9 +1,33 @@
 /** @file The backend registry: which backends exist and which one new tensors use. */
 import type { Backend } from "./backend.ts";
 import { jsBackend } from "./js/index.ts";
+import { getThreads as nativeThreads, setThreads as setNativeThreads, loadNativeBackend, nativeUnavailableReason } from "./native/index.ts";
+import { getThreads as wasmThreads, setThreads as setWasmThreads, loadWasmBackend, wasmUnavailableReason } from "./wasm/index.ts";
 
 const backends = new Map<string, Backend>([["js", jsBackend]]);
 let active: Backend = jsBackend;
+// wasm is registered when its build exists and this runtime validates it, and is then the
+// default: the whole test suite passes on it (float32 matmul to float tolerance, the rest bit-identical)
+const wasm = loadWasmBackend();
+if (wasm !== null) {
+  backends.set(wasm.name, wasm);
+  active = wasm;
+}
+// native is registered when its optional addon was built and loads here, and is then the default
+// in Node (ahead of wasm): the whole test suite passes on it (float32 matmul to float tolerance,
+// the rest runs the js kernels); info() says why it is missing where it is
+const native = loadNativeBackend();
+if (native !== null) {
+  backends.set(native.name, native);
+  active = native;
+}
+// TG_BACKEND=wasm runs a whole program (or the test suite) on another backend
+const fromEnv = typeof process !== "undefined" ? process.env.TG_BACKEND : undefined;
+if (fromEnv !== undefined && fromEnv !== "") {
+  const b = backends.get(fromEnv);
+  if (b === undefined) throw new Error(`TG_BACKEND=${fromEnv}: unknown backend (available: ${[...backends.keys()].join(", ")})`);
+  active = b;
+}
 
 /** Makes a backend available to `use` (later backends: wasm, native). */
 export function register(b: Backend): void {
@@ -30,4 +54,49 @@ export function current(): string {
 /** The active backend's kernels (internal). */
 export function kernels(): Backend {
   return active;
+}
+
+/** What `info()` reports for one backend. */
+export interface BackendInfo {
+  name: string;
+  /** Whether `use(name)` works here. */
+  available: boolean;
+  /** Why it is unavailable (null when available). */
+  reason: string | null;
+  /** Whether ops run on it now. */
+  active: boolean;
+}
+
+/**
+ * Every backend tensorgrad knows (js, wasm, native, and any registered), whether it can run here
+ * and, when not, why (e.g. the native addon was not built because no C++ compiler was found).
+ * @example tg.backend.info().find((b) => b.name === "native")?.reason
+ */
+export function info(): BackendInfo[] {
+  const reasons: Record<string, () => string> = { wasm: wasmUnavailableReason, native: nativeUnavailableReason };
+  const names = [...new Set(["js", "wasm", "native", ...backends.keys()])];
+  return names.map((name) => {
+    const available = backends.has(name);
+    const why = available ? "" : (reasons[name]?.() ?? "");
+    return { name, available, reason: available ? null : why !== "" ? why : "not registered", active: active.name === name };
+  });
+}
+
+/**
+ * Sets how many threads the multi-threaded backends (wasm, native) use, the calling thread
+ * included (default: the number of cores, or `TG_THREADS`); the js backend is single-threaded.
+ * @example tg.backend.setThreads(1); // deterministic timing, no workers
+ */
+export function setThreads(n: number): void {
+  setWasmThreads(n);
+  setNativeThreads(n);
+}
+
+/**
+ * The thread count of the active backend's kernels (the calling thread included); for js, the
+ * count wasm would use.
+ * @example tg.backend.threads(); // 2 on a 2-core machine
+ */
+export function threads(): number {
+  return active.name === "native" ? nativeThreads() : wasmThreads();
 }

@@ -43,13 +43,28 @@ function tempPathFor(path: typeof NodePath, file: string): string {
  * await tg.save(model.stateDict(), "model.safetensors", { metadata: { epoch: "3" } });
  */
 export async function save(dict: TensorDict, file: string, opts: SaveOptions = {}): Promise<void> {
-  const { fs, path } = node("save");
   const layout = planLayout(dict, opts.metadata, "save");
+  await writeFileAtomic(file, chunks(layout), "save");
+}
+
+/** `save` without `await` (same atomic write, blocking). */
+export function saveSync(dict: TensorDict, file: string, opts: SaveOptions = {}): void {
+  const layout = planLayout(dict, opts.metadata, "saveSync");
+  writeFileAtomicSync(file, chunks(layout), "saveSync");
+}
+
+/**
+ * Writes `parts` one after another to `file`, atomically: they go to a temporary file in the
+ * same directory, which is flushed to disk and then renamed over `file`. On any error the
+ * temporary file is removed and an existing `file` is untouched. `op` names the caller in errors.
+ */
+export async function writeFileAtomic(file: string, parts: Iterable<Uint8Array>, op: string): Promise<void> {
+  const { fs, path } = node(op);
   const tmp = tempPathFor(path, file);
   let handle: NodeFs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(tmp, "wx");
-    for (const chunk of chunks(layout)) {
+    for (const chunk of parts) {
       for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
     }
     await handle.sync();
@@ -64,15 +79,14 @@ export async function save(dict: TensorDict, file: string, opts: SaveOptions = {
   syncDirectory(fs, path.dirname(file));
 }
 
-/** `save` without `await` (same atomic write, blocking). */
-export function saveSync(dict: TensorDict, file: string, opts: SaveOptions = {}): void {
-  const { fs, path } = node("saveSync");
-  const layout = planLayout(dict, opts.metadata, "saveSync");
+/** `writeFileAtomic` without `await` (blocking). */
+export function writeFileAtomicSync(file: string, parts: Iterable<Uint8Array>, op: string): void {
+  const { fs, path } = node(op);
   const tmp = tempPathFor(path, file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "wx");
-    for (const chunk of chunks(layout)) {
+    for (const chunk of parts) {
       for (let done = 0; done < chunk.length; ) done += fs.writeSync(fd, chunk, done, chunk.length - done);
     }
     fs.fsyncSync(fd);

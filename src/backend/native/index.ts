@@ -1,0 +1,67 @@
+/**
+ * @file The optional `native` backend: an N-API addon (C++ sources in native/, built by
+ * scripts/build-native.mjs during `npm install` where a compiler and Node headers exist).
+ *
+ * Native now, all float32, reading and writing the tensors' typed arrays in place (no copies):
+ * - matmul: a packed, cache-blocked sgemm with register-tile micro-kernels (12×32 AVX-512 or
+ *   6×16 AVX2/FMA, chosen at run time from the CPU's features; a portable C++ kernel elsewhere),
+ *   any strides, batched, split across a std::thread pool. It differs from js only by summation
+ *   order and rounding (js sums in float64).
+ * - binary (all but pow), unary neg/abs/relu/sqrt/rsqrt/sign, copy (float32 or bool → float32), reduce (sum in double, as
+ *   js), im2col, col2im, maxPool2d and its backward, over any strided views: the same operations
+ *   in the same order as js, so bit-identical to it; threaded when large. Elementwise calls and
+ *   reductions under NATIVE_ELEMENTWISE_MIN elements stay in js (cheaper than crossing N-API).
+ * Delegated to the js reference backend for now: pow, exp/log/tanh/sigmoid/sin/cos/erf (libm and
+ * V8 may round differently), where, gather, scatterAdd, cat, average pooling, and other dtypes.
+ *
+ * Loading never throws: when the addon is missing or cannot load, `loadNativeBackend()` returns
+ * null and `nativeUnavailableReason()` says why (the install script's recorded reason when it
+ * skipped the build). `TG_NATIVE=0` turns it off. When it loads it is the default backend (the
+ * registry prefers native, then wasm, then js): the whole test suite passes on it.
+ *
+ * Files: addon.ts (loading), gemm.ts, elementwise.ts, conv.ts (the kernels' TypeScript side).
+ */
+import type { Backend } from "../backend.ts";
+import { jsBackend } from "../js/index.ts";
+import { nativeAddon } from "./addon.ts";
+import { col2im, im2col, maxPool2d, maxPool2dBackward } from "./conv.ts";
+import { binary, copy, reduce, unary } from "./elementwise.ts";
+import { matmul } from "./gemm.ts";
+
+export { type NativeAddon, nativeAddon, nativeUnavailableReason } from "./addon.ts";
+export { NATIVE_ELEMENTWISE_MIN } from "./elementwise.ts";
+
+/** The backend object (usable only when the addon loaded). */
+export const nativeBackend: Backend = {
+  ...jsBackend,
+  name: "native",
+  matmul,
+  binary,
+  unary,
+  copy,
+  reduce,
+  im2col,
+  col2im,
+  maxPool2d,
+  maxPool2dBackward,
+};
+
+/** The backend when the addon is built and loads here, else null (see `nativeUnavailableReason`). */
+export function loadNativeBackend(): Backend | null {
+  return nativeAddon() === null ? null : nativeBackend;
+}
+
+/**
+ * Sets how many threads the native kernels use, the calling thread included (default: the
+ * number of cores, or `TG_THREADS`). A no-op when the addon is not loaded.
+ */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: expected a positive integer, got ${n}`);
+  nativeAddon()?.setThreads(n);
+}
+
+/** The thread count of the native kernels (1 when the addon is not loaded). */
+export function getThreads(): number {
+  const addon = nativeAddon();
+  return addon === null ? 1 : addon.getThreads();
+}

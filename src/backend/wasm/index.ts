@@ -1,0 +1,45 @@
+/**
+ * @file The `wasm` backend: WebAssembly SIMD kernels (AssemblyScript sources in ./assembly, built
+ * by scripts/build-wasm.ts), multi-threaded over a shared memory.
+ *
+ * In wasm now: float32 matmul (packed, blocked gemm with a 4×8 f32x4 micro-kernel, relaxed-SIMD
+ * FMA when the runtime has it, split across worker threads); float32 unary (neg, abs, sqrt, relu,
+ * sign), binary (+ − × ÷ max min and comparisons, any broadcast), where, copies to float32 (strided
+ * views, bool and int32 sources) and reductions (sum, max, min, argmax, argmin) on tensors of
+ * ≥ 1024 elements, and float32 im2col, col2im, maxPool2d and its backward. Every other primitive
+ * (gather, scatterAdd, cat, average pooling), the transcendental unaries, and every
+ * non-float32 case still call the js reference kernel. All of these give results bit-identical to `js`; only float32 matmul differs, by
+ * summation order and rounding (js sums in float64). See runtime.ts for how tensor storage
+ * relates to wasm memory.
+ */
+import type { Backend } from "../backend.ts";
+import { jsBackend } from "../js/index.ts";
+import { binary, copy, unary, where } from "./elementwise.ts";
+import { matmul } from "./gemm.ts";
+import { reduce } from "./reduce.ts";
+import { wasmAvailable } from "./runtime.ts";
+import { col2im, im2col, maxPool2d, maxPool2dBackward } from "./window.ts";
+
+export { getThreads, setThreads } from "./threads.ts";
+export { wasmAvailable, wasmUnavailableReason } from "./runtime.ts";
+
+/** The backend object (usable only when `wasmAvailable()`; kernels load the module on first call). */
+export const wasmBackend: Backend = {
+  ...jsBackend,
+  name: "wasm",
+  matmul,
+  unary,
+  binary,
+  where,
+  copy,
+  reduce,
+  im2col,
+  col2im,
+  maxPool2d,
+  maxPool2dBackward,
+};
+
+/** The backend when this runtime can run it (the build exists and SIMD validates), else null. */
+export function loadWasmBackend(): Backend | null {
+  return wasmAvailable() ? wasmBackend : null;
+}

@@ -1,0 +1,45 @@
+/**
+ * @file The wasm backend's reductions: float32 sum / max / min / argmax / argmin run in wasm
+ * (assembly/reduce.ts, bit-identical to js) when the kept and the reduced axes each collapse to
+ * ≤ 2 dims and the input is large enough; everything else calls the js kernel.
+ */
+import type { TypedArray } from "../../tensor/dtype.ts";
+import { sizeOf } from "../../tensor/shape.ts";
+import type { ReduceKernel, StridedView } from "../backend.ts";
+import { reduce as jsReduce } from "../js/reduce.ts";
+import { collapse, WASM_MIN_ELEMENTS } from "./elementwise.ts";
+import { getArena, getRuntime, stage } from "./runtime.ts";
+
+const OPS: Record<ReduceKernel, number> = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 };
+
+/** Collapses `shape`/`strides` to exactly 2 dims, or null when more remain. */
+function collapse2(shape: number[], strides: number[]): { n: [number, number]; s: [number, number] } | null {
+  const c = collapse(shape, [strides]);
+  if (c === null || c.shape[0] !== 1 || c.shape[1] !== 1) return null;
+  return { n: [c.shape[2]!, c.shape[3]!], s: [c.strides[0]![2]!, c.strides[0]![3]!] };
+}
+
+export function reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]): TypedArray {
+  const n = sizeOf(x.shape);
+  if (x.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsReduce(op, x, axes);
+  const keptShape: number[] = [];
+  const keptStrides: number[] = [];
+  const redShape: number[] = [];
+  const redStrides: number[] = [];
+  for (let d = 0; d < x.shape.length; d++) {
+    const into = axes.includes(d) ? [redShape, redStrides] : [keptShape, keptStrides];
+    into[0]!.push(x.shape[d]!);
+    into[1]!.push(x.strides[d]!);
+  }
+  const kept = collapse2(keptShape, keptStrides);
+  const red = collapse2(redShape, redStrides);
+  if (kept === null || red === null) return jsReduce(op, x, axes);
+  const nOut = kept.n[0] * kept.n[1];
+  const rt = getRuntime();
+  const ar = getArena();
+  ar.reset();
+  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
+  const out = ar.alloc(nOut * 4);
+  rt.kernels.reduceF32(OPS[op], kept.n[0], kept.n[1], kept.s[0], kept.s[1], red.n[0], red.n[1], red.s[0], red.s[1], sx.ptr, out);
+  return op === "argmax" || op === "argmin" ? ar.i32.slice(out >> 2, (out >> 2) + nOut) : ar.f32.slice(out >> 2, (out >> 2) + nOut);
+}

@@ -1,0 +1,236 @@
+/**
+ * @file The wasm backend's worker pool: worker_threads that instantiate the same kernel module on
+ * the same shared WebAssembly.Memory and run slices of a gemm while the main thread runs its own.
+ *
+ * Kernel calls stay synchronous: the main thread writes a table of tasks (blocks of C) and each
+ * worker's arguments into the control block at the bottom of wasm memory, wakes the workers with
+ * Atomics.notify, and every thread, the main one included, takes the next task from a shared
+ * counter (Atomics.add) until none is left; the main thread then Atomics.waits until every
+ * worker has counted itself done. Taking tasks dynamically keeps a thread whose core is busy
+ * with another process from holding the others up (these machines are shared); a task's
+ * result does not depend on the thread that runs it, so results are bit-identical for any
+ * thread count. Workers are started on the first gemm large enough to split, unref'd (they never
+ * keep the process alive), and need no files (their code is an inline script). Threads =
+ * available cores by default; `setThreads(n)` or `TG_THREADS=n` changes it; 1 (or a memory that
+ * cannot be shared) means no workers. Browsers would use Web Workers, which need cross-origin isolation
+ * (COOP/COEP headers) for SharedArrayBuffer; only the Node path is implemented.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { type Arena, getRuntime, wasmAvailable } from "./runtime.ts";
+
+/** Control block layout (Int32Array indices into memory page 0). */
+const DONE = 0;
+const FAILED = 1;
+/** The next task to take. */
+const NEXT = 2;
+const SLOT0 = 16;
+const SLOT_WORDS = 32;
+/** At most this many workers (their slots end before the task table). */
+const MAX_WORKERS = 255;
+/** The task table: 8 words per task (batch, M, N, a, b, c), at most MAX_TASKS tasks, up to word 16384. */
+const TASKS = 8192;
+const TASK_WORDS = 8;
+const MAX_TASKS = 1024;
+/** Slot words: state (0 idle, 1 run), ready flag, kernel id, then arguments. */
+const STATE = 0;
+const READY = 1;
+const OP = 2;
+const ARGS = 3;
+/** Args: task count, K, sab, sam, sak, sbb, sbk, sbn, C batch stride, ldc, workspace. */
+const OP_SGEMM_TASKS = 1;
+const OP_EXIT = -1;
+
+/** Below this many multiply-adds (B·M·N·K) a gemm runs on the calling thread: waking workers costs more. */
+export const PARALLEL_MIN_MACS = 1 << 19;
+/** A gemm is cut into 2 tasks per thread (not 1) when each still has this many multiply-adds (packing is repeated per task). */
+export const FINE_TASK_MACS = 1 << 24;
+
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { module, memory, slot } = workerData;
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ctl = new Int32Array(memory.buffer, 0, 16384);
+Atomics.store(ctl, slot + ${READY}, 1);
+Atomics.notify(ctl, slot + ${READY});
+for (;;) {
+  Atomics.wait(ctl, slot + ${STATE}, 0);
+  const op = ctl[slot + ${OP}];
+  if (op === ${OP_EXIT}) break;
+  const a = (i) => ctl[slot + ${ARGS} + i];
+  try {
+    if (op !== ${OP_SGEMM_TASKS}) throw new Error("unknown op " + op);
+    const n = a(0), K = a(1), sab = a(2), sam = a(3), sak = a(4), sbb = a(5), sbk = a(6), sbn = a(7), scb = a(8), ldc = a(9), ws = a(10);
+    for (;;) {
+      const t = Atomics.add(ctl, ${NEXT}, 1);
+      if (t >= n) break;
+      const q = ${TASKS} + t * ${TASK_WORDS};
+      k.sgemmBatched(ctl[q], ctl[q + 1], ctl[q + 2], K, ctl[q + 3], sab, sam, sak, ctl[q + 4], sbb, sbk, sbn, ctl[q + 5], scb, ldc, ws);
+    }
+  } catch (e) {
+    Atomics.store(ctl, ${FAILED}, 1);
+  }
+  Atomics.store(ctl, slot + ${STATE}, 0);
+  Atomics.add(ctl, ${DONE}, 1);
+  Atomics.notify(ctl, ${DONE});
+}
+`;
+
+function defaultThreads(): number {
+  const env = Number(process.env.TG_THREADS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  return Math.max(1, availableParallelism());
+}
+
+let wanted = defaultThreads();
+const workers: Worker[] = [];
+let broken = false;
+
+/**
+ * Sets how many threads the wasm kernels use, the calling thread included (default: the number
+ * of cores, or `TG_THREADS`); 1 runs everything on the calling thread. Extra workers stop at
+ * once; missing ones start on the next gemm large enough to split. The js backend ignores it.
+ * @example tg.backend.setThreads(1); // deterministic timing, no workers
+ */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: expected a positive integer, got ${n}`);
+  wanted = n;
+  while (workers.length > n - 1) void workers.pop()!.terminate();
+}
+
+/**
+ * The thread count the wasm kernels use (the calling thread included): the `setThreads` value,
+ * or 1 where the wasm backend is unavailable or its memory cannot be shared.
+ * @example tg.backend.threads(); // 2 on a 2-core machine
+ */
+export function getThreads(): number {
+  if (broken || !wasmAvailable()) return 1;
+  return getRuntime().shared ? wanted : 1;
+}
+
+function control(): Int32Array {
+  return new Int32Array(getRuntime().memory.buffer, 0, 16384);
+}
+
+/** Starts workers until there are `n`; waits (synchronously) until each has its instance. */
+function ensureWorkers(n: number): number {
+  if (broken) return 0;
+  const rt = getRuntime();
+  const ctl = control();
+  while (workers.length < n) {
+    const slot = SLOT0 + workers.length * SLOT_WORDS;
+    ctl.fill(0, slot, slot + SLOT_WORDS);
+    let w: Worker;
+    try {
+      w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        execArgv: [],
+        workerData: { module: rt.module, memory: rt.memory, slot },
+      });
+    } catch {
+      broken = true;
+      return workers.length;
+    }
+    w.unref();
+    w.on("error", () => {
+      broken = true;
+    });
+    // instantiation takes milliseconds; give a loaded machine ample time before giving up on threads
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(ctl, slot + READY) === 0 && Date.now() < deadline) Atomics.wait(ctl, slot + READY, 0, 50);
+    if (Atomics.load(ctl, slot + READY) === 0) {
+      void w.terminate();
+      broken = true;
+      return workers.length;
+    }
+    workers.push(w);
+  }
+  return n;
+}
+
+interface Task {
+  batch: number;
+  M: number;
+  N: number;
+  a: number;
+  b: number;
+  c: number;
+}
+
+/**
+ * Splits C[B, M, N] = A·B over the threads when the product is large enough: whole batches per
+ * thread when there are at least as many batches as threads, otherwise row (or column) blocks of
+ * every batch. Returns false (nothing done) when it should run single-threaded.
+ */
+export function parallelGemm(
+  ar: Arena,
+  B: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  sab: number,
+  sam: number,
+  sak: number,
+  b: number,
+  sbb: number,
+  sbk: number,
+  sbn: number,
+  c: number,
+): boolean {
+  const threads = Math.min(getThreads(), MAX_WORKERS + 1);
+  const macs = B * M * N * K;
+  if (threads <= 1 || macs < PARALLEL_MIN_MACS) return false;
+  const parts = macs / (2 * threads) >= FINE_TASK_MACS ? 2 * threads : threads;
+  const tasks: Task[] = [];
+  if (B >= parts) {
+    for (let t = 0; t < parts; t++) {
+      const p0 = Math.floor((B * t) / parts);
+      const p1 = Math.floor((B * (t + 1)) / parts);
+      if (p1 > p0) tasks.push({ batch: p1 - p0, M, N, a: a + p0 * sab * 4, b: b + p0 * sbb * 4, c: c + p0 * M * N * 4 });
+    }
+  } else if (M >= N) {
+    // row blocks, multiples of the 4-row micro-tile
+    const rows = Math.ceil(M / parts / 4) * 4;
+    for (let m0 = 0; m0 < M; m0 += rows) tasks.push({ batch: B, M: Math.min(rows, M - m0), N, a: a + m0 * sam * 4, b, c: c + m0 * N * 4 });
+  } else {
+    // column blocks, multiples of the 8-column micro-tile
+    const cols = Math.ceil(N / parts / 8) * 8;
+    for (let n0 = 0; n0 < N; n0 += cols) tasks.push({ batch: B, M, N: Math.min(cols, N - n0), a, b: b + n0 * sbn * 4, c: c + n0 * 4 });
+  }
+  if (tasks.length <= 1 || tasks.length > MAX_TASKS) return false;
+  const helpers = Math.min(threads, tasks.length) - 1;
+  if (ensureWorkers(helpers) < helpers) return false;
+  const rt = getRuntime();
+  const wsBytes = rt.kernels.sgemmWorkspaceBytes();
+  const ws: number[] = [];
+  for (let t = 0; t <= helpers; t++) ws.push(ar.alloc(wsBytes));
+  const ctl = control();
+  tasks.forEach((s, t) => {
+    ctl.set([s.batch, s.M, s.N, s.a, s.b, s.c], TASKS + t * TASK_WORDS);
+  });
+  Atomics.store(ctl, DONE, 0);
+  Atomics.store(ctl, FAILED, 0);
+  Atomics.store(ctl, NEXT, 0);
+  const common = [tasks.length, K, sab, sam, sak, sbb, sbk, sbn, M * N, N];
+  for (let w = 0; w < helpers; w++) {
+    const slot = SLOT0 + w * SLOT_WORDS;
+    ctl[slot + OP] = OP_SGEMM_TASKS;
+    ctl.set([...common, ws[w + 1]!], slot + ARGS);
+    Atomics.store(ctl, slot + STATE, 1);
+    Atomics.notify(ctl, slot + STATE);
+  }
+  for (;;) {
+    const t = Atomics.add(ctl, NEXT, 1);
+    if (t >= tasks.length) break;
+    const s = tasks[t]!;
+    rt.kernels.sgemmBatched(s.batch, s.M, s.N, K, s.a, sab, sam, sak, s.b, sbb, sbk, sbn, s.c, M * N, N, ws[0]!);
+  }
+  for (;;) {
+    const done = Atomics.load(ctl, DONE);
+    if (done >= helpers) break;
+    Atomics.wait(ctl, DONE, done, 1000);
+  }
+  if (Atomics.load(ctl, FAILED) !== 0) throw new Error("wasm backend: a worker thread failed in sgemm");
+  return true;
+}

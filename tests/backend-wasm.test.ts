@@ -1,0 +1,472 @@
+/**
+ * @file The wasm backend against the js reference: randomized float32 gemm on odd shapes (1, 7, 33,
+ * 257, across every cache-block edge), transposed, offset, broadcast and negative-stride views,
+ * batched; thread splits bit-identical to one thread; the plain-SIMD fallback; elementwise ops
+ * bit-identical to js on broadcast, transposed and offset views with special values; a small MLP trained on both gives the same losses; and the
+ * PyTorch golden-value suites pass with wasm as the active backend.
+ */
+import "./ensure-wasm.ts";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, test } from "node:test";
+import type { StridedView } from "../src/backend/backend.ts";
+import { jsBackend } from "../src/backend/js/index.ts";
+import { getRuntime } from "../src/backend/wasm/runtime.ts";
+import { getThreads, setThreads, wasmBackend, wasmUnavailableReason } from "../src/backend/wasm/index.ts";
+import * as tg from "../src/index.ts";
+
+const gen = new tg.Generator(20261123);
+
+function randomF32(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = gen.normal();
+  return a;
+}
+
+/** A [B, R, C] float32 view over fresh random storage: optionally transposed, offset into a larger buffer, batch-broadcast. */
+function view(
+  B: number,
+  R: number,
+  C: number,
+  opts: {
+    transposed?: boolean;
+    offset?: number;
+    broadcast?: boolean;
+    negative?: boolean;
+  } = {},
+): StridedView {
+  const off = opts.offset ?? 0;
+  const batches = opts.broadcast ? 1 : B;
+  const data = randomF32(off + batches * R * C + 3);
+  let strides = opts.transposed ? [R * C, 1, R] : [R * C, C, 1];
+  if (opts.broadcast) strides = [0, strides[1]!, strides[2]!];
+  let offset = off;
+  if (opts.negative) {
+    // rows walked backwards: start at the last row
+    offset = off + (R - 1) * strides[1]!;
+    strides = [strides[0]!, -strides[1]!, strides[2]!];
+  }
+  return { data, dtype: "float32", shape: [B, R, C], strides, offset };
+}
+
+/** |wasm − js| ≤ (K + 2)·2⁻²³·(|A|·|B|): the float32 error bound for any summation order, with or without FMA. */
+function assertGemmClose(a: StridedView, b: StridedView, what: string): Float32Array {
+  const got = wasmBackend.matmul(a, b) as Float32Array;
+  const want = jsBackend.matmul(a, b);
+  const abs = (v: StridedView): StridedView => ({
+    ...v,
+    data: (v.data as Float32Array).map(Math.abs),
+  });
+  const bound = jsBackend.matmul(abs(a), abs(b));
+  const K = a.shape[2]!;
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const tol = (K + 2) * 2 ** -23 * bound[i]! + 1e-30;
+    if (!(Math.abs(got[i]! - want[i]!) <= tol)) assert.fail(`${what}: element ${i} is ${got[i]}, js gives ${want[i]} (tolerance ${tol})`);
+  }
+  return got;
+}
+
+test("the wasm backend is registered and reports its variant", () => {
+  assert.ok(tg.backend.list().includes("wasm"), `wasm backend unavailable: ${wasmUnavailableReason()}`);
+  const rt = getRuntime();
+  assert.ok(rt.simd === "relaxed-simd" || rt.simd === "simd");
+  assert.ok(getThreads() >= 1);
+});
+
+describe("gemm against the js reference", () => {
+  const sizes = [1, 7, 33, 257];
+  test("every combination of M, N, K in {1, 7, 33, 257}, row-major and transposed operands", () => {
+    for (const M of sizes)
+      for (const N of sizes)
+        for (const K of sizes) {
+          const ta = (M + N + K) % 2 === 1;
+          const tb = (M * 3 + K) % 3 === 0;
+          assertGemmClose(view(1, M, K, { transposed: ta }), view(1, K, N, { transposed: tb }), `M=${M} N=${N} K=${K} ta=${ta} tb=${tb}`);
+        }
+  });
+
+  test("cache-block edges: K across 256, M across 128, N across 2048", () => {
+    assertGemmClose(view(1, 129, 513), view(1, 513, 17), "K=513 (three K blocks), M=129");
+    assertGemmClose(view(1, 5, 3), view(1, 3, 2050), "N=2050 (two N blocks)");
+    assertGemmClose(view(1, 260, 300, { transposed: true }), view(1, 300, 70, { transposed: true }), "both transposed, M=260 K=300");
+  });
+
+  test("offsets, negative strides, broadcast batch, batched", () => {
+    assertGemmClose(view(1, 9, 13, { offset: 5 }), view(1, 13, 11, { offset: 7, transposed: true }), "offset views");
+    assertGemmClose(view(1, 9, 13, { negative: true }), view(1, 13, 11, { negative: true, transposed: true }), "negative strides");
+    assertGemmClose(view(5, 7, 33, { broadcast: true }), view(5, 33, 9), "A broadcast over the batch");
+    assertGemmClose(view(4, 33, 7), view(4, 7, 65, { broadcast: true, transposed: true }), "B broadcast and transposed");
+    assertGemmClose(view(3, 40, 50, { transposed: true }), view(3, 50, 30), "batched, A transposed");
+  });
+
+  test("empty dims: K = 0 gives zeros, M = 0 or N = 0 gives an empty result", () => {
+    assert.deepEqual([...wasmBackend.matmul(view(1, 3, 0), view(1, 0, 2))], [0, 0, 0, 0, 0, 0]);
+    assert.equal(wasmBackend.matmul(view(1, 0, 4), view(1, 4, 2)).length, 0);
+    assert.equal(wasmBackend.matmul(view(2, 3, 4), view(2, 4, 0)).length, 0);
+  });
+
+  test("float64 and int32 run the js kernel: bit-identical", () => {
+    const a64 = { ...view(2, 7, 9), dtype: "float64" as const };
+    a64.data = Float64Array.from(a64.data);
+    const b64 = { ...view(2, 9, 5), dtype: "float64" as const };
+    b64.data = Float64Array.from(b64.data);
+    assert.deepEqual(wasmBackend.matmul(a64, b64), jsBackend.matmul(a64, b64));
+    const ai: StridedView = {
+      data: Int32Array.from({ length: 12 }, (_, i) => i - 5),
+      dtype: "int32",
+      shape: [1, 3, 4],
+      strides: [12, 4, 1],
+      offset: 0,
+    };
+    const bi: StridedView = {
+      data: Int32Array.from({ length: 8 }, (_, i) => 3 - i),
+      dtype: "int32",
+      shape: [1, 4, 2],
+      strides: [8, 2, 1],
+      offset: 0,
+    };
+    assert.deepEqual(wasmBackend.matmul(ai, bi), jsBackend.matmul(ai, bi));
+  });
+
+  test("split over threads (rows, columns, batches, dynamic task queue): bit-identical to one thread", () => {
+    const cases: [StridedView, StridedView, string][] = [
+      [view(1, 301, 150), view(1, 150, 120), "row split"],
+      [view(1, 60, 150, { transposed: true }), view(1, 150, 333), "column split"],
+      [view(6, 70, 64), view(6, 64, 50, { broadcast: true }), "batch split"],
+      [view(1, 520, 300), view(1, 300, 450, { transposed: true }), "two tasks per thread, taken dynamically"],
+    ];
+    const before = getThreads();
+    try {
+      for (const [a, b, what] of cases) {
+        setThreads(1);
+        const one = wasmBackend.matmul(a, b);
+        setThreads(3);
+        const three = wasmBackend.matmul(a, b);
+        setThreads(2);
+        const two = assertGemmClose(a, b, what);
+        assert.deepEqual(two, one, `${what}: 2 threads vs 1`);
+        assert.deepEqual(three, one, `${what}: 3 threads vs 1`);
+      }
+    } finally {
+      setThreads(before);
+    }
+  });
+
+  test("tensor level: matmul with broadcast batch dims, 1-D operands and transposes, forward and backward", () => {
+    const run = (backend: string) => {
+      const before = tg.backend.current();
+      tg.backend.use(backend);
+      try {
+        tg.manualSeed(3);
+        const a = tg.randn([2, 1, 33, 7], { requiresGrad: true });
+        const b = tg.randn([3, 7, 17], { requiresGrad: true });
+        const v = tg.randn([17], { requiresGrad: true });
+        const y = tg
+          .matmul(a, b)
+          .matmul(v)
+          .sum()
+          .add(tg.matmul(b.transpose(1, 2), a.squeeze(1).narrow(0, 0, 1).transpose(1, 2)).sum());
+        y.backward();
+        return [y, a.grad!, b.grad!, v.grad!].map((t) => Array.from(t.dataSync() as Float32Array));
+      } finally {
+        tg.backend.use(before);
+      }
+    };
+    const w = run("wasm");
+    const j = run("js");
+    for (const [i, xs] of w.entries()) {
+      for (const [k, x] of xs.entries())
+        assert.ok(Math.abs(x - j[i]![k]!) <= 1e-4 * (1 + Math.abs(j[i]![k]!)), `output ${i}[${k}]: ${x} vs ${j[i]![k]}`);
+    }
+  });
+});
+
+test("the plain-SIMD build (no relaxed FMA) gives the same products", () => {
+  const script = `
+    import * as tg from "./src/index.ts";
+    import { getRuntime } from "./src/backend/wasm/runtime.ts";
+    tg.manualSeed(1);
+    const a = tg.randn([67, 300]), b = tg.randn([300, 45]).t().contiguous().t();
+    tg.backend.use("wasm");
+    const w = a.matmul(b);
+    tg.backend.use("js");
+    const j = a.matmul(b);
+    console.log(JSON.stringify({ simd: getRuntime().simd, err: w.sub(j).abs().max().item() }));`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    encoding: "utf8",
+    env: childEnv({ TG_WASM_VARIANT: "simd" }),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+    simd: string;
+    err: number;
+  };
+  assert.equal(out.simd, "simd");
+  assert.ok(out.err < 1e-4, `max |wasm − js| = ${out.err}`);
+});
+
+/** float32 storage with special values mixed in: ±0, ±Infinity, NaN, subnormals, exact ties for comparisons. */
+function specialF32(n: number): Float32Array {
+  const specials = [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 1e-40, -1e-40, 1, -1, 2];
+  const a = randomF32(n);
+  for (let i = 0; i < n; i += 7) a[i] = specials[(i / 7) % specials.length]!;
+  return a;
+}
+
+/** A random strided view of `shape` over fresh storage: contiguous, transposed, offset, or with broadcast (stride 0) dims. */
+function randomView(shape: readonly number[], dtype: "float32" | "bool" | "int32", kind: number): StridedView {
+  const nd = shape.length;
+  const order = [...shape.keys()];
+  if (kind % 3 === 1) order.reverse(); // a transposed layout
+  const strides = new Array<number>(nd).fill(0);
+  let size = 1;
+  for (let k = nd - 1; k >= 0; k--) {
+    const d = order[k]!;
+    // kind 2: broadcast every other dim
+    if (kind % 3 === 2 && d % 2 === 1) continue;
+    strides[d] = size;
+    size *= shape[d]!;
+  }
+  const offset = kind % 2 === 1 ? 3 : 0;
+  const n = offset + size + 2;
+  const data =
+    dtype === "float32"
+      ? specialF32(n)
+      : dtype === "bool"
+        ? Uint8Array.from({ length: n }, () => (gen.uniform() < 0.5 ? 1 : 0))
+        : Int32Array.from({ length: n }, () => gen.integer(-1000, 1000));
+  return { data, dtype, shape, strides, offset };
+}
+
+describe("elementwise against the js reference (bit-identical)", () => {
+  const shapes = [[1], [7], [1025], [33, 257], [2, 1, 33, 17], [257, 5], [3, 4, 5, 6, 7], [2, 3, 2, 3, 2, 3]];
+  const sameBits = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => {
+    assert.equal(got.constructor, want.constructor, `${what}: array type`);
+    assert.equal(got.length, want.length, `${what}: length`);
+    for (let i = 0; i < want.length; i++) {
+      if (!Object.is(got[i], want[i]) && !(Number.isNaN(got[i]) && Number.isNaN(want[i])))
+        assert.fail(`${what}: element ${i} is ${got[i]}, js gives ${want[i]}`);
+    }
+  };
+
+  test("binary ops, every broadcast / transpose / offset combination, special values included", () => {
+    const ops = ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "eq", "ne", "gt", "ge", "lt", "le"] as const;
+    for (const shape of shapes)
+      for (let ka = 0; ka < 6; ka++)
+        for (const op of ops) {
+          const kb = (ka * 5 + ops.indexOf(op)) % 6;
+          const a = randomView(shape, "float32", ka);
+          const b = randomView(shape, "float32", kb);
+          sameBits(wasmBackend.binary(op, a, b, shape), jsBackend.binary(op, a, b, shape), `${op} [${shape}] kinds ${ka}/${kb}`);
+        }
+  });
+
+  test("unary ops on strided views, special values included", () => {
+    const ops = ["neg", "abs", "sqrt", "relu", "sign", "exp", "log", "tanh", "sigmoid", "rsqrt", "erf"] as const;
+    for (const shape of shapes)
+      for (let k = 0; k < 6; k++)
+        for (const op of ops) {
+          const x = randomView(shape, "float32", k);
+          sameBits(wasmBackend.unary(op, x), jsBackend.unary(op, x), `${op} [${shape}] kind ${k}`);
+        }
+  });
+
+  test("copies: strided float32, bool and int32 to float32, and the js-only conversions", () => {
+    for (const shape of shapes)
+      for (let k = 0; k < 6; k++) {
+        for (const src of ["float32", "bool", "int32"] as const) {
+          const x = randomView(shape, src, k);
+          for (const dst of ["float32", "float64", "int32", "bool"] as const)
+            sameBits(wasmBackend.copy(x, dst), jsBackend.copy(x, dst), `${src}→${dst} [${shape}] kind ${k}`);
+        }
+      }
+  });
+
+  test("reductions over every subset of axes, on strided views with special values", () => {
+    const redShapes = [[1030], [33, 257], [2, 17, 40], [5, 3, 7, 11], [4, 1, 300]];
+    for (const shape of redShapes) {
+      const nd = shape.length;
+      for (let mask = 1; mask < 1 << nd; mask++) {
+        const axes = [...shape.keys()].filter((d) => (mask >> d) & 1);
+        for (let k = 0; k < 3; k++) {
+          const x = randomView(shape, "float32", k === 2 ? 4 : k);
+          for (const op of ["sum", "max", "min", "argmax", "argmin"] as const) {
+            if ((op === "argmax" || op === "argmin") && axes.length !== 1) continue;
+            sameBits(wasmBackend.reduce(op, x, axes), jsBackend.reduce(op, x, axes), `${op} [${shape}] axes ${axes} kind ${k}`);
+          }
+        }
+      }
+    }
+    // all-NaN / all-−0 / first-extreme ties
+    const tricky: StridedView = { data: new Float32Array(2048), dtype: "float32", shape: [2, 1024], strides: [1024, 1], offset: 0 };
+    (tricky.data as Float32Array).fill(-0, 0, 1024).fill(Number.NaN, 1024);
+    for (const op of ["sum", "max", "min", "argmax", "argmin"] as const)
+      for (const axes of [[0], [1]])
+        sameBits(wasmBackend.reduce(op, tricky, axes), jsBackend.reduce(op, tricky, axes), `${op} tricky axes ${axes}`);
+  });
+
+  test("im2col, col2im, maxPool2d and its backward: random geometries, strided inputs, NaN and ties", () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const N = gen.integer(1, 3);
+      const C = gen.integer(1, 5);
+      const H = gen.integer(3, 14);
+      const W = gen.integer(3, 14);
+      const kh = gen.integer(1, 4);
+      const kw = gen.integer(1, 4);
+      const stride: [number, number] = [gen.integer(1, 3), gen.integer(1, 3)];
+      const dilation: [number, number] = trial % 3 === 0 ? [gen.integer(1, 3), gen.integer(1, 3)] : [1, 1];
+      const padding: [number, number] = [gen.integer(0, Math.floor(kh / 2) + 1), gen.integer(0, Math.floor(kw / 2) + 1)];
+      const out = (size: number, k: number, s: number, p: number, d: number) => Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+      const outSize: [number, number] = [out(H, kh, stride[0], padding[0], dilation[0]), out(W, kw, stride[1], padding[1], dilation[1])];
+      if (outSize[0] < 1 || outSize[1] < 1) continue;
+      const win = { kernel: [kh, kw] as [number, number], stride, padding, dilation, outSize };
+      // big enough for the wasm path: repeat the batch
+      const reps = Math.ceil(1100 / (N * C * H * W));
+      const NN = N * reps;
+      // x as a channels-last tensor seen through an NCHW view (strides permuted), values with ties and NaN
+      const data = specialF32(NN * C * H * W).map((v) => (trial % 2 === 0 ? Math.round(v * 2) / 2 : v));
+      const x: StridedView = { data, dtype: "float32", shape: [NN, C, H, W], strides: [H * W * C, 1, W * C, C], offset: 0 };
+      sameBits(wasmBackend.im2col(x, win), jsBackend.im2col(x, win), `im2col trial ${trial}`);
+      const L = outSize[0] * outSize[1];
+      const cols: StridedView = {
+        data: randomF32(NN * C * kh * kw * L),
+        dtype: "float32",
+        shape: [NN, C * kh * kw, L],
+        strides: [C * kh * kw * L, L, 1],
+        offset: 0,
+      };
+      sameBits(wasmBackend.col2im(cols, win, [H, W]), jsBackend.col2im(cols, win, [H, W]), `col2im trial ${trial}`);
+      if (dilation[0] === 1 && dilation[1] === 1) {
+        const got = wasmBackend.maxPool2d(x, win);
+        const want = jsBackend.maxPool2d(x, win);
+        sameBits(got.values, want.values, `maxPool2d values trial ${trial}`);
+        sameBits(got.indices, want.indices, `maxPool2d indices trial ${trial}`);
+        const g: StridedView = {
+          data: randomF32(NN * C * L),
+          dtype: "float32",
+          shape: [NN, C, ...outSize],
+          strides: [C * L, L, outSize[1], 1],
+          offset: 0,
+        };
+        const idx: StridedView = {
+          data: want.indices,
+          dtype: "int32",
+          shape: [NN, C, ...outSize],
+          strides: [C * L, L, outSize[1], 1],
+          offset: 0,
+        };
+        sameBits(
+          wasmBackend.maxPool2dBackward(g, idx, [H, W]),
+          jsBackend.maxPool2dBackward(g, idx, [H, W]),
+          `maxPool2dBackward trial ${trial}`,
+        );
+      }
+    }
+  });
+
+  test("where, every broadcast / transpose / offset combination of its three operands", () => {
+    for (const shape of shapes)
+      for (let kc = 0; kc < 6; kc++) {
+        const cond = randomView(shape, "bool", kc);
+        const a = randomView(shape, "float32", (kc + 1) % 6);
+        const b = randomView(shape, "float32", (kc + 4) % 6);
+        sameBits(wasmBackend.where(cond, a, b, shape), jsBackend.where(cond, a, b, shape), `where [${shape}] kinds ${kc}`);
+      }
+  });
+});
+
+test("a small MLP trains to the same losses on wasm as on js", () => {
+  const train = (backend: string): number[] => {
+    const before = tg.backend.current();
+    tg.backend.use(backend);
+    try {
+      tg.manualSeed(42);
+      const x = tg.randn([64, 20]);
+      const target = x.narrow(1, 0, 5).sum(1).gt(0).to("int32");
+      const model = new tg.nn.Sequential(
+        new tg.nn.Linear(20, 33),
+        new tg.nn.ReLU(),
+        new tg.nn.Linear(33, 17),
+        new tg.nn.Tanh(),
+        new tg.nn.Linear(17, 2),
+      );
+      const opt = new tg.optim.Adam(model.parameters(), { lr: 0.01 });
+      const losses: number[] = [];
+      for (let step = 0; step < 30; step++) {
+        const loss = tg.F.crossEntropy(model.call(x) as tg.Tensor, target);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+        losses.push(loss.item());
+      }
+      return losses;
+    } finally {
+      tg.backend.use(before);
+    }
+  };
+  const onWasm = train("wasm");
+  const onJs = train("js");
+  assert.ok(onJs[29]! < 0.5 * onJs[0]!, `the model should learn (js losses ${onJs[0]} → ${onJs[29]})`);
+  for (const [i, l] of onWasm.entries())
+    assert.ok(Math.abs(l - onJs[i]!) <= 1e-4 * Math.max(1, onJs[i]!), `step ${i}: wasm loss ${l}, js loss ${onJs[i]}`);
+});
+
+test("wasm memory stays flat over a training run (the scratch arena is reused by every call)", () => {
+  const before = tg.backend.current();
+  tg.backend.use("wasm");
+  try {
+    tg.manualSeed(7);
+    const x = tg.randn([96, 40]);
+    const target = tg.randint(0, 3, [96]);
+    const model = new tg.nn.Sequential(new tg.nn.Linear(40, 64), new tg.nn.ReLU(), new tg.nn.Linear(64, 3));
+    const opt = new tg.optim.SGD(model.parameters(), { lr: 0.05 });
+    const step = () => {
+      const loss = tg.F.crossEntropy(model.call(x) as tg.Tensor, target);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    };
+    for (let i = 0; i < 5; i++) step();
+    const warm = getRuntime().memory.buffer.byteLength;
+    for (let i = 0; i < 100; i++) step();
+    assert.equal(getRuntime().memory.buffer.byteLength, warm);
+  } finally {
+    tg.backend.use(before);
+  }
+});
+
+/** The environment for a child `node` run: without node:test's marker, which makes a nested `--test` skip its files. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
+
+/** The backend a plain run uses: native or wasm when available, else js. */
+const DEFAULT_BACKEND = tg.backend.current();
+const FORCED = (process.env.TG_BACKEND ?? "") !== "";
+
+test(
+  "wasm is the default backend when it is available (native, the optional addon, goes first where it is built)",
+  { skip: FORCED },
+  () => {
+    assert.equal(DEFAULT_BACKEND, tg.backend.list().includes("native") ? "native" : "wasm");
+  },
+);
+
+// The suite runs on the default backend; the golden suites also run here on js and wasm when they
+// are not the default, so the reference and the wasm backend meet PyTorch's values in every `npm test`.
+for (const other of ["wasm", "js"]) {
+  test(`the PyTorch golden suites pass with TG_BACKEND=${other}`, { skip: FORCED || other === DEFAULT_BACKEND }, () => {
+    const files = ["tests/golden.test.ts", "tests/conv.test.ts", "tests/nn.test.ts", "tests/optim.test.ts"];
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", ...files], {
+      encoding: "utf8",
+      env: childEnv({ TG_BACKEND: other }),
+    });
+    const count = (what: string) => Number(new RegExp(`^# ${what} (\\d+)$`, "m").exec(r.stdout)?.[1] ?? Number.NaN);
+    assert.equal(r.status, 0, `golden suites failed on ${other}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+    assert.ok(count("pass") > 500, `expected the golden suites to run (${count("pass")} passed)`);
+    assert.equal(count("fail"), 0);
+  });
+}
