@@ -5,6 +5,7 @@ import { w0 } from "./w0-overhead.ts";
 import { w1 } from "./w1-sgemm.ts";
 import { w2 } from "./w2-mlp.ts";
 import { w3 } from "./w3-cnn.ts";
+import { start } from "./start-mnist.ts";
 import { w4 } from "./w4-inference.ts";
 
 export const WORKLOADS: Partial<Record<WorkloadId, Workload>> = {
@@ -13,4 +14,5 @@ export const WORKLOADS: Partial<Record<WorkloadId, Workload>> = {
   W2: w2,
   W3: w3,
   W4: w4,
+  START: start,
 };
