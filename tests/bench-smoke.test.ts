@@ -46,6 +46,7 @@ test("npm run bench -- --only W2,W3,W4 in quick mode prints tensorgrad's figures
   for (const [w, m] of [
     ["W2", "train_samples_per_s"],
     ["W2", "test_accuracy"],
+    ["W2", "peak_rss_mb"],
     ["W3", "train_samples_per_s"],
     ["W3", "test_accuracy"],
     ["W4", "latency_ms_batch1"],

@@ -27,6 +27,34 @@ test("mnist: the BENCHMARKS.md split (8 000 / 2 000, class-imbalanced test tail)
   await assert.rejects(tg.datasets.mnist({ split: "val" as "train" }), /split must be "train" or "test"/);
 });
 
+test("mnist: the package's files are read exactly as JSON.parse reads them (then rounded to float32)", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { createRequire } = await import("node:module");
+  const { parseDigitFile } = await import("../src/datasets/mnist.ts");
+  const file = createRequire(import.meta.url).resolve("mnist/src/digits/3.json");
+  const bytes = readFileSync(file);
+  const mine = parseDigitFile(bytes, "digits/3.json");
+  const ref = Float32Array.from((JSON.parse(bytes.toString("utf8")) as { data: number[] }).data);
+  assert.equal(mine.length, ref.length);
+  for (let i = 0; i < ref.length; i++) if (!Object.is(mine[i], ref[i])) assert.fail(`element ${i}: ${mine[i]} vs JSON.parse ${ref[i]}`);
+  // any JSON number, including the forms the package does not use
+  fc.assert(
+    fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 784, maxLength: 784 }), (xs) => {
+      const text = `{ "data": [${xs.map((x) => JSON.stringify(x)).join(", ")}] }`;
+      assert.deepEqual(parseDigitFile(new TextEncoder().encode(text), "t"), Float32Array.from(JSON.parse(text).data));
+    }),
+    { numRuns: 50 },
+  );
+  for (const [text, why] of [
+    ['{"data": [1, 2', /ends inside the list/],
+    ['{"data": [1,,2]}', /number 1 at byte \d+ is not a number/],
+    ['{"pixels": []}', /expected \{"data": \[\.\.\.\]\}/],
+    ['{"data": [0.5]', /expected \} after the list/],
+    ['{"data": [0.5]}', /1 numbers is not a multiple of 784/],
+  ] as const)
+    assert.throws(() => parseDigitFile(new TextEncoder().encode(text), "digits/9.json"), (e: Error) => /datasets\.mnist: digits\/9\.json/.test(e.message) && why.test(e.message));
+});
+
 test("DataLoader: batches cover the dataset once per epoch; shuffling is seeded", () => {
   const x = tg.arange(0, 10).float().reshape([10, 1]);
   const y = tg.arange(0, 10);

@@ -18,7 +18,7 @@ export interface Figure {
 }
 
 /** Metrics where a smaller value is better (the ratio table reads them the other way round). */
-export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(["us_per_op", "latency_ms_batch1", "train_seconds"]);
+export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(["us_per_op", "latency_ms_batch1", "train_seconds", "peak_rss_mb"]);
 
 /** What the driver passes to a workload run, for tensorgrad and for every peer. */
 export interface RunOptions {

@@ -30,8 +30,9 @@ export function loadMnist(): Promise<{ train: Split; test: Split }> {
   cached ??= (async () => {
     const [train, test] = await Promise.all([tg.datasets.mnist({ split: "train" }), tg.datasets.mnist({ split: "test" })]);
     const plain = (d: tg.datasets.ImageDataset): Split => ({
-      x: Float32Array.from(d.x.dataSync()),
-      y: Int32Array.from(d.y.dataSync()),
+      // the datasets' own contiguous storage (no copy: nothing here writes to it)
+      x: d.x.dataSync() as Float32Array,
+      y: d.y.dataSync() as Int32Array,
       n: d.y.shape[0]!,
     });
     return { train: plain(train), test: plain(test) };

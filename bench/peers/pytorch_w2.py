@@ -2,6 +2,8 @@
 order as bench/workloads/w2-mlp.ts (the loop is mnist_split.run_w2). Prints one JSON line per figure."""
 import argparse
 import json
+import resource
+import sys
 
 import torch
 from torch import nn
@@ -62,6 +64,9 @@ def main():
     emit("W2", a.threads, "train_samples_per_s", sps, "samples/s")
     if acc is not None:
         emit("W2", a.threads, "test_accuracy", acc, "fraction")
+    # peak resident memory of this process (the same measure as tensorgrad's child process); KiB on Linux, bytes on macOS
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    emit("W2", a.threads, "peak_rss_mb", rss / (1024 * 1024 if sys.platform == "darwin" else 1024), "MiB")
 
 
 if __name__ == "__main__":
