@@ -3,8 +3,6 @@
  * the module, its scope and the value flowing in (its graph name and the traced tensor, so
  * shapes are concrete) and returns the value flowing out. Containers recurse through `ctx.convert`.
  */
-import { KerasSequential } from "../keras/model.ts";
-import { Reshape as KerasReshape } from "../keras/layers.ts";
 import { GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh } from "../nn/layers/activation.ts";
 import { BatchNormBase } from "../nn/layers/batchnorm.ts";
 import { Residual, Sequential } from "../nn/layers/container.ts";
@@ -14,8 +12,7 @@ import { Flatten, Identity, Linear } from "../nn/layers/linear.ts";
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "../nn/layers/pool.ts";
 import type { Module } from "../nn/module.ts";
 import { pair } from "../ops/conv.ts";
-import { arange } from "../ops/creation.ts";
-import { formatShape, sizeOf } from "../tensor/shape.ts";
+import { formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { float, type GraphBuilder, int, ints, string } from "./onnx-graph.ts";
 import { type Attribute, DataType } from "./onnx-proto.ts";
@@ -36,22 +33,31 @@ export interface Context {
   convert(m: Module, path: string, x: Value): Value;
 }
 
-type Convert<M extends Module> = (ctx: Context, m: M, path: string, x: Value) => Value;
+export type Convert<M extends Module> = (ctx: Context, m: M, path: string, x: Value) => Value;
 
 export interface Rule {
   name: string;
   cls: abstract new (...args: never[]) => Module;
   convert: Convert<Module>;
+  /** Runs on the exported model itself before tracing, with the example input's shape (e.g. builds a lazy model). */
+  prepare?(m: Module, inputShape: readonly number[]): void;
 }
 
-function rule<M extends Module>(name: string, cls: abstract new (...args: never[]) => M, convert: Convert<M>): Rule {
-  return { name, cls, convert: (ctx, m, path, x) => convert(ctx, m as M, path, x) };
+export function rule<M extends Module>(
+  name: string,
+  cls: abstract new (...args: never[]) => M,
+  convert: Convert<M>,
+  prepare?: (m: M, inputShape: readonly number[]) => void,
+): Rule {
+  const r: Rule = { name, cls, convert: (ctx, m, path, x) => convert(ctx, m as M, path, x) };
+  if (prepare !== undefined) r.prepare = (m, shape) => prepare(m as M, shape);
+  return r;
 }
 
 /** "/2/block/0" for module path "2.block.0" ("" for the model itself). */
-const scopeOf = (path: string): string => (path === "" ? "" : `/${path.split(".").join("/")}`);
+export const scopeOf = (path: string): string => (path === "" ? "" : `/${path.split(".").join("/")}`);
 const child = (path: string, name: string): string => (path === "" ? name : `${path}.${name}`);
-const describe = (path: string, m: Module): string => (path === "" ? `the model (${m.constructor.name})` : `"${path}" (${m.constructor.name})`);
+export const describe = (path: string, m: Module): string => (path === "" ? `the model (${m.constructor.name})` : `"${path}" (${m.constructor.name})`);
 
 /** A module whose forward maps one tensor to one tensor. */
 type Layer = { forward(x: Tensor): Tensor } & Module;
@@ -70,13 +76,13 @@ function needImage(x: Value, path: string, m: Module): void {
 }
 
 /** Reshape to `out`'s shape; dim 0 is copied from the input (`keepDim0`) or inferred, so any batch size runs. */
-function reshape(ctx: Context, scope: string, x: Value, out: Tensor, keepDim0: boolean): Value {
+export function reshape(ctx: Context, scope: string, x: Value, out: Tensor, keepDim0: boolean): Value {
   const shape = out.shape.map((d, i) => (i === 0 && ctx.dynamicBatch ? (keepDim0 ? 0 : -1) : d));
   const name = ctx.g.node(scope, "Reshape", [x.name, ctx.g.int64s(scope, "shape", shape)]);
   return { name, tensor: out, batched: x.batched && keepDim0 };
 }
 
-const sequential: Convert<Sequential> = (ctx, m, path, x) => {
+export const sequential: Convert<Sequential> = (ctx, m, path, x) => {
   for (const [name, c] of m.namedChildren()) x = ctx.convert(c, child(path, name), x);
   return x;
 };
@@ -239,63 +245,9 @@ const step: Convert<Step> = (ctx, m, path, x) => {
   return { name: ctx.g.node(scope, "Cast", [positive], [int("to", DataType.FLOAT)]), tensor: m.forward(x.tensor), batched: x.batched };
 };
 
-/** Keras' Reshape: [N, ...] → [N, ...targetShape]. */
-const kerasReshape: Convert<KerasReshape> = (ctx, m, path, x) => reshape(ctx, scopeOf(path), x, m.forward(x.tensor), true);
-
-/** What the model's first child receives when the model is called on `t` (a Keras model's input preparation). */
-function preparedInput(m: KerasSequential, t: Tensor): Tensor {
-  const first = m.children()[0];
-  if (first === undefined) return m.call(t) as Tensor;
-  let seen: Tensor | undefined;
-  const remove = first.registerForwardPreHook((_, inputs) => {
-    seen = inputs[0] as Tensor;
-    return undefined;
-  });
-  try {
-    m.call(t);
-  } finally {
-    remove();
-  }
-  return seen!;
-}
-
-/**
- * A Keras model reshapes flat rows to its input shape and transposes NHWC images before its
- * layers. Which element goes where is found by preparing a sample holding 0, 1, 2, …: in
- * order, it is a Reshape; NHWC → NCHW, a Transpose; anything else, a Gather.
- */
-const kerasSequential: Convert<KerasSequential> = (ctx, m, path, x) => {
-  if (!m.built) throw new Error(`onnx.exportModel: ${describe(path, m)} is not built yet; start it with tg.keras.input(shape) or call it once`);
-  const { g } = ctx;
-  const scope = scopeOf(path);
-  const prepared = preparedInput(m, x.tensor);
-  const sample = x.tensor.shape.slice(1);
-  const order = Array.from(preparedInput(m, arange(sizeOf(sample), undefined, 1, { dtype: "float32" }).reshape([1, ...sample])).dataSync());
-  const inner = prepared.shape.slice(1);
-  let value: Value;
-  if (order.every((v, i) => v === i)) value = inner.join() === sample.join() ? { ...x, tensor: prepared } : reshape(ctx, scope, x, prepared, true);
-  else if (inner.length === 3 && order.join() === nhwcOrder(inner as [number, number, number]).join()) {
-    const [c, h, w] = inner as [number, number, number];
-    const nhwc = sample.join() === [h, w, c].join() ? x : reshape(ctx, scope, x, x.tensor.reshape([x.tensor.shape[0]!, h, w, c]), true);
-    value = { name: g.node(scope, "Transpose", [nhwc.name], [ints("perm", [0, 3, 1, 2])]), tensor: prepared, batched: x.batched };
-  } else {
-    const flat = reshape(ctx, scope, x, x.tensor.reshape([x.tensor.shape[0]!, sizeOf(sample)]), true);
-    const gathered = g.node(scope, "Gather", [flat.name, g.int64s(scope, "order", order)], [int("axis", 1)]);
-    value = reshape(ctx, scope, { ...flat, name: gathered }, prepared, true);
-  }
-  return sequential(ctx, m, path, value);
-};
-
-/** For an NCHW sample [c, h, w], the NHWC index each element comes from. */
-function nhwcOrder([c, h, w]: [number, number, number]): number[] {
-  const out: number[] = [];
-  for (let ci = 0; ci < c; ci++) for (let hi = 0; hi < h; hi++) for (let wi = 0; wi < w; wi++) out.push((hi * w + wi) * c + ci);
-  return out;
-}
-
 /**
  * A rule applies to instances of its class (subclasses included) whose forward() is the class's
- * own, so a subclass with a new forward (KerasSequential's input preparation, a user's custom
+ * own, so a subclass with a new forward (a Keras model's input preparation, a user's custom
  * code) never falls to its parent's rule.
  */
 export const RULES: readonly Rule[] = [
@@ -318,9 +270,15 @@ export const RULES: readonly Rule[] = [
   rule("Softmax", Softmax, unary("Softmax", (m) => [int("axis", m.dim)])),
   rule("LogSoftmax", LogSoftmax, unary("LogSoftmax", (m) => [int("axis", m.dim)])),
   rule("Step", Step, step),
-  rule("tg.keras sequential models", KerasSequential, kerasSequential),
-  rule("tg.keras Reshape", KerasReshape, kerasReshape),
 ];
+
+/**
+ * Adds the rule for a module class defined above this layer (the Keras facade registers its
+ * models and layers this way, so io never imports keras). Later rules are tried first.
+ */
+export function registerRule(r: Rule): void {
+  (RULES as Rule[]).unshift(r);
+}
 
 /** The rule for `m`, or a clear error naming it and what is supported. */
 export function ruleFor(m: Module, path: string): Rule {

@@ -4,7 +4,6 @@
  * example input in eval mode; see onnx-layers.ts for what each module becomes.
  */
 import { noGrad } from "../autograd/mode.ts";
-import { KerasSequential } from "../keras/model.ts";
 import { Module } from "../nn/module.ts";
 import { isFloating } from "../tensor/dtype.ts";
 import { formatShape } from "../tensor/shape.ts";
@@ -58,7 +57,7 @@ export function exportModel(model: Module, exampleInput: Tensor, opts: ExportOpt
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET)
     throw new RangeError(`onnx.exportModel: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}`);
   const dynamicBatch = opts.dynamicBatch ?? true;
-  if (model instanceof KerasSequential && !model.built) model.build(exampleInput.shape.slice(1));
+  ruleFor(model, "").prepare?.(model, exampleInput.shape.slice(1));
 
   const g = new GraphBuilder();
   const ctx: Context = { g, opset, dynamicBatch, convert: (m, path, x) => ruleFor(m, path).convert(ctx, m, path, x) };

@@ -3,6 +3,8 @@
  * `compile / fit / evaluate / predict / summary`. Models are ordinary nn.Sequential modules of
  * tensorgrad layers in NCHW layout (see layers.ts for how Keras' layers map to modules).
  */
+import "./onnx.ts"; // registers the Keras models' ONNX export rules
+
 export {
   type ActivationName,
   activation,

@@ -1,0 +1,55 @@
+/**
+ * @file ARCHITECTURE.md's one-way data flow, checked on the sources: backend ← tensor/ops/autograd
+ * ← nn/optim ← data/train/keras ← cli, with io and viz beside train. A folder may import its own
+ * layer and the layers below, never one above (the lower layers form one package-internal cycle:
+ * tensor methods call ops, ops record autograd nodes).
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+
+const SRC = new URL("../src/", import.meta.url).pathname;
+const CORE = ["backend", "tensor", "ops", "autograd", "linalg"];
+const MODEL = [...CORE, "nn", "optim"];
+const BESIDE_TRAIN = [...MODEL, "data", "datasets", "io", "viz"];
+/** The folders each top-level source folder may import from. */
+const ALLOWED: Record<string, readonly string[]> = {
+  backend: ["backend", "tensor"],
+  tensor: CORE,
+  ops: CORE,
+  autograd: CORE,
+  linalg: CORE,
+  nn: MODEL,
+  optim: MODEL,
+  data: [...MODEL, "data", "datasets"],
+  datasets: [...MODEL, "data", "datasets"],
+  io: BESIDE_TRAIN,
+  viz: BESIDE_TRAIN,
+  train: [...BESIDE_TRAIN, "train"],
+  keras: [...BESIDE_TRAIN, "train", "keras"],
+};
+
+function* sources(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name !== "assembly" && e.name !== "build") yield* sources(p);
+    } else if (e.name.endsWith(".ts")) yield p;
+  }
+}
+
+test("no source folder imports a layer above its own", () => {
+  const violations: string[] = [];
+  for (const file of sources(SRC)) {
+    const [top] = relative(SRC, file).split("/");
+    const allowed = ALLOWED[top!];
+    if (allowed === undefined) continue; // cli and index.ts sit on top
+    for (const m of readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*"(\.[^"]+)"/g)) {
+      const target = relative(SRC, join(file, "..", m[1]!)).split("/")[0]!;
+      if (target.startsWith("..")) continue; // outside src (e.g. package.json)
+      if (target.endsWith(".ts") || !allowed.includes(target)) violations.push(`${relative(SRC, file)} imports ${m[1]} (${top} → ${target})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
