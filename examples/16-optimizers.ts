@@ -105,4 +105,4 @@ await ex.save(
   ),
 );
 
-ex.report({ bowl: finalF, mnist: Object.fromEntries(Object.entries(curves).map(([k, c]) => [k, tail(c)])), steps: curves.SGD!.length });
+ex.report({ bowl: finalF, bowlPaths: paths, mnist: Object.fromEntries(Object.entries(curves).map(([k, c]) => [k, tail(c)])), steps: curves.SGD!.length });

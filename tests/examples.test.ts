@@ -1,7 +1,8 @@
 /**
  * @file Every lecture example runs (quick mode, as child processes, a few at a time) and prints the
- * lectures' values: the final JSON line of each is checked against CURRICULUM.md's check values
- * and the properties the lecture demonstrates (orderings, no leakage, hand-written == autograd).
+ * lectures' values: the final JSON line of each is checked against CURRICULUM.md's check values,
+ * PyTorch's values for the same computations where they are deterministic (tests/golden/
+ * examples.json, from generate_examples.py), and the properties the lecture demonstrates (orderings, no leakage, hand-written == autograd).
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -79,6 +80,24 @@ function close(actual: unknown, expected: unknown, tol: number, what = "value"):
 
 const rel = (actual: number, expected: number, r: number, what: string) => close(actual, expected, Math.abs(expected) * r, what);
 
+/** PyTorch's values for the same computations (tests/golden/generate_examples.py). */
+// biome-ignore lint/suspicious/noExplicitAny: the generator's JSON shape
+const golden: Record<string, any> = JSON.parse(readFileSync("tests/golden/examples.json", "utf8"));
+
+/** Every value PyTorch computed for `name` equals the example's within `tol` (relative to its size, at least `tol`). */
+function matchesTorch(name: string, j: Record<string, unknown>, tol: number): void {
+  const want = golden[name] as Record<string, unknown>;
+  assert.ok(want !== undefined, `no golden values for ${name}`);
+  const walk = (a: unknown, e: unknown, what: string): void => {
+    if (typeof e === "number") close(a, e, tol * Math.max(1, Math.abs(e)), `${what} (PyTorch ${e})`);
+    else if (Array.isArray(e)) {
+      assert.ok(Array.isArray(a) && a.length === e.length, `${what}: expected ${e.length} values like PyTorch's, got ${JSON.stringify(a)?.slice(0, 200)}`);
+      e.forEach((v, i) => walk(a[i], v, `${what}[${i}]`));
+    } else for (const [k, v] of Object.entries(e as object)) walk((a as Record<string, unknown>)?.[k], v, `${what}.${k}`);
+  };
+  walk(j, want, name);
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: each example prints its own JSON shape
 const checks: Record<string, (j: any) => void> = {
   "01-forward-pass": (j) => {
@@ -88,6 +107,7 @@ const checks: Record<string, (j: any) => void> = {
     close(j.z2, [1.02, 2.29], 1e-6, "z2");
     close(j.y, [1.56, 3.222], 1e-6, "y");
     close(j.yLayers, j.y, 1e-6, "nn.Linear layers = matmul");
+    matchesTorch("01-forward-pass", j, 1e-6);
   },
   "02-activations": (j) => {
     close(j.softmax, [0.2689414213699951, 0.7310585786300049], 1e-6, "softmax([1000, 1001])");
@@ -95,6 +115,7 @@ const checks: Record<string, (j: any) => void> = {
     close(j.sigmoidAt0, 0.5, 0, "σ(0)");
     close(j.maxSigmoidGrad, 0.25, 1e-6, "max σ'");
     close(j.maxTanhGrad, 1, 1e-6, "max tanh'");
+    matchesTorch("02-activations", j, 1e-6);
   },
   "03-losses": (j) => {
     close(j.y, [1.02, 2.29], 1e-6, "2-3-2 output");
@@ -108,6 +129,7 @@ const checks: Record<string, (j: any) => void> = {
     close(j.bce, 0.5108256237659907, 1e-6, "BCE");
     close(j.bceLogits, j.bce, 1e-5, "BCE from logits");
     close(j.huber, 1.3125, 1e-6, "Huber");
+    matchesTorch("03-losses", j, 1e-6);
   },
   "04-gradient-descent": (j) => {
     close(j.x1, 2.4, 1e-12, "x1");
@@ -119,6 +141,7 @@ const checks: Record<string, (j: any) => void> = {
     assert.ok(j.x30[1] < 0.01 && j.x30[0] > 1, "η = 0.1 converges, η = 0.01 crawls");
     close(j.difficultX, 0.19, 5e-4, "difficult function: argmin");
     close(j.difficultF, -0.42134, 1e-5, "difficult function: min");
+    matchesTorch("04-gradient-descent", j, 1e-12);
   },
   "05-numerical-vs-autograd": (j) => {
     close(j.dPoly, 8, 1e-12, "d/dx(x² + 4x + 3)");
@@ -198,6 +221,7 @@ const checks: Record<string, (j: any) => void> = {
       assert.ok(j.bowl[name] < j.bowl.SGD, `bowl: ${name} (${j.bowl[name]}) beats SGD (${j.bowl.SGD})`);
       assert.ok(j.mnist[name] < j.mnist.SGD, `MNIST: ${name} (${j.mnist[name]}) beats SGD (${j.mnist.SGD})`);
     }
+    matchesTorch("16-optimizers", j, 1e-9); // the bowl trajectories, step by step, against torch.optim
   },
   "17-regularization": (j) => {
     const none = j["no regularisation"];
