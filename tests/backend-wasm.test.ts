@@ -100,6 +100,45 @@ describe("gemm against the js reference", () => {
     assertGemmClose(view(3, 40, 50, { transposed: true }), view(3, 50, 30), "batched, A transposed");
   });
 
+  test("a row's result does not depend on how many rows the call has (batch-size invariance, bit for bit)", () => {
+    // calls of ≤ 4 rows read A and B in place (sgemmFewRows), larger ones pack: the same arithmetic per element
+    for (const [K, N, ta, tb] of [
+      [300, 45, false, true],
+      [300, 45, false, false],
+      [513, 70, true, true],
+      [20, 70, false, true],
+      [600, 9, false, false],
+      [257, 33, true, false],
+      [5, 16, false, true],
+      [1, 3, false, false],
+    ] as const) {
+      const M = 13;
+      const a = view(1, M, K, { transposed: ta });
+      const b = view(1, K, N, { transposed: tb });
+      const full = wasmBackend.matmul(a, b);
+      for (const rows of [1, 2, 3, 4, 5, 7]) {
+        for (let r0 = 0; r0 < M; r0 += rows) {
+          const r = Math.min(rows, M - r0);
+          const part = wasmBackend.matmul({ ...a, shape: [1, r, K], offset: a.offset + r0 * a.strides[1]! }, b);
+          for (let i = 0; i < r * N; i++)
+            if (!Object.is(part[i], full[r0 * N + i]))
+              assert.fail(`K=${K} N=${N} ta=${ta} tb=${tb}: rows ${r0}..${r0 + r} in calls of ${rows}: element ${i} is ${part[i]}, ${full[r0 * N + i]} in one call`);
+        }
+      }
+    }
+  });
+
+  test("few rows (1–4, batch-1 inference): B row- and column-major in place, every tail length, strided A", () => {
+    for (const M of [1, 2, 3, 4, 5])
+      for (const K of [1, 3, 4, 5, 15, 16, 17, 33, 257, 300])
+        for (const N of [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 65]) {
+          assertGemmClose(view(1, M, K), view(1, K, N, { transposed: true }), `x·Wᵀ M=${M} K=${K} N=${N}`);
+          assertGemmClose(view(1, M, K, { transposed: true }), view(1, K, N), `row-major B, A transposed, M=${M} K=${K} N=${N}`);
+          assertGemmClose(view(1, M, K, { offset: 3 }), view(1, K, N, { negative: true, offset: 2 }), `B walked backwards, M=${M} K=${K} N=${N}`);
+        }
+    assertGemmClose(view(3, 2, 70), view(3, 70, 40, { broadcast: true, transposed: true }), "batched, 2 rows each");
+  });
+
   test("empty dims: K = 0 gives zeros, M = 0 or N = 0 gives an empty result", () => {
     assert.deepEqual([...wasmBackend.matmul(view(1, 3, 0), view(1, 0, 2))], [0, 0, 0, 0, 0, 0]);
     assert.equal(wasmBackend.matmul(view(1, 0, 4), view(1, 4, 2)).length, 0);
