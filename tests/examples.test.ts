@@ -92,7 +92,9 @@ function matchesTorch(name: string, j: Record<string, unknown>, tol: number): vo
     if (typeof e === "number") close(a, e, tol * Math.max(1, Math.abs(e)), `${what} (PyTorch ${e})`);
     else if (Array.isArray(e)) {
       assert.ok(Array.isArray(a) && a.length === e.length, `${what}: expected ${e.length} values like PyTorch's, got ${JSON.stringify(a)?.slice(0, 200)}`);
-      e.forEach((v, i) => walk(a[i], v, `${what}[${i}]`));
+      e.forEach((v, i) => {
+        walk(a[i], v, `${what}[${i}]`);
+      });
     } else for (const [k, v] of Object.entries(e as object)) walk((a as Record<string, unknown>)?.[k], v, `${what}.${k}`);
   };
   walk(j, want, name);
