@@ -27,11 +27,17 @@ interface Run {
   outDir: string;
 }
 
+/**
+ * Examples whose lesson needs their full size (the quick sizes are too small for the effect to
+ * show): a dozen seconds each, run first.
+ */
+const fullSize = new Set(["13-autoencoder-pretraining", "18-data-augmentation"]);
+
 function runExample(name: string): Promise<Run> {
   const outDir = join(outRoot, name);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", `examples/${name}.ts`], {
-      env: { ...process.env, TG_QUICK: "1", TG_PNG: "0", TG_OUT: outDir },
+      env: { ...process.env, TG_QUICK: fullSize.has(name) ? "0" : "1", TG_PNG: "0", TG_OUT: outDir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -54,7 +60,7 @@ function runExample(name: string): Promise<Run> {
 }
 
 // Start every example now, a few at a time (the slow ones first), and let each test await its own.
-const slowFirst = ["17-regularization", "15-batch-norm", "10-mnist-mlp", "22-keras-mnist-cnn", "13-autoencoder-pretraining", "18-data-augmentation", "21-alexnet-small"];
+const slowFirst = ["13-autoencoder-pretraining", "18-data-augmentation", "17-regularization", "15-batch-norm", "10-mnist-mlp", "22-keras-mnist-cnn", "21-alexnet-small"];
 const queue = [...names].sort((a, b) => (slowFirst.includes(b) ? 1 : 0) - (slowFirst.includes(a) ? 1 : 0));
 const runs = new Map<string, Promise<Run>>();
 const resolvers = new Map<string, (r: Run) => void>();
@@ -238,7 +244,8 @@ const checks: Record<string, (j: any) => void> = {
     assert.equal(j.seedsDiffer, true, "another seed, other images");
     assert.deepEqual(j.shape, [8, 1, 28, 28]);
     assert.equal(j.flipIsMirror, true, "a horizontal flip mirrors the columns");
-    assert.ok(j.accuracyPlain > 0.5 && j.accuracyAugmented > 0.3, "both runs learn (too few epochs in the quick run for augmentation to pay off)");
+    assert.ok(j.accuracyPlain > 0.75, `without augmentation the small training set is learnt (test accuracy ${j.accuracyPlain})`);
+    assert.ok(j.accuracyAugmented > j.accuracyPlain + 0.02, `augmentation generalises better (${j.accuracyAugmented} vs ${j.accuracyPlain})`);
   },
   "19-validation": (j) => {
     assert.ok(j.randomLeaks.every(Boolean), "random folds train on days after their validation days");
@@ -287,7 +294,8 @@ const checks: Record<string, (j: any) => void> = {
   },
   "13-autoencoder-pretraining": (j) => {
     for (const [l, first] of (j.aeFirst as number[]).entries()) assert.ok(j.aeLast[l] < 0.7 * first, `autoencoder ${l + 1} learns to reconstruct`);
-    assert.ok(Number.isFinite(j.pretrainedLoss) && Number.isFinite(j.randomLoss));
+    assert.ok(j.pretrainedAccuracy > 0.8, `pre-trained deep sigmoid net fine-tunes (test accuracy ${j.pretrainedAccuracy})`);
+    assert.ok(j.randomAccuracy < 0.3, `the same net from random init barely moves in as many steps (test accuracy ${j.randomAccuracy})`);
   },
   "11-universal-approximation": (j) => {
     for (let i = 1; i < j.stairErrors.length; i++) assert.ok(j.stairErrors[i] < j.stairErrors[i - 1], "more steps, closer staircase");
