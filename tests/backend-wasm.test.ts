@@ -9,9 +9,11 @@ import "./ensure-wasm.ts";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { StridedView } from "../src/backend/backend.ts";
 import { jsBackend } from "../src/backend/js/index.ts";
-import { getRuntime } from "../src/backend/wasm/runtime.ts";
+import { Arena, ARENA_BASE, getArena, getRuntime, RESIDENT_CAP_BYTES, stage } from "../src/backend/wasm/runtime.ts";
 import { getThreads, setThreads, wasmBackend, wasmUnavailableReason } from "../src/backend/wasm/index.ts";
 import * as tg from "../src/index.ts";
 
@@ -473,6 +475,155 @@ test("wasm memory stays flat over a training run (the scratch arena is reused by
   } finally {
     tg.backend.use(before);
   }
+});
+
+describe("parameters resident in wasm memory (shared memory only)", () => {
+  const shared = getRuntime().shared;
+  const onWasm = <T>(f: () => T): T => {
+    const before = tg.backend.current();
+    tg.backend.use("wasm");
+    try {
+      return f();
+    } finally {
+      tg.backend.use(before);
+    }
+  };
+
+  test("float32 parameters created on wasm live in wasm memory and kernels read them in place", { skip: !shared }, () => {
+    const lin = onWasm(() => new tg.nn.Linear(7, 5));
+    const ar = getArena();
+    for (const p of lin.parameters()) assert.ok(ar.isResident(p.data), "resident");
+    const w = lin.weight;
+    assert.equal(stage(ar, w.data, w.shape, w.strides, w.offset).ptr, w.data.byteOffset, "staged in place, not copied");
+    // other dtypes, and parameters made on js, keep ordinary arrays
+    assert.ok(!ar.isResident(onWasm(() => new tg.nn.Parameter(tg.zeros([3], { dtype: "float64" }))).data));
+    const b = tg.backend.current();
+    tg.backend.use("js");
+    try {
+      assert.ok(!ar.isResident(new tg.nn.Linear(3, 2).weight.data));
+    } finally {
+      tg.backend.use(b);
+    }
+  });
+
+  test("a resident parameter behaves like any other: init, optimizer steps, loadStateDict, safetensors, js afterwards, copies", { skip: !shared }, () => {
+    tg.manualSeed(5);
+    const x = tg.randn([6, 7]);
+    const target = tg.randint(0, 5, [6]);
+    const make = () => {
+      tg.manualSeed(11);
+      return new tg.nn.Sequential(new tg.nn.Linear(7, 9), new tg.nn.ReLU(), new tg.nn.Linear(9, 5));
+    };
+    const onJs = make();
+    const model = onWasm(make);
+    assert.ok(getArena().isResident((model.parameters()[0] as tg.Tensor).data));
+    const before = onJs.parameters().map((p) => Array.from(p.dataSync()));
+    assert.deepEqual(
+      model.parameters().map((p) => Array.from(p.dataSync())),
+      before,
+      "the same initial values as on js",
+    );
+    const train = (m: tg.nn.Module) => {
+      const opt = new tg.optim.Adam(m.parameters(), { lr: 0.01 });
+      for (let i = 0; i < 3; i++) {
+        const loss = tg.F.crossEntropy(m.call(x) as tg.Tensor, target);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+      }
+    };
+    onWasm(() => train(model));
+    train(onJs);
+    for (const [i, p] of model.parameters().entries()) {
+      const want = onJs.parameters()[i]!.dataSync();
+      const got = p.dataSync();
+      assert.notDeepEqual(Array.from(got), before[i], "the optimizer wrote in place");
+      for (let k = 0; k < got.length; k++) assert.ok(Math.abs(got[k]! - want[k]!) <= 1e-5, `param ${i}[${k}]: ${got[k]} vs ${want[k]}`);
+    }
+    // loadStateDict copies into the resident storage; serialize / deserialize round-trips it
+    const other = onWasm(make);
+    const data = (other.parameters()[0] as tg.Tensor).data;
+    other.loadStateDict(tg.io.deserialize(tg.io.serialize(model.stateDict())).tensors);
+    assert.equal((other.parameters()[0] as tg.Tensor).data, data, "loaded in place");
+    for (const [i, p] of other.parameters().entries()) assert.deepEqual(p.dataSync(), model.parameters()[i]!.dataSync());
+    // the same model on js gives the same forward (matmul to float tolerance)
+    const yWasm = onWasm(() => tg.noGrad(() => (model.call(x) as tg.Tensor).dataSync()));
+    const yJs = tg.noGrad(() => {
+      const b = tg.backend.current();
+      tg.backend.use("js");
+      try {
+        return (model.call(x) as tg.Tensor).dataSync();
+      } finally {
+        tg.backend.use(b);
+      }
+    });
+    for (let k = 0; k < yJs.length; k++) assert.ok(Math.abs(yWasm[k]! - yJs[k]!) <= 1e-5);
+    // slice() of the data is an independent ordinary copy
+    const w = model.parameters()[0]!.data as Float32Array;
+    const copy = w.slice();
+    assert.ok(copy.buffer instanceof ArrayBuffer && !getArena().isResident(copy));
+    copy[0] = 123;
+    assert.notEqual(w[0], 123);
+    // a Parameter wrapping resident storage shares it (no second copy)
+    const again = new tg.nn.Parameter(model.parameters()[0]!.detach());
+    assert.equal(again.data, w);
+  });
+
+  test("the resident heap: first fit, coalescing, the last block returned to the arena, the cap", { skip: !shared }, () => {
+    const mem = new WebAssembly.Memory({ initial: 2, maximum: 1000, shared: true });
+    const ar = new Arena(mem);
+    const top = () => {
+      ar.reset();
+      return ar.alloc(4);
+    };
+    assert.equal(top(), ARENA_BASE);
+    const a = ar.allocResident(100)!; // 400 → 448 bytes
+    const b = ar.allocResident(100)!;
+    const c = ar.allocResident(100)!;
+    assert.deepEqual([a.byteOffset, b.byteOffset, c.byteOffset], [ARENA_BASE, ARENA_BASE + 448, ARENA_BASE + 896]);
+    assert.equal(top(), ARENA_BASE + 1344, "the arena starts after the resident blocks");
+    a.fill(1);
+    b.fill(2);
+    c.fill(3);
+    ar.releaseResident(b);
+    const small = ar.allocResident(40)!; // 192 bytes: first fit in b's hole
+    assert.equal(small.byteOffset, ARENA_BASE + 448);
+    assert.deepEqual(Array.from(small.subarray(0, 3)), [0, 0, 0], "zeroed");
+    const big = ar.allocResident(100)!; // does not fit the rest of the hole: after c
+    assert.equal(big.byteOffset, ARENA_BASE + 1344);
+    ar.releaseResident(big);
+    assert.equal(top(), ARENA_BASE + 1344, "the last block goes back to the arena");
+    ar.releaseResident(a);
+    ar.releaseResident(small);
+    ar.releaseResident(c); // coalesces with the holes before it, all back to the arena
+    assert.equal(top(), ARENA_BASE);
+    assert.equal(ar.residentBytes, 0);
+    // growing the memory never detaches a resident array (a new buffer object each time: still recognised)
+    const d = ar.allocResident(10)!;
+    d[3] = 7;
+    ar.reset();
+    ar.alloc(5 * 65536);
+    assert.notEqual(mem.buffer, d.buffer);
+    assert.equal(d[3], 7);
+    assert.ok(ar.isResident(d) && ar.isResident(new Float32Array(mem.buffer, d.byteOffset, 1)));
+    assert.equal(ar.allocResident(RESIDENT_CAP_BYTES / 4 + 1), null, "beyond the cap: an ordinary array");
+  });
+
+  test("a resident block is freed when its array is garbage-collected", { skip: !shared }, async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const ar = getArena();
+    const before = ar.residentBytes;
+    (() => {
+      for (let i = 0; i < 20; i++) onWasm(() => new tg.nn.Linear(64, 64));
+    })();
+    assert.ok(ar.residentBytes > before);
+    for (let i = 0; i < 10 && ar.residentBytes > before; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(ar.residentBytes <= before, `${ar.residentBytes} resident bytes, ${before} before`);
+  });
 });
 
 /** The environment for a child `node` run: without node:test's marker, which makes a nested `--test` skip its files. */

@@ -86,6 +86,16 @@ export interface Backend {
   avgPool2d(x: StridedView, win: Window2d, opts: AvgPoolOptions): TypedArray;
   /** The adjoint of avgPool2d: g [N, C, Ho, Wo] spread over each window of [N, C, ...inSize]. */
   avgPool2dBackward(g: StridedView, win: Window2d, opts: AvgPoolOptions, inSize: readonly [number, number]): TypedArray;
+
+  // ---- optional: storage that kernels read in place ----
+  /**
+   * A zeroed array of `n` elements for a long-lived tensor (an nn.Parameter) in memory the kernels
+   * read without copying, or null (or no method) for an ordinary array. It is an ordinary typed
+   * array to every other piece of code (and to the other backends).
+   */
+  allocPersistent?(dtype: DType, n: number): TypedArray | null;
+  /** Whether `data` is, or is a view of, storage from `allocPersistent`. */
+  isPersistent?(data: TypedArray): boolean;
 }
 
 /**

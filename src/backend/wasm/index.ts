@@ -9,15 +9,17 @@
  * ≥ 1024 elements, and float32 im2col, col2im, maxPool2d and its backward. Every other primitive
  * (gather, scatterAdd, cat, average pooling), the transcendental unaries, and every
  * non-float32 case still call the js reference kernel. All of these give results bit-identical to `js`; only float32 matmul differs, by
- * summation order and rounding (js sums in float64). See runtime.ts for how tensor storage
- * relates to wasm memory.
+ * summation order and rounding (js sums in float64), and a row's result never depends on how many
+ * rows the call has (calls of ≤ 4 rows read A and B unpacked, with the packed path's arithmetic).
+ * Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
+ * them in place; every other operand is copied in and each result out: see runtime.ts.
  */
 import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { binary, copy, unary, where } from "./elementwise.ts";
 import { matmul } from "./gemm.ts";
 import { reduce } from "./reduce.ts";
-import { wasmAvailable } from "./runtime.ts";
+import { getArena, getRuntime, wasmAvailable } from "./runtime.ts";
 import { col2im, im2col, maxPool2d, maxPool2dBackward } from "./window.ts";
 
 export { getThreads, setThreads } from "./threads.ts";
@@ -37,6 +39,12 @@ export const wasmBackend: Backend = {
   col2im,
   maxPool2d,
   maxPool2dBackward,
+  allocPersistent(dtype, n) {
+    return dtype === "float32" && getRuntime().shared ? getArena().allocResident(n) : null;
+  },
+  isPersistent(data) {
+    return getArena().isResident(data);
+  },
 };
 
 /** The backend when this runtime can run it (the build exists and SIMD validates), else null. */

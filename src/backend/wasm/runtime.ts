@@ -9,19 +9,26 @@
  * browsers have it on). `TG_WASM_VARIANT=simd` (or `relaxed`) forces a variant. A build that
  * lacks an export this file calls (built from older sources) counts as missing.
  *
- * Memory: tensors keep owning ordinary typed arrays; a kernel call copies the spans of storage
- * it reads into a scratch arena in wasm memory (reset at every call: calls are synchronous and
- * never nest), runs, and copies the result out into a fresh typed array. The copies are memcpys
- * (~0.1–0.3 ns per element), small next to gemm and to the js loops they replace. The arena
- * grows to the largest call's need and stays (wasm memory cannot shrink), so a training loop
- * keeps a flat wasm memory. Not yet done: tensors whose storage lives in wasm memory would
- * save the copies and, more importantly, the cost of every fresh multi-MB output array (page
- * faults when the allocator has returned freed blocks to the OS: ~0.3–2 µs per 4 KiB page on
- * these VMs, as much as an elementwise kernel). Freeing such storage needs to know when a
- * tensor died, and a synchronous training loop never yields to the event loop, so
- * FinalizationRegistry callbacks never run in it, and WeakRef.deref() keeps its target alive
- * until the loop ends; that design needs an explicit release point (e.g. the optimizer step or
- * the end of backward) or pressure-triggered fallbacks first.
+ * Memory (layout: see Arena): tensors own ordinary typed arrays, with one exception: float32
+ * nn.Parameters made while wasm is the active backend on a shared memory live in wasm memory
+ * (`Arena.allocResident`, through the backend's `allocPersistent`): Float32Array views onto the
+ * memory's SharedArrayBuffer, which `grow` never detaches (a private memory's would be), visible to
+ * the worker threads. `stage` recognises such a view (its `.buffer` is one of the memory's buffer
+ * objects) and passes its address to the kernel, so a batch-1 `x · Wᵀ` reads W where it lies.
+ * Every other input span is copied into a scratch arena (reset at every call: calls are
+ * synchronous and never nest), and each result is copied out into a fresh typed array. The copies
+ * are memcpys (~0.1–0.3 ns per element), small next to gemm, except where a big operand meets a
+ * small product (batch-1 inference: hence resident parameters). The arena grows to the largest
+ * call's need and stays (wasm memory cannot shrink), so a training loop keeps a flat wasm memory.
+ * A resident block is freed by a FinalizationRegistry when its array is collected; parameters live
+ * as long as their module, and beyond RESIDENT_CAP_BYTES new ones get ordinary arrays. To other code
+ * a resident array is an ordinary Float32Array, except that structuredClone / postMessage of it
+ * share the memory (SharedArrayBuffer semantics; `slice()` copies). Not done: activations and
+ * gradients in wasm memory, which would also save the cost of every fresh multi-MB output array
+ * (page faults when the allocator has returned freed blocks to the OS: ~0.3–2 µs per 4 KiB page on
+ * these VMs). Freeing those needs to know when a tensor died, and a synchronous training loop never
+ * yields to the event loop, so FinalizationRegistry callbacks never run in it; that design needs an
+ * explicit release point (e.g. the optimizer step) or pressure-triggered fallbacks first.
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as v8 from "node:v8";
@@ -328,12 +335,28 @@ export function getRuntime(): WasmRuntime {
   return runtime;
 }
 
+/** Resident storage stops growing here (later requests get ordinary arrays): wasm memory never shrinks. */
+export const RESIDENT_CAP_BYTES = 512 * 1024 * 1024;
+
 /**
- * The per-call scratch arena: `reset()` at the start of a kernel call, then `alloc` and stage.
- * Views of memory are refreshed whenever the memory grew.
+ * Wasm memory: [page 0: the thread pool's control block][resident blocks and free holes][the
+ * scratch arena, from `base` to the end of memory]. The arena is reset at the start of every
+ * kernel call (`reset()`, then `alloc` and stage). Resident blocks (`allocResident`) take the
+ * first free hole that fits or move `base` up; that happens only between kernel calls, which are
+ * synchronous and never nest, so the arena is never in use then. Views of memory are refreshed
+ * whenever the memory grew.
  */
 export class Arena {
+  /** Where the arena starts: everything below is the control block and resident blocks. */
+  private base = ARENA_BASE;
   private top = ARENA_BASE;
+  /** Free holes among the resident blocks, sorted by address, never adjacent (coalesced), none ending at `base`. */
+  private readonly holes: { ptr: number; bytes: number }[] = [];
+  /** Bytes of resident blocks in use. */
+  residentBytes = 0;
+  /** Every generation of the memory's buffer (a shared memory's `buffer` is a new object after each grow). */
+  private readonly generations = new WeakSet<ArrayBufferLike>();
+  private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>((b) => this.freeResident(b.ptr, b.bytes));
   private buffer: ArrayBufferLike;
   f32: Float32Array;
   f64: Float64Array;
@@ -342,6 +365,7 @@ export class Arena {
 
   constructor(private readonly memory: WebAssembly.Memory) {
     this.buffer = memory.buffer;
+    this.generations.add(this.buffer);
     this.f32 = new Float32Array(this.buffer);
     this.f64 = new Float64Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
@@ -349,7 +373,7 @@ export class Arena {
   }
 
   reset(): void {
-    this.top = ARENA_BASE;
+    this.top = this.base;
     this.refresh();
   }
 
@@ -357,24 +381,100 @@ export class Arena {
   alloc(bytes: number): number {
     const ptr = this.top;
     this.top = (ptr + bytes + 63) & ~63;
-    if (this.top > this.memory.buffer.byteLength) {
-      const need = Math.ceil((this.top - this.memory.buffer.byteLength) / PAGE);
-      // grow geometrically so a sequence of slightly larger calls does not grow every time
-      const pages = Math.max(need, this.memory.buffer.byteLength / PAGE / 4) | 0;
-      try {
-        this.memory.grow(pages);
-      } catch {
-        this.memory.grow(need);
-      }
-      this.refresh();
-    }
+    this.ensure(this.top);
     return ptr;
+  }
+
+  /** Grows memory (geometrically, so a sequence of slightly larger calls does not grow every time) to hold `end` bytes. */
+  private ensure(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const need = Math.ceil((end - have) / PAGE);
+    const pages = Math.max(need, have / PAGE / 4) | 0;
+    try {
+      this.memory.grow(pages);
+    } catch {
+      this.memory.grow(need);
+    }
+    this.refresh();
+  }
+
+  /**
+   * A zeroed float32 array of `n` elements that lives in wasm memory (kernels read it in place:
+   * `stage` passes its address), or null beyond RESIDENT_CAP_BYTES or when the memory is not
+   * shared (growing a private memory detaches every view of it). Its block is freed when the
+   * array is garbage-collected. Call only between kernel calls.
+   */
+  allocResident(n: number): Float32Array | null {
+    if (!(this.memory.buffer instanceof SharedArrayBuffer)) return null;
+    const bytes = (n * 4 + 63) & ~63;
+    if (bytes === 0 || this.residentBytes + bytes > RESIDENT_CAP_BYTES) return null;
+    let ptr = -1;
+    const i = this.holes.findIndex((h) => h.bytes >= bytes);
+    if (i >= 0) {
+      const h = this.holes[i]!;
+      ptr = h.ptr;
+      if (h.bytes === bytes) this.holes.splice(i, 1);
+      else {
+        h.ptr += bytes;
+        h.bytes -= bytes;
+      }
+    } else {
+      ptr = this.base;
+      this.ensure(ptr + bytes);
+      this.base = ptr + bytes;
+      this.top = this.base;
+    }
+    this.residentBytes += bytes;
+    this.refresh();
+    const view = new Float32Array(this.buffer, ptr, n);
+    view.fill(0); // a reused hole holds old data
+    this.registry.register(view, { ptr, bytes }, view);
+    return view;
+  }
+
+  /** @internal Frees a resident array now (its owner must never touch it again); tests use it. */
+  releaseResident(view: Float32Array): void {
+    if (this.registry.unregister(view)) this.freeResident(view.byteOffset, (view.length * 4 + 63) & ~63);
+  }
+
+  /** Returns a resident block: into the hole list (coalesced), or back to the arena when it is the last block. */
+  private freeResident(ptr: number, bytes: number): void {
+    this.residentBytes -= bytes;
+    let i = 0;
+    while (i < this.holes.length && this.holes[i]!.ptr < ptr) i++;
+    const prev = i > 0 ? this.holes[i - 1]! : null;
+    const next = i < this.holes.length ? this.holes[i]! : null;
+    let hole: { ptr: number; bytes: number };
+    if (prev !== null && prev.ptr + prev.bytes === ptr) {
+      prev.bytes += bytes;
+      hole = prev;
+      i--;
+    } else {
+      hole = { ptr, bytes };
+      this.holes.splice(i, 0, hole);
+    }
+    if (next !== null && hole.ptr + hole.bytes === next.ptr) {
+      hole.bytes += next.bytes;
+      this.holes.splice(i + 1, 1);
+    }
+    if (hole.ptr + hole.bytes === this.base) {
+      this.holes.splice(i, 1);
+      this.base = hole.ptr;
+      this.top = this.base;
+    }
+  }
+
+  /** Whether `data` is a view of wasm memory (a resident array, or any view of one). */
+  isResident(data: ArrayBufferView): boolean {
+    return this.generations.has(data.buffer);
   }
 
   private refresh(): void {
     const b = this.memory.buffer;
     if (b === this.buffer && b.byteLength === this.f32.byteLength) return;
     this.buffer = b;
+    this.generations.add(b);
     this.f32 = new Float32Array(b);
     this.f64 = new Float64Array(b);
     this.i32 = new Int32Array(b);
@@ -401,6 +501,9 @@ export interface Staged {
  * in elements (they are relative to the span).
  */
 export function stage(ar: Arena, data: TypedArrayLike, shape: readonly number[], strides: readonly number[], offset: number): Staged {
+  const bpe = data.BYTES_PER_ELEMENT;
+  // resident storage is read in place (kernels never write their inputs)
+  if (ar.isResident(data)) return { ptr: data.byteOffset + offset * bpe, strides: [...strides] };
   let lo = offset;
   let hi = offset;
   for (let d = 0; d < shape.length; d++) {
@@ -408,7 +511,6 @@ export function stage(ar: Arena, data: TypedArrayLike, shape: readonly number[],
     if (ext < 0) lo += ext;
     else hi += ext;
   }
-  const bpe = data.BYTES_PER_ELEMENT;
   const ptr = ar.alloc((hi - lo + 1) * bpe);
   if (bpe === 4 && data instanceof Float32Array) ar.f32.set(data.subarray(lo, hi + 1), ptr >> 2);
   else ar.u8.set(new Uint8Array(data.buffer, data.byteOffset + lo * bpe, (hi - lo + 1) * bpe), ptr);

@@ -148,28 +148,6 @@ function packB(kc: i32, nc: i32, b: usize, sbk: i32, sbn: i32, dst: usize): void
  * written to a scratch tile and only their valid part reaches C.
  */
 
-/** The 4 columns of B (lanes) at k + `lane` from 4 loaded rows of Bᵀ (each [k, k+1, k+2, k+3]). */
-// @ts-ignore: decorator
-@inline
-function col0(r0: v128, r1: v128, r2: v128, r3: v128): v128 {
-  return i64x2.shuffle(i32x4.shuffle(r0, r1, 0, 4, 1, 5), i32x4.shuffle(r2, r3, 0, 4, 1, 5), 0, 2);
-}
-// @ts-ignore: decorator
-@inline
-function col1(r0: v128, r1: v128, r2: v128, r3: v128): v128 {
-  return i64x2.shuffle(i32x4.shuffle(r0, r1, 0, 4, 1, 5), i32x4.shuffle(r2, r3, 0, 4, 1, 5), 1, 3);
-}
-// @ts-ignore: decorator
-@inline
-function col2(r0: v128, r1: v128, r2: v128, r3: v128): v128 {
-  return i64x2.shuffle(i32x4.shuffle(r0, r1, 2, 6, 3, 7), i32x4.shuffle(r2, r3, 2, 6, 3, 7), 0, 2);
-}
-// @ts-ignore: decorator
-@inline
-function col3(r0: v128, r1: v128, r2: v128, r3: v128): v128 {
-  return i64x2.shuffle(i32x4.shuffle(r0, r1, 2, 6, 3, 7), i32x4.shuffle(r2, r3, 2, 6, 3, 7), 1, 3);
-}
-
 /** 4 floats of B at p, p + s, p + 2s, p + 3s (one k, four columns) as a vector. */
 // @ts-ignore: decorator
 @inline
@@ -185,6 +163,27 @@ function put(c: usize, acc: v128, load: bool): void {
 }
 
 /**
+ * acc after 4 k steps of one 4-column group of Bᵀ (rows at p, p + nsb, p + s2, p + s3: 4 k each),
+ * A splats from a: the 4×4 tile is transposed with 8 shuffles (unpcklps/unpckhps, movlhps/movhlps).
+ */
+// @ts-ignore: decorator
+@inline
+function btGroup(acc: v128, p: usize, nsb: usize, s2: usize, s3: usize, a: usize): v128 {
+  // loaded and shuffled in pairs, so at most 4 temporaries are live next to the accumulators
+  let r0 = v128.load(p), r1 = v128.load(p + nsb);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  r0 = v128.load(p + s2);
+  r1 = v128.load(p + s3);
+  const t1 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t3 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  acc = fma(v128.load32_splat(a), i64x2.shuffle(t0, t1, 0, 2), acc);
+  acc = fma(v128.load32_splat(a, 4), i64x2.shuffle(t0, t1, 1, 3), acc);
+  acc = fma(v128.load32_splat(a, 8), i64x2.shuffle(t2, t3, 0, 2), acc);
+  return fma(v128.load32_splat(a, 12), i64x2.shuffle(t2, t3, 1, 3), acc);
+}
+
+/**
  * 1 row × 16 columns, B column-major: column q of B at b + q·nsb, contiguous along k. A (`a`) is
  * contiguous along k. Per 4 k: four 4×4 tiles of Bᵀ loaded and transposed, 16 FMAs on 4 chains.
  */
@@ -194,34 +193,10 @@ function bt1x16(kc: i32, a: usize, b: usize, nsb: usize, c: usize, load: bool): 
   let p = b;
   const k4 = kc & ~3;
   for (let k = 0; k < k4; k += 4) {
-    const a0 = v128.load32_splat(a);
-    const a1 = v128.load32_splat(a, 4);
-    const a2 = v128.load32_splat(a, 8);
-    const a3 = v128.load32_splat(a, 12);
-    let q = p;
-    let r0 = v128.load(q), r1 = v128.load(q + nsb), r2 = v128.load(q + s2), r3 = v128.load(q + s3);
-    c0 = fma(a0, col0(r0, r1, r2, r3), c0);
-    c0 = fma(a1, col1(r0, r1, r2, r3), c0);
-    c0 = fma(a2, col2(r0, r1, r2, r3), c0);
-    c0 = fma(a3, col3(r0, r1, r2, r3), c0);
-    q += g;
-    r0 = v128.load(q); r1 = v128.load(q + nsb); r2 = v128.load(q + s2); r3 = v128.load(q + s3);
-    c1 = fma(a0, col0(r0, r1, r2, r3), c1);
-    c1 = fma(a1, col1(r0, r1, r2, r3), c1);
-    c1 = fma(a2, col2(r0, r1, r2, r3), c1);
-    c1 = fma(a3, col3(r0, r1, r2, r3), c1);
-    q += g;
-    r0 = v128.load(q); r1 = v128.load(q + nsb); r2 = v128.load(q + s2); r3 = v128.load(q + s3);
-    c2 = fma(a0, col0(r0, r1, r2, r3), c2);
-    c2 = fma(a1, col1(r0, r1, r2, r3), c2);
-    c2 = fma(a2, col2(r0, r1, r2, r3), c2);
-    c2 = fma(a3, col3(r0, r1, r2, r3), c2);
-    q += g;
-    r0 = v128.load(q); r1 = v128.load(q + nsb); r2 = v128.load(q + s2); r3 = v128.load(q + s3);
-    c3 = fma(a0, col0(r0, r1, r2, r3), c3);
-    c3 = fma(a1, col1(r0, r1, r2, r3), c3);
-    c3 = fma(a2, col2(r0, r1, r2, r3), c3);
-    c3 = fma(a3, col3(r0, r1, r2, r3), c3);
+    c0 = btGroup(c0, p, nsb, s2, s3, a);
+    c1 = btGroup(c1, p + g, nsb, s2, s3, a);
+    c2 = btGroup(c2, p + 2 * g, nsb, s2, s3, a);
+    c3 = btGroup(c3, p + 3 * g, nsb, s2, s3, a);
     a += 16;
     p += 16;
   }
@@ -240,6 +215,33 @@ function bt1x16(kc: i32, a: usize, b: usize, nsb: usize, c: usize, load: bool): 
   put(c + 48, c3, load);
 }
 
+/** 1 row × 32 columns, B row-major as in bn1x16: 8 FMA chains. */
+function bn1x32(kc: i32, a: usize, b: usize, ksb: usize, c: usize, load: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const av = v128.load32_splat(a);
+    c0 = fma(av, v128.load(b), c0);
+    c1 = fma(av, v128.load(b, 16), c1);
+    c2 = fma(av, v128.load(b, 32), c2);
+    c3 = fma(av, v128.load(b, 48), c3);
+    c4 = fma(av, v128.load(b, 64), c4);
+    c5 = fma(av, v128.load(b, 80), c5);
+    c6 = fma(av, v128.load(b, 96), c6);
+    c7 = fma(av, v128.load(b, 112), c7);
+    a += 4;
+    b += ksb;
+  }
+  put(c, c0, load);
+  put(c + 16, c1, load);
+  put(c + 32, c2, load);
+  put(c + 48, c3, load);
+  put(c + 64, c4, load);
+  put(c + 80, c5, load);
+  put(c + 96, c6, load);
+  put(c + 112, c7, load);
+}
+
 /** 4 rows (at a0..a3, contiguous along k) × 8 columns, B column-major as in bt1x16; C rows `ldcb` bytes apart. */
 function bt4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, b: usize, nsb: usize, c: usize, ldcb: usize, load: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -252,45 +254,60 @@ function bt4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, b: usize, ns
   let k = 0;
   for (; k < k4; k += 4) {
     const o = <usize>k << 2;
-    let r0 = v128.load(p), r1 = v128.load(p + nsb), r2 = v128.load(p + s2), r3 = v128.load(p + s3);
-    let v = col0(r0, r1, r2, r3);
+    let r0: v128, r1: v128, r2: v128, r3: v128, t0: v128, t1: v128, t2: v128, t3: v128, v: v128;
+    r0 = v128.load(p);
+    r1 = v128.load(p + nsb);
+    r2 = v128.load(p + s2);
+    r3 = v128.load(p + s3);
+    t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+    t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+    t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    v = i64x2.shuffle(t0, t1, 0, 2);
     c00 = fma(v128.load32_splat(a0 + o), v, c00);
     c10 = fma(v128.load32_splat(a1 + o), v, c10);
     c20 = fma(v128.load32_splat(a2 + o), v, c20);
     c30 = fma(v128.load32_splat(a3 + o), v, c30);
-    v = col1(r0, r1, r2, r3);
+    v = i64x2.shuffle(t0, t1, 1, 3);
     c00 = fma(v128.load32_splat(a0 + o, 4), v, c00);
     c10 = fma(v128.load32_splat(a1 + o, 4), v, c10);
     c20 = fma(v128.load32_splat(a2 + o, 4), v, c20);
     c30 = fma(v128.load32_splat(a3 + o, 4), v, c30);
-    v = col2(r0, r1, r2, r3);
+    v = i64x2.shuffle(t2, t3, 0, 2);
     c00 = fma(v128.load32_splat(a0 + o, 8), v, c00);
     c10 = fma(v128.load32_splat(a1 + o, 8), v, c10);
     c20 = fma(v128.load32_splat(a2 + o, 8), v, c20);
     c30 = fma(v128.load32_splat(a3 + o, 8), v, c30);
-    v = col3(r0, r1, r2, r3);
+    v = i64x2.shuffle(t2, t3, 1, 3);
     c00 = fma(v128.load32_splat(a0 + o, 12), v, c00);
     c10 = fma(v128.load32_splat(a1 + o, 12), v, c10);
     c20 = fma(v128.load32_splat(a2 + o, 12), v, c20);
     c30 = fma(v128.load32_splat(a3 + o, 12), v, c30);
     const q = p + g;
-    r0 = v128.load(q); r1 = v128.load(q + nsb); r2 = v128.load(q + s2); r3 = v128.load(q + s3);
-    v = col0(r0, r1, r2, r3);
+    r0 = v128.load(q);
+    r1 = v128.load(q + nsb);
+    r2 = v128.load(q + s2);
+    r3 = v128.load(q + s3);
+    t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+    t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+    t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    v = i64x2.shuffle(t0, t1, 0, 2);
     c01 = fma(v128.load32_splat(a0 + o), v, c01);
     c11 = fma(v128.load32_splat(a1 + o), v, c11);
     c21 = fma(v128.load32_splat(a2 + o), v, c21);
     c31 = fma(v128.load32_splat(a3 + o), v, c31);
-    v = col1(r0, r1, r2, r3);
+    v = i64x2.shuffle(t0, t1, 1, 3);
     c01 = fma(v128.load32_splat(a0 + o, 4), v, c01);
     c11 = fma(v128.load32_splat(a1 + o, 4), v, c11);
     c21 = fma(v128.load32_splat(a2 + o, 4), v, c21);
     c31 = fma(v128.load32_splat(a3 + o, 4), v, c31);
-    v = col2(r0, r1, r2, r3);
+    v = i64x2.shuffle(t2, t3, 0, 2);
     c01 = fma(v128.load32_splat(a0 + o, 8), v, c01);
     c11 = fma(v128.load32_splat(a1 + o, 8), v, c11);
     c21 = fma(v128.load32_splat(a2 + o, 8), v, c21);
     c31 = fma(v128.load32_splat(a3 + o, 8), v, c31);
-    v = col3(r0, r1, r2, r3);
+    v = i64x2.shuffle(t2, t3, 1, 3);
     c01 = fma(v128.load32_splat(a0 + o, 12), v, c01);
     c11 = fma(v128.load32_splat(a1 + o, 12), v, c11);
     c21 = fma(v128.load32_splat(a2 + o, 12), v, c21);
@@ -471,6 +488,9 @@ function sgemmFewRows(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: u
     const bk = b + <usize>pc * ksb;
     let j = 0;
     if (M === 1) {
+      // row-major B: 8 FMA chains; column-major B keeps 4 (16 columns): 32 rows of Bᵀ at once run slower
+      if (rowMajor)
+        for (; j + 32 <= N; j += 32) bn1x32(kc, a0, bk + <usize>j * nsb, ksb, c + (<usize>j << 2), accumulate);
       for (; j + 16 <= N; j += 16) {
         const bj = bk + <usize>j * nsb;
         const cj = c + (<usize>j << 2);
