@@ -71,7 +71,9 @@ export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts?: Cr
     const src = data as unknown as TypedArray;
     const dtype = dtypeOpt(opts, dtypeOfArray(src) === "bool" ? "float32" : (dtypeOfArray(src) ?? "float32"), "tensor");
     const out = allocate(dtype, src.length);
-    for (let i = 0; i < src.length; i++) out[i] = dtype === "bool" ? (src[i] !== 0 ? 1 : 0) : src[i]!;
+    // same element type: one memcpy (tg.tensor(floats) starts every inference call)
+    if (dtype !== "bool" && dtypeOfArray(src) === dtype) out.set(src);
+    else for (let i = 0; i < src.length; i++) out[i] = dtype === "bool" ? (src[i] !== 0 ? 1 : 0) : src[i]!;
     return finish(out, dtype, [src.length], opts);
   }
   if (typeof data === "number" || typeof data === "boolean") {
