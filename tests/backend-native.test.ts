@@ -12,12 +12,20 @@ import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import type { Backend, StridedView } from "../src/backend/backend.ts";
 import { jsBackend } from "../src/backend/js/index.ts";
+import { linear as jsLinear } from "../src/backend/js/linear.ts";
+import { reluBackward as jsReluBackward } from "../src/backend/js/relu-backward.ts";
 import { getThreads, nativeAddon, nativeBackend, nativeUnavailableReason, setThreads } from "../src/backend/native/index.ts";
 import * as tg from "../src/index.ts";
 
 const addon = nativeAddon();
 const skip = addon === null ? nativeUnavailableReason() : false;
 const gen = new tg.Generator(20261124);
+
+function contiguous(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  for (let d = shape.length - 1, n = 1; d >= 0; n *= shape[d]!, d--) strides[d] = n;
+  return strides;
+}
 
 function randomF32(n: number): Float32Array {
   const a = new Float32Array(n);
@@ -430,6 +438,96 @@ describe("native backend", { skip }, () => {
       }
     });
 
+    test("max pooling's 2×2 stride-2 path (the pooling layer) on odd sizes, padded rows, NaN and ties", () => {
+      for (const [N, C, H, W] of [
+        [2, 3, 28, 28],
+        [1, 5, 7, 9],
+        [3, 2, 2, 2],
+        [1, 40, 14, 15],
+      ] as const) {
+        const Ho = Math.floor(H / 2);
+        const Wo = Math.floor(W / 2);
+        const win = { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], outSize: [Ho, Wo] } as const;
+        for (const pad of [0, 3]) {
+          const data = values(N * C * H * (W + pad) + 2);
+          for (let i = 0; i < data.length; i += 7) data[i] = 1; // ties within windows
+          const x: StridedView = { data, dtype: "float32", shape: [N, C, H, W], strides: [C * H * (W + pad), H * (W + pad), W + pad, 1], offset: 1 };
+          const got = nativeBackend.maxPool2d(x, win);
+          const want = jsBackend.maxPool2d(x, win);
+          assertSame(got.values, want.values, `maxPool2d 2×2/2 values [${N},${C},${H},${W}] pad ${pad}`);
+          assertSame(got.indices, want.indices, `maxPool2d 2×2/2 indices [${N},${C},${H},${W}] pad ${pad}`);
+        }
+      }
+    });
+
+    test("reluBackward: g·(y > 0) over random strided views, bit-identical to the js reference and to gt, cast, mul", () => {
+      const before = getThreads();
+      try {
+        for (let t = 0; t < 40; t++) {
+          const shape = randomShape();
+          const g = stridedView(shape);
+          const y = stridedView(shape);
+          setThreads(1 + (t % 2));
+          const want = jsReluBackward(g, y);
+          assertSame(nativeBackend.reluBackward!(g, y), want, `reluBackward [${shape}] g ${g.strides} y ${y.strides}`);
+          const zero: StridedView = { data: new Float32Array(1), dtype: "float32", shape, strides: shape.map(() => 0), offset: 0 };
+          const mask = jsBackend.copy({ data: jsBackend.binary("gt", y, zero, shape), dtype: "bool", shape, strides: contiguous(shape), offset: 0 }, "float32");
+          const composed = jsBackend.binary("mul", g, { data: mask, dtype: "float32", shape, strides: contiguous(shape), offset: 0 }, shape);
+          assertSame(want, composed, `js reluBackward = gt, cast, mul [${shape}]`);
+        }
+      } finally {
+        setThreads(before);
+      }
+    });
+
+    test("linear (x·wᵀ + bias, relu): bit-identical to native matmul, add, relu; rows independent of the batch", () => {
+      const before = getThreads();
+      try {
+        let t = 0;
+        for (const M of [1, 2, 3, 5, 7, 64, 130])
+          for (const [K, N] of [
+            [1, 1],
+            [7, 33],
+            [33, 7],
+            [257, 65],
+            [300, 10],
+            [784, 40],
+          ] as const) {
+            t++;
+            setThreads(1 + (t % 2));
+            const relu = t % 3 !== 0;
+            const xv = view(1, M, K, { offset: t % 4, pad: t % 2, negative: t % 5 === 0 });
+            const x: StridedView = { ...xv, shape: [M, K], strides: xv.strides.slice(1), offset: xv.offset };
+            const wv = view(1, N, K, { offset: 2, pad: (t + 1) % 2 });
+            const w: StridedView = { ...wv, shape: [N, K], strides: wv.strides.slice(1), offset: wv.offset };
+            const bias: StridedView | null = t % 4 === 1 ? null : { data: values(2 * N + 3), dtype: "float32", shape: [N], strides: [2], offset: 1 };
+            const got = nativeBackend.linear!(x, w, bias, relu);
+            // the composition on native: matmul over a transposed view of w, then add, then relu
+            const x3: StridedView = { ...x, shape: [1, M, K], strides: [0, ...x.strides] };
+            const wt: StridedView = { ...w, shape: [1, K, N], strides: [0, w.strides[1]!, w.strides[0]!] };
+            let want = nativeBackend.matmul(x3, wt);
+            const dense = (data: ArrayLike<number>): StridedView => ({ data: data as Float32Array, dtype: "float32", shape: [M, N], strides: [N, 1], offset: 0 });
+            if (bias !== null) want = nativeBackend.binary("add", dense(want), { ...bias, shape: [M, N], strides: [0, 2] }, [M, N]);
+            if (relu) want = nativeBackend.unary("relu", dense(want));
+            assertSame(got, want, `linear M=${M} K=${K} N=${N} bias=${bias !== null} relu=${relu}`);
+            // close to the js reference (summation order only)
+            const ref = jsLinear(x, w, bias, relu);
+            for (let i = 0; i < ref.length; i++)
+              assert.ok(
+                Object.is(got[i], ref[i]) || Math.abs(got[i]! - ref[i]!) <= 1e-4 * (1 + Math.abs(ref[i]!)) || (Number.isNaN(got[i]!) && Number.isNaN(ref[i]!)),
+                `linear vs js at ${i}: ${got[i]} vs ${ref[i]}`,
+              );
+            // each row alone gives the same bits as within the batch (batch-size invariance)
+            for (const r of [0, M - 1]) {
+              const row: StridedView = { ...x, shape: [1, K], offset: x.offset + r * x.strides[0]! };
+              assertSame(nativeBackend.linear!(row, w, bias, relu), got.subarray(r * N, (r + 1) * N), `linear row ${r} of ${M}`);
+            }
+          }
+      } finally {
+        setThreads(before);
+      }
+    });
+
     test("the remaining primitives are the js reference kernels", () => {
       const native = new Set(["name", "matmul", "binary", "unary", "copy", "reduce", "im2col", "col2im", "maxPool2d", "maxPool2dBackward"]);
       for (const key of Object.keys(jsBackend) as (keyof Backend)[]) {
@@ -501,6 +599,39 @@ describe("native backend", { skip }, () => {
     const j = run("js");
     for (const [i, xs] of n.entries())
       for (const [k, x] of xs.entries()) assert.ok(Math.abs(x - j[i]![k]!) <= 1e-4 * (1 + Math.abs(j[i]![k]!)), `output ${i}[${k}]: ${x} vs ${j[i]![k]}`);
+  });
+
+  test("Adam and AdamW steps (weight decay, AMSGrad, maximize) are bit-identical to the js loop", () => {
+    const configs = [{}, { weightDecay: 0.1 }, { amsgrad: true }, { maximize: true, betas: [0.8, 0.99] as [number, number] }];
+    for (const [i, opts] of configs.entries())
+      for (const Opt of [tg.optim.Adam, tg.optim.AdamW]) {
+        const run = (backend: string): Float32Array[] => {
+          const before = tg.backend.current();
+          tg.backend.use(backend);
+          try {
+            const g = new tg.Generator(99 + i);
+            const ws = [tg.randn([3001], { generator: g }), tg.randn([70, 50], { generator: g })];
+            const params = ws.map((w) => new tg.nn.Parameter(w));
+            const opt = new Opt(params, { lr: 0.01, ...opts });
+            for (let step = 0; step < 4; step++) {
+              for (const p of params) {
+                const grad = tg.randn(p.shape as number[], { generator: g });
+                if (step === 2) grad.data[5] = 0; // an exact zero gradient
+                p.grad = grad;
+              }
+              opt.step();
+            }
+            return params.map((p) => p.dataSync() as Float32Array);
+          } finally {
+            tg.backend.use(before);
+          }
+        };
+        const n = run("native");
+        const j = run("js");
+        for (const [k, w] of n.entries())
+          for (let e = 0; e < w.length; e++)
+            if (!Object.is(w[e], j[k]![e])) assert.fail(`${Opt.name} ${JSON.stringify(opts)} param ${k}[${e}]: ${w[e]} vs js ${j[k]![e]}`);
+      }
   });
 
   test("a small MLP trains to the same losses on native as on js", () => {

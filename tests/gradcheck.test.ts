@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type PrimOp, vjpRules } from "../src/autograd/rules.ts";
 import * as tg from "../src/index.ts";
+import { reluBackward } from "../src/ops/elementwise.ts";
 
 const gen = new tg.Generator(20240611);
 type Shape = number[];
@@ -68,6 +69,7 @@ const unary: [string, Fn, () => tg.Tensor][] = [
   ["tanh", (x) => x.tanh(), () => leaf([2, 3])],
   ["sigmoid", (x) => x.sigmoid(), () => leaf([2, 3])],
   ["relu", (x) => x.relu(), () => leaf([2, 3], { away: 0.1 })],
+  ["relu twice differentiated (reluBackward)", (x) => tg.grad(x.relu().square().sum(), [x], { createGraph: true })[0]!, () => leaf([2, 3], { away: 0.1 })],
   ["erf", (x) => x.erf(), () => leaf([2, 3])],
   ["gelu", (x) => x.gelu(), () => leaf([2, 3])],
   ["square", (x) => x.square(), () => leaf([2, 3])],
@@ -81,6 +83,10 @@ const unary: [string, Fn, () => tg.Tensor][] = [
   ["unary on a 0-d tensor", (x) => x.exp(), () => leaf([])],
 ];
 for (const [name, fn, input] of unary) check(`unary: ${name}`, fn, () => [input()]);
+check("reluBackward (relu's gradient as a primitive; zero gradient for the output it masks by)", (g, y) => reluBackward(g, y), () => [
+  leaf([3, 4]),
+  leaf([3, 4], { away: 0.1 }),
+]);
 
 // ---------------------------------------------------------------------------- binary
 

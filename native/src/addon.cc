@@ -3,8 +3,10 @@
 // on the calling thread plus the pool's workers. Every view is bounds-checked against its
 // array before a kernel touches it.
 //
-//   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, p: Float64Array)
+//   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, p: Float64Array[, bias: Float32Array | null])
 //     p = [batch, M, N, K, aOffset, sab, sam, sak, bOffset, sbb, sbk, sbn]; c gets batch·M·N.
+//     With a fifth argument (the fused linear layer), p also has [biasOffset, biasStride, relu]:
+//     then every row of c gets + bias (when not null), then relu (when relu ≠ 0).
 //   binary(op, a, b, out, p)   p = [nd, aOffset, bOffset, shape…, aStrides…, bStrides…]; out is
 //                              Float32Array, or Uint8Array for comparisons (op codes: elementwise.h)
 //   unary(op, x, out, p) / copy(x, out, p)      p = [nd, offset, shape…, strides…]
@@ -13,6 +15,7 @@
 //   reduce(op, x, out, p)  p = [nk, nr, offset, kept shape…, kept strides…, reduced shape…, reduced strides…]
 //   maxPool2d(x, values, indices, p)  p as im2col's
 //   maxPool2dBackward(g, indices, out, p)  p = [gOffset, iOffset, N, C, Ho, Wo, H, W, 4 g strides, 4 index strides]
+//   adamStep(w, g, m, v, vmax | null, h)  one Adam/AdamW step in place on w.length elements; h = 9 hyperparameters
 //   setThreads(n) / getThreads() / hardwareThreads()
 //   kernelName() → the micro-kernel in use ("avx512" | "avx2+fma" | "generic")
 //   kernels() → the micro-kernels this CPU can run, fastest first
@@ -22,8 +25,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "elementwise.h"
 #include "gemm.h"
@@ -80,11 +89,11 @@ bool view_in_bounds(int64_t offset, const int64_t* dims, const int64_t* strides,
 }
 
 napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 4) {
-    napi_throw_type_error(env, nullptr, "native.sgemm: expected (a, b, c, params)");
+    napi_throw_type_error(env, nullptr, "native.sgemm: expected (a, b, c, params[, bias])");
     return nullptr;
   }
   ArrayArg a, b, c, p;
@@ -97,9 +106,20 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "native.sgemm: params needs 12 numbers");
     return nullptr;
   }
+  // a fifth argument asks for the fused linear layer's epilogue: p[12..14] = [biasOffset, biasStride, relu]
+  napi_valuetype bias_type = napi_undefined;
+  if (argc >= 5) TG_CALL(env, napi_typeof(env, argv[4], &bias_type));
+  const bool epilogue = bias_type != napi_undefined;
+  ArrayArg bias;
+  if (epilogue && bias_type != napi_null && !get_array(env, argv[4], napi_float32_array, "sgemm bias", &bias)) return nullptr;
+  const size_t np = epilogue ? 15 : 12;
+  if (p.length < np) {
+    napi_throw_range_error(env, nullptr, "native.sgemm: params needs 15 numbers with a bias argument");
+    return nullptr;
+  }
   const double* q = static_cast<const double*>(p.data);
-  int64_t v[12];
-  for (int i = 0; i < 12; i++) v[i] = static_cast<int64_t>(q[i]);
+  int64_t v[15];
+  for (size_t i = 0; i < np; i++) v[i] = static_cast<int64_t>(q[i]);
   const int64_t batch = v[0], M = v[1], N = v[2], K = v[3];
   if (batch < 0 || M < 0 || N < 0 || K < 0) {
     napi_throw_range_error(env, nullptr, "native.sgemm: negative size");
@@ -112,9 +132,20 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "native.sgemm: a view lies outside its array");
     return nullptr;
   }
+  const float* bias_data = nullptr;
+  if (epilogue && bias_type != napi_null) {
+    const int64_t bdim[1] = {N}, bstride[1] = {v[13]};
+    if (!view_in_bounds(v[12], bdim, bstride, 1, bias.length)) {
+      napi_throw_range_error(env, nullptr, "native.sgemm: the bias view lies outside its array");
+      return nullptr;
+    }
+    bias_data = static_cast<const float*>(bias.data) + v[12];
+  }
   tg::SgemmArgs g{batch, M, N, K, static_cast<const float*>(a.data) + v[4], v[5], v[6], v[7],
                   static_cast<const float*>(b.data) + v[8], v[9], v[10], v[11], static_cast<float*>(c.data)};
   tg::sgemm(g);
+  // then add, then relu: the same float operations as the separate binary and unary kernels
+  if (epilogue) tg::bias_relu_f32(static_cast<float*>(c.data), batch * M, N, bias_data, v[13], v[14] != 0);
   return nullptr;
 }
 
@@ -153,7 +184,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "native.binary: expected (op, a, b, out, params)");
     return nullptr;
   }
-  const bool cmp = op >= tg::kEq;
+  const bool cmp = op >= tg::kEq && op <= tg::kLe;
   ArrayArg a, b, out;
   int64_t v[3 + 3 * tg::kMaxDims];
   size_t len = 0;
@@ -346,6 +377,33 @@ napi_value MaxPool2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamStep(w, g, m, v, vmax | null, h): one Adam/AdamW step on w.length elements (elementwise.h).
+napi_value AdamStep(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 6) {
+    napi_throw_type_error(env, nullptr, "native.adamStep: expected (w, g, m, v, vmax, h)");
+    return nullptr;
+  }
+  ArrayArg w, g, m, v, vmax, h;
+  napi_valuetype vmax_type;
+  TG_CALL(env, napi_typeof(env, argv[4], &vmax_type));
+  if (!get_array(env, argv[0], napi_float32_array, "adamStep w", &w) || !get_array(env, argv[1], napi_float32_array, "adamStep g", &g) ||
+      !get_array(env, argv[2], napi_float32_array, "adamStep m", &m) || !get_array(env, argv[3], napi_float32_array, "adamStep v", &v) ||
+      (vmax_type != napi_null && !get_array(env, argv[4], napi_float32_array, "adamStep vmax", &vmax)) ||
+      !get_array(env, argv[5], napi_float64_array, "adamStep h", &h))
+    return nullptr;
+  const size_t n = w.length;
+  if (g.length < n || m.length < n || v.length < n || (vmax_type != napi_null && vmax.length < n) || h.length < 9) {
+    napi_throw_range_error(env, nullptr, "native.adamStep: arrays shorter than w, or fewer than 9 hyperparameters");
+    return nullptr;
+  }
+  tg::adam_f32(static_cast<float*>(w.data), static_cast<const float*>(g.data), static_cast<float*>(m.data), static_cast<float*>(v.data),
+               vmax_type != napi_null ? static_cast<float*>(vmax.data) : nullptr, static_cast<int64_t>(n), static_cast<const double*>(h.data));
+  return nullptr;
+}
+
 napi_value MaxPool2dBackward(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -423,7 +481,22 @@ napi_value SetKernel(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// Tensors' typed arrays come from calloc. glibc serves large blocks with fresh mmap pages and
+// trims freed heap tops, so every big kernel output page-faults in (about a third of a training
+// step's large elementwise ops on MNIST's CNN). Keep blocks up to 32 MiB on the heap and freed
+// memory mapped, so the next step reuses warm pages. TG_NATIVE_MALLOPT=0 keeps glibc's defaults.
+void tune_malloc() {
+#if defined(__GLIBC__)
+  const char* env = std::getenv("TG_NATIVE_MALLOPT");
+  if (env != nullptr && std::strcmp(env, "0") == 0) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+#endif
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+  tune_malloc();
   const napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -434,6 +507,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2d", nullptr, MaxPool2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2dBackward", nullptr, MaxPool2dBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"hardwareThreads", nullptr, HardwareThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

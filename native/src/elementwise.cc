@@ -130,6 +130,25 @@ struct Min {  // Math.min: NaN wins, -0 beats +0
     return std::signbit(a) ? a : b;
   }
 };
+// Relu and its gradient select by bit masks: a relu's signs are random, so a branch mispredicts
+// half the time, and GCC will not vectorize a float select (it could trap) but does this.
+inline uint32_t bits_of(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline float float_of(uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+// g·(y > 0 ? 1 : 0): g where y > 0, else g·0 (±0, or NaN for an infinite or NaN g)
+struct ReluGrad {
+  static float f(float g, float y) {
+    const uint32_t m = -static_cast<uint32_t>(y > 0);
+    return float_of((bits_of(g) & m) | (bits_of(g * 0.0f) & ~m));
+  }
+};
 struct Eq { static uint8_t f(float a, float b) { return a == b; } };
 struct Ne { static uint8_t f(float a, float b) { return a != b; } };
 struct Gt { static uint8_t f(float a, float b) { return a > b; } };
@@ -163,7 +182,8 @@ void binary_walk(const Walk& w, const float* a, const float* b, Out* out) {
 
 struct Neg { static float f(float x) { return -x; } };
 struct Abs { static float f(float x) { return std::fabs(x); } };
-struct Relu { static float f(float x) { return x > 0 ? x : (x == 0 || x < 0) ? 0.0f : x; } };
+// x > 0 or NaN: x; else +0 (−0 too)
+struct Relu { static float f(float x) { return float_of(bits_of(x) & -static_cast<uint32_t>((x > 0) | (x != x))); } };
 struct Sqrt { static float f(float x) { return std::sqrt(x); } };
 struct Rsqrt { static float f(float x) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(x))); } };
 struct Sign { static float f(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; } };
@@ -202,6 +222,7 @@ void binary_f32(int op, const float* a, const int64_t* sa, const float* b, const
     case kGe: return binary_walk<Ge>(w, a, b, ob);
     case kLt: return binary_walk<Lt>(w, a, b, ob);
     case kLe: return binary_walk<Le>(w, a, b, ob);
+    case kReluGrad: return binary_walk<ReluGrad>(w, a, b, of);
     default: return;
   }
 }
@@ -217,6 +238,43 @@ void unary_f32(int op, const float* x, const int64_t* sx, int nd, const int64_t*
     case kSign: return unary_walk<Sign>(w, x, out);
     default: return;
   }
+}
+
+void bias_relu_f32(float* c, int64_t rows, int64_t N, const float* bias, int64_t bias_stride, bool relu) {
+  split(rows * N, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo / N; r * N < hi; r++) {
+      const int64_t j0 = std::max(lo - r * N, int64_t{0}), j1 = std::min(hi - r * N, N);
+      float* row = c + r * N;
+      if (bias != nullptr)
+        for (int64_t j = j0; j < j1; j++) row[j] = Add::f(row[j], bias[j * bias_stride]);
+      if (relu)
+        for (int64_t j = j0; j < j1; j++) row[j] = Relu::f(row[j]);
+    }
+  });
+}
+
+void adam_f32(float* w, const float* g, float* m, float* v, float* vmax, int64_t n, const double* h) {
+  const double beta1 = h[0], beta2 = h[1], step_size = h[2], bc2 = h[3], eps = h[4], l2 = h[5], decay = h[6], sign = h[8];
+  const bool decoupled = h[7] != 0;
+  split(n, [&](int64_t lo, int64_t hi) {
+    // each line is one statement of the js loop: doubles, rounded to float32 where js stores
+    for (int64_t i = lo; i < hi; i++) {
+      double gi = sign * static_cast<double>(g[i]);
+      if (decoupled)
+        w[i] = static_cast<float>(static_cast<double>(w[i]) * decay);
+      else if (l2 != 0)
+        gi = gi + l2 * static_cast<double>(w[i]);
+      m[i] = static_cast<float>(static_cast<double>(m[i]) * beta1 + (1 - beta1) * gi);
+      v[i] = static_cast<float>(static_cast<double>(v[i]) * beta2 + (1 - beta2) * gi * gi);
+      double second = v[i];
+      if (vmax != nullptr) {
+        const double a = vmax[i];  // Math.max: NaN wins, +0 beats −0
+        second = (a != a || second != second) ? NAN : a > second ? a : second > a ? second : (std::signbit(a) ? second : a);
+        vmax[i] = static_cast<float>(second);
+      }
+      w[i] = static_cast<float>(static_cast<double>(w[i]) + (-step_size * static_cast<double>(m[i])) / (std::sqrt(second) / bc2 + eps));
+    }
+  });
 }
 
 void copy_f32(const float* x, const int64_t* sx, int nd, const int64_t* shape, float* out) {
@@ -408,31 +466,57 @@ void reduce_f32(int op, const float* x, int nk, const int64_t* kshape, const int
 
 void maxpool2d_f32(const float* x, const int64_t* sx, int64_t N, int64_t C, int64_t H, int64_t W, const Window& w,
                    float* values, int32_t* indices) {
-  const int64_t plane_out = w.ho * w.wo;
-  for_planes(N * C, N * C * plane_out * w.kh * w.kw, [&](int64_t nc) {
+  // the geometry in locals: the stores below may alias nothing, but the compiler cannot know that
+  const int64_t kh = w.kh, kw = w.kw, sh = w.sh, sw = w.sw, ph = w.ph, pw = w.pw, dh = w.dh, dw = w.dw, Ho = w.ho, Wo = w.wo;
+  const int64_t s2 = sx[2], s3 = sx[3], plane_out = Ho * Wo;
+  // 2×2 windows at stride 2 wholly inside a row-contiguous input (the common pooling layer)
+  const bool pairs = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 && s3 == 1 &&
+                     2 * Ho <= H && 2 * Wo <= W;
+  for_planes(N * C, N * C * plane_out * kh * kw, [&](int64_t nc) {
     const int64_t n = nc / C, c = nc % C;
     const float* plane = x + n * sx[0] + c * sx[1];
     float* vo = values + nc * plane_out;
     int32_t* io = indices + nc * plane_out;
-    for (int64_t ho = 0; ho < w.ho; ho++)
-      for (int64_t wo = 0; wo < w.wo; wo++) {
+    if (pairs) {
+      // the taps in the general loop's order, with its test: a later tap wins when greater or NaN
+      for (int64_t ho = 0; ho < Ho; ho++) {
+        const float* r0 = plane + 2 * ho * s2;
+        const float* r1 = r0 + s2;
+        const int32_t top = static_cast<int32_t>(2 * ho * W);
+        for (int64_t wo = 0; wo < Wo; wo++) {
+          float best = r0[2 * wo];
+          int32_t arg = top + static_cast<int32_t>(2 * wo);
+          float v = r0[2 * wo + 1];
+          if (v > best || v != v) best = v, arg = top + static_cast<int32_t>(2 * wo + 1);
+          v = r1[2 * wo];
+          if (v > best || v != v) best = v, arg = top + static_cast<int32_t>(W + 2 * wo);
+          v = r1[2 * wo + 1];
+          if (v > best || v != v) best = v, arg = top + static_cast<int32_t>(W + 2 * wo + 1);
+          vo[ho * Wo + wo] = best;
+          io[ho * Wo + wo] = arg;
+        }
+      }
+      return;
+    }
+    for (int64_t ho = 0; ho < Ho; ho++)
+      for (int64_t wo = 0; wo < Wo; wo++) {
         float best = -INFINITY;
         int64_t arg = -1;
-        for (int64_t i = 0; i < w.kh; i++) {
-          const int64_t hi_ = ho * w.sh - w.ph + i * w.dh;
+        for (int64_t i = 0; i < kh; i++) {
+          const int64_t hi_ = ho * sh - ph + i * dh;
           if (hi_ < 0 || hi_ >= H) continue;
-          for (int64_t j = 0; j < w.kw; j++) {
-            const int64_t wi = wo * w.sw - w.pw + j * w.dw;
+          for (int64_t j = 0; j < kw; j++) {
+            const int64_t wi = wo * sw - pw + j * dw;
             if (wi < 0 || wi >= W) continue;
-            const float v = plane[hi_ * sx[2] + wi * sx[3]];
+            const float v = plane[hi_ * s2 + wi * s3];
             if (arg < 0 || v > best || v != v) {
               best = v;
               arg = hi_ * W + wi;
             }
           }
         }
-        vo[ho * w.wo + wo] = best;
-        io[ho * w.wo + wo] = static_cast<int32_t>(arg);
+        vo[ho * Wo + wo] = best;
+        io[ho * Wo + wo] = static_cast<int32_t>(arg);
       }
   });
 }

@@ -13,8 +13,9 @@ struct View {
   int64_t strides[kMaxDims];
 };
 
-// Binary ops in the front end's order: add sub mul div maximum minimum eq ne gt ge lt le.
-enum BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kEq, kNe, kGt, kGe, kLt, kLe, kNumBinary };
+// Binary ops in the front end's order: add sub mul div maximum minimum eq ne gt ge lt le, then
+// reluGrad (a · (b > 0 ? 1 : 0): relu's gradient g given its output y, float32 out).
+enum BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kEq, kNe, kGt, kGe, kLt, kLe, kReluGrad, kNumBinary };
 // Unary ops computed exactly as the js reference does (IEEE-exact): neg abs relu sqrt rsqrt sign.
 enum UnaryOp { kNeg, kAbs, kRelu, kSqrt, kRsqrt, kSign, kNumUnary };
 
@@ -22,6 +23,13 @@ enum UnaryOp { kNeg, kAbs, kRelu, kSqrt, kRsqrt, kSign, kNumUnary };
 void binary_f32(int op, const float* a, const int64_t* sa, const float* b, const int64_t* sb, int nd,
                 const int64_t* shape, void* out);
 void unary_f32(int op, const float* x, const int64_t* sx, int nd, const int64_t* shape, float* out);
+// The fused linear layer's epilogue on c [rows, N]: c + bias[j·bias_stride] (bias may be null), then
+// relu when asked — exactly the binary add and unary relu kernels' operations.
+void bias_relu_f32(float* c, int64_t rows, int64_t N, const float* bias, int64_t bias_stride, bool relu);
+// One Adam/AdamW step in place over n float32 elements (vmax null unless AMSGrad), in double with
+// exactly optim/adam.ts's operations and float32 stores; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2,
+// decay, decoupled, sign].
+void adam_f32(float* w, const float* g, float* m, float* v, float* vmax, int64_t n, const double* h);
 // Contiguous copy of a float32 view.
 void copy_f32(const float* x, const int64_t* sx, int nd, const int64_t* shape, float* out);
 // Contiguous float32 copy of a bool (uint8) view: 0 or 1.

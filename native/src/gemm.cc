@@ -565,25 +565,28 @@ void few_rows_generic(const Problem& p, int64_t kcb, int64_t j0, int64_t j1) {
 
 #ifdef TG_X86_GNU
 // v[kk] = B[k + kk][j .. j + 8] for kk < 8, from eight columns of B (each contiguous along k).
+// The 128-bit halves are loaded straight into place (vinsertf128 from memory runs on any ALU
+// port), so only two in-lane stages remain: 8 unpacks, 4 shuffles and 8 blends per 8×8 tile
+// (the shuffle port, not the FMAs, limits few-row products).
+__attribute__((target("avx2"))) inline __m256 load_halves(const float* lo, const float* hi) {
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo)), _mm_loadu_ps(hi), 1);
+}
+
 __attribute__((target("avx2"))) inline void load_transposed(const float* s, int64_t sbn, __m256 v[8]) {
-  const __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + sbn), r2 = _mm256_loadu_ps(s + 2 * sbn),
-               r3 = _mm256_loadu_ps(s + 3 * sbn), r4 = _mm256_loadu_ps(s + 4 * sbn), r5 = _mm256_loadu_ps(s + 5 * sbn),
-               r6 = _mm256_loadu_ps(s + 6 * sbn), r7 = _mm256_loadu_ps(s + 7 * sbn);
-  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
-               t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-               t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
-               u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)),
-               u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2)),
-               u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-  v[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  v[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  v[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  v[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  v[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  v[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  v[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  v[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+  const float* s4 = s + 4 * sbn;
+  for (int h = 0; h < 2; h++) {
+    const int64_t k = 4 * h;
+    const __m256 a0 = load_halves(s + k, s4 + k), a1 = load_halves(s + sbn + k, s4 + sbn + k),
+                 a2 = load_halves(s + 2 * sbn + k, s4 + 2 * sbn + k), a3 = load_halves(s + 3 * sbn + k, s4 + 3 * sbn + k);
+    const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1), t2 = _mm256_unpacklo_ps(a2, a3),
+                 t3 = _mm256_unpackhi_ps(a2, a3);
+    // [t0₂ t0₃ t2₀ t2₁] per lane, then blends pick each output's halves
+    const __m256 m0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 3, 2)), m1 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 3, 2));
+    v[4 * h + 0] = _mm256_blend_ps(t0, m0, 0xCC);
+    v[4 * h + 1] = _mm256_blend_ps(t2, m0, 0x33);
+    v[4 * h + 2] = _mm256_blend_ps(t1, m1, 0xCC);
+    v[4 * h + 3] = _mm256_blend_ps(t3, m1, 0x33);
+  }
 }
 
 // R rows × CB blocks of 8 columns starting at jb: CB·R independent FMA chains hide the latency.

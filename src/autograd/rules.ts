@@ -28,6 +28,7 @@ export interface PrimParams {
   tanh: null;
   sigmoid: null;
   relu: null;
+  reluBackward: null;
   erf: null;
   add: null;
   sub: null;
@@ -115,7 +116,9 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   cos: one(true, (g, { inputs }) => g.mul(inputs[0]!.sin()).neg()), // d cos = -sin dx
   tanh: one(true, (g, { out }) => g.mul(ops.sub(1, out.mul(out)))), // d tanh = (1 - tanh²) dx
   sigmoid: one(true, (g, { out }) => g.mul(out.mul(ops.sub(1, out)))), // dσ = σ(1-σ) dx
-  relu: one(true, (g, { out }) => g.mul(out.gt(0).to(g.dtype))), // d relu = [x > 0] dx
+  relu: one(true, (g, { out }) => ops.reluBackward(g, out)), // d relu = [x > 0] dx
+  // linear in g; the mask's derivative is zero almost everywhere
+  reluBackward: { saves: true, vjp: (gg, { inputs: [, y], needs }) => [needs[0] ? ops.reluBackward(gg, y!) : null, null] },
   erf: one(true, (g, { inputs }) => g.mul(inputs[0]!.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))), // d erf = 2/√π e^(-x²) dx
   add: { saves: false, vjp: (g) => [g, g] }, // d(a+b) = da + db
   sub: { saves: false, vjp: (g) => [g, g.neg()] }, // d(a-b) = da - db

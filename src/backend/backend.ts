@@ -66,6 +66,19 @@ export interface Backend {
   reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]): TypedArray;
   /** Batched matrix product: a [B, M, K] · b [B, K, N] → [B, M, N], both same float dtype. */
   matmul(a: StridedView, b: StridedView): TypedArray;
+  /**
+   * Optional fused inference layer: x [M, K] · wᵀ (w [N, K]) + bias [N], then relu when asked, one
+   * float dtype. Bit-identical to matmul, then add, then relu; without it the front end composes them.
+   */
+  linear?(x: StridedView, w: StridedView, bias: StridedView | null, relu: boolean): TypedArray;
+  /** Optional relu gradient: g · (y > 0 ? 1 : 0), both float views of one shape (else the front end composes gt, cast, mul). */
+  reluBackward?(g: StridedView, y: StridedView): TypedArray;
+  /**
+   * Optional Adam/AdamW step in place on same-length float arrays (vMax: AMSGrad's, or null) with
+   * exactly optim/adam.ts's double arithmetic; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay,
+   * decoupled (0/1), sign]. Returns false when it cannot (then the js loop runs).
+   */
+  adamStep?(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean;
   /** out[i][j][k] = x[index[i][j][k]][j][k] along `dim` (the PyTorch gather rule); `index` is int32. */
   gather(x: StridedView, dim: number, index: StridedView): TypedArray;
   /** A copy of `base` with `src` added at the positions `index` names along `dim` (scatter_add). */

@@ -54,6 +54,11 @@ export class Module {
     return out;
   }
 
+  /** @internal Whether `call` would run hooks (containers may then not fuse this module with the next). */
+  _hasHooks(): boolean {
+    return this._forwardHooks.length > 0 || this._forwardPreHooks.length > 0;
+  }
+
   /** Calls `hook(module, inputs, output)` after every forward; returns a function that removes it. */
   registerForwardHook(hook: ForwardHook): () => void {
     this._forwardHooks.push(hook);

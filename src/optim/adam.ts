@@ -1,4 +1,5 @@
 /** @file Adam and AdamW (decoupled weight decay), with the AMSGrad variant (PyTorch's rules). */
+import { kernels } from "../backend/registry.ts";
 import { zerosLike } from "../ops/index.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { type BaseOptions, elementsOf, Optimizer, type ParamGroup, type Params, resolveOptions, updateElements } from "./optimizer.ts";
@@ -54,7 +55,10 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       const m = elementsOf(state.exp_avg as Tensor);
       const v = elementsOf(state.exp_avg_sq as Tensor);
       const vMax = amsgrad ? elementsOf((state.max_exp_avg_sq ??= zerosLike(p)) as Tensor) : null;
+      const fused = kernels().adamStep;
       updateElements(p, (w) => {
+        // the backend's kernel, when it has one for these arrays, does exactly this loop's arithmetic
+        if (fused?.(w, g, m, v, vMax, [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupled ? 1 : 0, sign])) return;
         for (let i = 0; i < w.length; i++) {
           let gi = sign * g[i]!;
           if (decoupled) w[i] = w[i]! * decay;

@@ -8,9 +8,13 @@ import { fileURLToPath } from "node:url";
 
 /** The addon's exports (native/src/addon.cc). */
 export interface NativeAddon {
-  /** p = [batch, M, N, K, aOffset, sab, sam, sak, bOffset, sbb, sbk, sbn]; writes c = a·b (batch·M·N). */
-  sgemm(a: Float32Array, b: Float32Array, c: Float32Array, p: Float64Array): void;
-  /** out = a op b over broadcast strided views; p = [nd, aOffset, bOffset, shape…, aStrides…, bStrides…]. */
+  /**
+   * p = [batch, M, N, K, aOffset, sab, sam, sak, bOffset, sbb, sbk, sbn]; writes c = a·b (batch·M·N).
+   * With `bias` (an array, or null for none) p has 15 numbers, the last [biasOffset, biasStride,
+   * relu]: then c + bias on every row, then relu when relu ≠ 0 (the fused linear layer).
+   */
+  sgemm(a: Float32Array, b: Float32Array, c: Float32Array, p: Float64Array, bias?: Float32Array | null): void;
+  /** out = a op b over broadcast strided views; p = [nd, aOffset, bOffset, shape…, aStrides…, bStrides…]; op 12 is a·(b > 0 ? 1 : 0). */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, p: Float64Array): void;
   /** p = [nd, offset, shape…, strides…]. */
   unary(op: number, x: Float32Array, out: Float32Array, p: Float64Array): void;
@@ -26,6 +30,8 @@ export interface NativeAddon {
   maxPool2d(x: Float32Array, values: Float32Array, indices: Int32Array, p: Float64Array): void;
   /** p = [gOffset, iOffset, N, C, Ho, Wo, H, W, 4 g strides, 4 index strides]. */
   maxPool2dBackward(g: Float32Array, indices: Int32Array, out: Float32Array, p: Float64Array): void;
+  /** One Adam/AdamW step in place on w.length elements; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled, sign]. */
+  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, h: Float64Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   hardwareThreads(): number;

@@ -5,6 +5,7 @@
 import type { DType, TypedArray } from "../../tensor/dtype.ts";
 import { type BinaryKernel, COMPARISONS, type ReduceKernel, type StridedView, type UnaryKernel } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
+import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { nativeAddon } from "./addon.ts";
 
 const addon = nativeAddon();
@@ -13,6 +14,7 @@ const addon = nativeAddon();
 export const NATIVE_ELEMENTWISE_MIN = 2048;
 
 const BINARY_CODES: Partial<Record<BinaryKernel, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, ne: 7, gt: 8, ge: 9, lt: 10, le: 11 };
+const RELU_GRAD = 12;
 /** Unary ops whose float32 results are IEEE-exact, so native and js agree bit for bit (exp, tanh… stay in js). */
 const UNARY_CODES: Partial<Record<UnaryKernel, number>> = { neg: 0, abs: 1, relu: 2, sqrt: 3, rsqrt: 4, sign: 5 };
 export const MAX_DIMS = 16;
@@ -43,6 +45,26 @@ export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: 
   const out = COMPARISONS.has(op) ? new Uint8Array(n) : new Float32Array(n);
   addon.binary(code, a.data as Float32Array, b.data as Float32Array, out, fillViewParams(shape, [a, b]));
   return out;
+}
+
+/** g · (y > 0 ? 1 : 0) in one pass (the addon's binary op 12), instead of gt, a bool → float copy and mul. */
+export function reluBackward(g: StridedView, y: StridedView): TypedArray {
+  const n = product(g.shape);
+  if (addon === null || g.dtype !== "float32" || y.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || g.shape.length > MAX_DIMS) return jsReluBackward(g, y);
+  const out = new Float32Array(n);
+  addon.binary(RELU_GRAD, g.data as Float32Array, y.data as Float32Array, out, fillViewParams(g.shape, [g, y]));
+  return out;
+}
+
+const adamHyper = new Float64Array(9);
+
+/** Adam/AdamW in the addon: the js loop's double arithmetic, vectorized and threaded (optim/adam.ts falls back when false). */
+export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean {
+  const f32 = (a: TypedArray | null) => a === null || a instanceof Float32Array;
+  if (addon === null || !(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || w.length < NATIVE_ELEMENTWISE_MIN) return false;
+  adamHyper.set(h);
+  addon.adamStep(w, g as Float32Array, m as Float32Array, v as Float32Array, vMax as Float32Array | null, adamHyper);
+  return true;
 }
 
 export function unary(op: UnaryKernel, x: StridedView): TypedArray {

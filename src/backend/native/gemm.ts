@@ -1,6 +1,7 @@
 /** @file The native backend's batched matrix product: float32 in the addon's sgemm, other dtypes in the js kernel. */
 import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView } from "../backend.ts";
+import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { nativeAddon } from "./addon.ts";
 
@@ -8,6 +9,8 @@ const addon = nativeAddon();
 
 /** Scratch for sgemm's integer arguments: one typed array instead of twelve N-API number conversions. */
 const params = new Float64Array(12);
+/** The same for the fused linear layer: sgemm's twelve, then [biasOffset, biasStride, relu]. */
+const linearParams = new Float64Array(15);
 
 /** a [B, M, K] · b [B, K, N] → [B, M, N]; float32 in the addon, other dtypes in the js kernel. */
 export function matmul(a: StridedView, b: StridedView): TypedArray {
@@ -29,5 +32,37 @@ export function matmul(a: StridedView, b: StridedView): TypedArray {
   params[10] = b.strides[1]!;
   params[11] = b.strides[2]!;
   addon.sgemm(a.data as Float32Array, b.data as Float32Array, out, params);
+  return out;
+}
+
+/**
+ * The fused linear layer x [M, K] · wᵀ + bias, then relu, in one sgemm call: the product reads w
+ * [N, K] through a transposed view (batch-1 inference takes the few-rows path) and the epilogue
+ * does exactly the add and relu kernels' float operations, so the result is bit-identical to the
+ * three separate ops, with one output array and one N-API crossing.
+ */
+export function linear(x: StridedView, w: StridedView, bias: StridedView | null, relu: boolean): TypedArray {
+  if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32") || addon === null) return jsLinear(x, w, bias, relu);
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
+  const out = new Float32Array(M * N);
+  if (out.length === 0) return out;
+  const p = linearParams;
+  p[0] = 1;
+  p[1] = M;
+  p[2] = N;
+  p[3] = K;
+  p[4] = x.offset;
+  p[5] = 0;
+  p[6] = x.strides[0]!;
+  p[7] = x.strides[1]!;
+  p[8] = w.offset;
+  p[9] = 0;
+  p[10] = w.strides[1]!;
+  p[11] = w.strides[0]!;
+  p[12] = bias === null ? 0 : bias.offset;
+  p[13] = bias === null ? 0 : bias.strides[0]!;
+  p[14] = relu ? 1 : 0;
+  addon.sgemm(x.data as Float32Array, w.data as Float32Array, out, p, bias === null ? null : (bias.data as Float32Array));
   return out;
 }

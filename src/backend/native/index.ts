@@ -3,6 +3,8 @@
  * scripts/build-native.mjs during `npm install` where a compiler and Node headers exist).
  *
  * Native now, all float32, reading and writing the tensors' typed arrays in place (no copies):
+ * - linear (optional in Backend): matmul + bias + relu in one sgemm call with an epilogue,
+ *   bit-identical to the three ops; nn.Linear uses it whenever no gradient is recorded.
  * - matmul: a packed, cache-blocked sgemm with register-tile micro-kernels (12×32 AVX-512 or
  *   6×16 AVX2/FMA, chosen at run time from the CPU's features; a portable C++ kernel elsewhere),
  *   any strides, batched, split across a std::thread pool. It differs from js only by summation
@@ -25,8 +27,8 @@ import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
 import { col2im, im2col, maxPool2d, maxPool2dBackward } from "./conv.ts";
-import { binary, copy, reduce, unary } from "./elementwise.ts";
-import { matmul } from "./gemm.ts";
+import { adamStep, binary, copy, reduce, reluBackward, unary } from "./elementwise.ts";
+import { linear, matmul } from "./gemm.ts";
 
 export { type NativeAddon, nativeAddon, nativeUnavailableReason } from "./addon.ts";
 export { NATIVE_ELEMENTWISE_MIN } from "./elementwise.ts";
@@ -36,7 +38,10 @@ export const nativeBackend: Backend = {
   ...jsBackend,
   name: "native",
   matmul,
+  linear,
   binary,
+  reluBackward,
+  adamStep,
   unary,
   copy,
   reduce,

@@ -1,4 +1,6 @@
 /** @file `linear(x, W, b)`: the fully connected layer's computation `x·Wᵀ + b` in PyTorch's weight layout. */
+import { isGradEnabled } from "../../autograd/mode.ts";
+import { fromKernel, kernels } from "../../ops/core.ts";
 import { formatShape } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { checkFloatArg } from "../util.ts";
@@ -9,6 +11,16 @@ import { checkFloatArg } from "../util.ts";
  * @example tg.F.linear(tg.tensor([[1, 2]]), tg.tensor([[0.1, 0.2]]), tg.tensor([0.5])) // [[1.0]]
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return linearAct(x, weight, bias, false);
+}
+
+/**
+ * `linear`, then relu when `relu` is set (what nn.Sequential runs for a Linear followed by a ReLU).
+ * When nothing is recorded (noGrad, or no input requires grad) and the backend has the fused
+ * `linear` kernel, it is one kernel call with one output — bit-identical to the separate ops,
+ * which run otherwise (and always when a graph is recorded, so gradients are unchanged).
+ */
+export function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, relu: boolean): Tensor {
   checkFloatArg(x, "linear", "input");
   checkFloatArg(weight, "linear", "weight");
   if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out_features, in_features], got shape ${formatShape(weight.shape)}`);
@@ -17,10 +29,20 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new Error(
       `linear: input shape ${formatShape(x.shape)} does not fit weight shape ${formatShape(weight.shape)} (the input's last dim must be in_features = ${inF})`,
     );
-  const y = x.matmul(weight.t());
-  if (bias === undefined || bias === null) return y;
-  checkFloatArg(bias, "linear", "bias");
-  if (bias.ndim !== 1 || bias.shape[0] !== outF)
-    throw new Error(`linear: bias must have shape [${outF}] to match weight shape ${formatShape(weight.shape)}, got ${formatShape(bias.shape)}`);
-  return y.add(bias);
+  const b = bias ?? null;
+  if (b !== null) {
+    checkFloatArg(b, "linear", "bias");
+    if (b.ndim !== 1 || b.shape[0] !== outF)
+      throw new Error(`linear: bias must have shape [${outF}] to match weight shape ${formatShape(weight.shape)}, got ${formatShape(b.shape)}`);
+  }
+  const fused = kernels().linear;
+  const recorded = isGradEnabled() && (x._requiresGrad || weight._requiresGrad || (b !== null && b._requiresGrad));
+  if (fused !== undefined && !recorded && x.dtype === weight.dtype && (b === null || b.dtype === x.dtype)) {
+    // the matmul front end's folding of leading dims: [..., in] → [rows, in]
+    const rows = x.ndim === 2 ? x : x.ndim === 1 ? x.reshape([1, inF]) : x.contiguous().reshape([-1, inF]);
+    const data = fused.call(kernels(), rows, weight, b, relu);
+    return fromKernel(data, x.dtype, [...x.shape.slice(0, -1), outF]);
+  }
+  const y = b === null ? x.matmul(weight.t()) : x.matmul(weight.t()).add(b);
+  return relu ? y.relu() : y;
 }

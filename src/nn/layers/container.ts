@@ -1,6 +1,9 @@
 /** @file Containers: Sequential (a chain of modules named "0", "1", …) and Residual (y = x + block(x)). */
-import type { Tensor } from "../../tensor/tensor.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import { linearAct } from "../functional/linear.ts";
 import { Module } from "../module.ts";
+import { ReLU } from "./activation.ts";
+import { Linear } from "./linear.ts";
 
 /**
  * Runs its modules in order, each on the previous one's output. Children are named "0", "1", …
@@ -53,7 +56,20 @@ export class Sequential extends Module {
   // biome-ignore lint/suspicious/noExplicitAny: the output is whatever the last module returns
   override forward(x: unknown): any {
     let out = x;
-    for (const m of this.children()) out = m.call(out);
+    const children = this.children();
+    for (let i = 0; i < children.length; i++) {
+      const m = children[i]!;
+      const next = children[i + 1];
+      // Linear then ReLU (exactly these classes, no hooks) run as one fused layer: bit-identical,
+      // and a single kernel call when no graph is recorded (inference)
+      if (next !== undefined && !m._hasHooks() && !next._hasHooks() && m.constructor === Linear && next.constructor === ReLU && out instanceof Tensor) {
+        const fc = m as Linear;
+        out = linearAct(out, fc.weight, fc.bias, true);
+        i++;
+        continue;
+      }
+      out = m.call(out);
+    }
     return out;
   }
 }

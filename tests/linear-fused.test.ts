@@ -1,0 +1,68 @@
+/**
+ * @file The fused inference path of `F.linear` and of `nn.Sequential`'s Linear → ReLU pairs (the
+ * backend's optional `linear` kernel, used when no graph is recorded): bit-identical to matmul,
+ * add and relu on every backend, for 1-D, 2-D and 3-D inputs; hooks and gradients unchanged.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as tg from "../src/index.ts";
+
+function sameBits(got: tg.Tensor, want: tg.Tensor, what: string): void {
+  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
+  const a = got.dataSync();
+  const b = want.dataSync();
+  for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) assert.fail(`${what}: element ${i} is ${a[i]}, composed ops give ${b[i]}`);
+}
+
+for (const backend of tg.backend.list()) {
+  test(`${backend}: F.linear without a graph equals matmul + add (+ relu) bit for bit`, () => {
+    const before = tg.backend.current();
+    tg.backend.use(backend);
+    try {
+      tg.manualSeed(3);
+      for (const [inF, outF] of [
+        [1, 1],
+        [7, 5],
+        [33, 17],
+        [300, 65],
+      ] as const) {
+        const w = tg.randn([outF, inF]);
+        const b = tg.randn([outF]);
+        for (const shape of [[inF], [1, inF], [3, inF], [2, 5, inF]]) {
+          const x = tg.randn(shape);
+          const composed = x.matmul(w.t()).add(b);
+          sameBits(tg.noGrad(() => tg.F.linear(x, w, b)), composed, `linear ${shape} → ${outF}`);
+          sameBits(tg.F.linear(x, w), x.matmul(w.t()), `linear without bias ${shape}`);
+          const seq = new tg.nn.Sequential(new tg.nn.Linear(inF, outF), new tg.nn.ReLU());
+          const fc = seq.at(0) as tg.nn.Linear;
+          const want = x.matmul(fc.weight.t()).add(fc.bias!).relu().detach();
+          sameBits(tg.noGrad(() => seq.call(x) as tg.Tensor), want, `Linear → ReLU ${shape}`);
+        }
+      }
+    } finally {
+      tg.backend.use(before);
+    }
+  });
+}
+
+test("Sequential still runs hooks and records the same graph when gradients are needed", () => {
+  tg.manualSeed(5);
+  const seq = new tg.nn.Sequential(new tg.nn.Linear(6, 4), new tg.nn.ReLU(), new tg.nn.Linear(4, 2));
+  const x = tg.randn([3, 6]);
+  const seen: string[] = [];
+  const remove = seq.at(1).registerForwardHook(() => {
+    seen.push("relu");
+  });
+  tg.noGrad(() => seq.call(x));
+  assert.deepEqual(seen, ["relu"], "a hooked ReLU is not fused away");
+  remove();
+  const loss = (seq.call(x) as tg.Tensor).square().sum();
+  loss.backward();
+  const fc = seq.at(0) as tg.nn.Linear;
+  const fc2 = seq.at(2) as tg.nn.Linear;
+  const g = fc.weight.grad!.clone();
+  fc.weight.grad = null;
+  fc2.weight.grad = null;
+  x.matmul(fc.weight.t()).add(fc.bias!).relu().matmul(fc2.weight.t()).add(fc2.bias!).square().sum().backward();
+  sameBits(g, fc.weight.grad!, "weight gradient through the Linear → ReLU pair");
+});
