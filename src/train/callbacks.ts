@@ -5,6 +5,7 @@
  * any object with some of the `on…` methods is a callback too.
  */
 import { noGrad } from "../autograd/mode.ts";
+import { requireNode } from "../backend/env.ts";
 import { save } from "../io/files.ts";
 import type { Module, StateDict } from "../nn/module.ts";
 import { LRScheduler, ReduceLROnPlateau } from "../optim/lr-scheduler.ts";
@@ -222,6 +223,7 @@ export function modelCheckpoint(path: string, opts: ModelCheckpointOptions = {})
         best = current;
       }
       const file = formatCheckpointPath(path, epoch, logs);
+      requireNode("modelCheckpoint", "it writes files");
       const { mkdir } = await import("node:fs/promises");
       const { dirname } = await import("node:path");
       await mkdir(dirname(file), { recursive: true });

@@ -4,6 +4,7 @@
  * `model.safetensors`, `optimizer.safetensors` and `state.json`. The directory is replaced as a
  * whole (written beside it, then renamed), so an interrupt leaves the previous checkpoint intact.
  */
+import { requireNode } from "../backend/env.ts";
 import { load, save } from "../io/files.ts";
 import type { Module } from "../nn/module.ts";
 import type { Optimizer, OptimizerStateDict } from "../optim/optimizer.ts";
@@ -58,6 +59,7 @@ function joinTensors(value: unknown, tensors: Record<string, Tensor>): unknown {
  * @example await tg.train.saveCheckpoint("runs/x/checkpoint", { model, optimizer }, { epoch: 3 })
  */
 export async function saveCheckpoint(dir: string, targets: CheckpointTargets, extra: Record<string, unknown> = {}): Promise<void> {
+  requireNode("train.saveCheckpoint", "it writes files");
   const fs = await import("node:fs/promises");
   const { dirname, basename, join } = await import("node:path");
   const parent = dirname(dir);
@@ -91,6 +93,7 @@ export async function saveCheckpoint(dir: string, targets: CheckpointTargets, ex
  * generator states) and returns its `extra` JSON.
  */
 export async function loadCheckpoint(dir: string, targets: CheckpointTargets): Promise<Record<string, unknown>> {
+  requireNode("train.loadCheckpoint", "it reads files");
   const fs = await import("node:fs/promises");
   const { join } = await import("node:path");
   let text: string;

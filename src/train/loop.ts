@@ -7,6 +7,7 @@
 import { noGrad } from "../autograd/mode.ts";
 import { TensorDataset } from "../data/dataset.ts";
 import { DataLoader } from "../data/loader.ts";
+import { nextTick } from "../backend/env.ts";
 import type { Module } from "../nn/module.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
 import { cat } from "../ops/index.ts";
@@ -93,7 +94,7 @@ function scoreBatch(spec: TrainingSpec, output: Tensor, target: Tensor): Logs {
 }
 
 /** Yields to the event loop (progress redraws, signals) between batches. */
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const tick = nextTick;
 
 /**
  * Trains `spec.model` on (x, y) for `epochs` epochs and returns the History. Each step is

@@ -3,6 +3,7 @@
  * no native binary, no system fonts needed — text uses DejaVu Sans from the `dejavu-fonts-ttf`
  * package. Node.js only (it reads the .wasm and font files from node_modules).
  */
+import { requireNode } from "../backend/env.ts";
 
 type ResvgModule = typeof import("@resvg/resvg-wasm");
 
@@ -10,6 +11,7 @@ let ready: Promise<{ resvg: ResvgModule; font: Uint8Array }> | null = null;
 
 /** Loads the wasm module and the font once per process. */
 async function resvg(): Promise<{ resvg: ResvgModule; font: Uint8Array }> {
+  requireNode("viz: PNG rendering", "the viz functions' SVG strings display in a browser as they are");
   ready ??= (async () => {
     const [mod, { readFile }, { createRequire }] = await Promise.all([import("@resvg/resvg-wasm"), import("node:fs/promises"), import("node:module")]);
     const require = createRequire(import.meta.url);
