@@ -12,6 +12,7 @@ import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { StridedView } from "../src/backend/backend.ts";
+import type { TypedArray } from "../src/tensor/dtype.ts";
 import { jsBackend } from "../src/backend/js/index.ts";
 import { Arena, ARENA_BASE, getArena, getRuntime, RESIDENT_CAP_BYTES, stage } from "../src/backend/wasm/runtime.ts";
 import { getThreads, setThreads, wasmBackend, wasmUnavailableReason } from "../src/backend/wasm/index.ts";
@@ -139,6 +140,39 @@ describe("gemm against the js reference", () => {
           assertGemmClose(view(1, M, K, { offset: 3 }), view(1, K, N, { negative: true, offset: 2 }), `B walked backwards, M=${M} K=${K} N=${N}`);
         }
     assertGemmClose(view(3, 2, 70), view(3, 70, 40, { broadcast: true, transposed: true }), "batched, 2 rows each");
+  });
+
+  test("fused linear (x·Wᵀ + bias, relu): bit-identical to matmul, add and relu on wasm; float64 through js", () => {
+    const linear = wasmBackend.linear!;
+    const view2 = (data: Float32Array | Float64Array, R: number, C: number, transposed = false): StridedView => ({
+      data,
+      dtype: data instanceof Float64Array ? "float64" : "float32",
+      shape: [R, C],
+      strides: transposed ? [1, R] : [C, 1],
+      offset: 0,
+    });
+    for (const M of [1, 2, 4, 5, 13, 130])
+      for (const [K, N] of [
+        [7, 5],
+        [300, 65],
+        [784, 33],
+      ] as const)
+        for (const tw of [false, true]) {
+          const x = view2(randomF32(M * K), M, K);
+          const w = view2(randomF32(N * K), N, K, tw);
+          const bias: StridedView = { data: randomF32(2 * N), dtype: "float32", shape: [N], strides: [2], offset: 1 };
+          const y = wasmBackend.matmul({ ...x, shape: [1, M, K], strides: [0, ...x.strides] }, { ...w, shape: [1, K, N], strides: [0, w.strides[1]!, w.strides[0]!] });
+          const yv = (data: TypedArray): StridedView => ({ data, dtype: "float32", shape: [M, N], strides: [N, 1], offset: 0 });
+          const added = wasmBackend.binary("add", yv(y), { ...bias, shape: [M, N], strides: [0, 2] }, [M, N]);
+          const want = [y, added, wasmBackend.unary("relu", yv(added))];
+          const got = [linear(x, w, null, false), linear(x, w, bias, false), linear(x, w, bias, true)];
+          for (let t = 0; t < 3; t++)
+            for (let i = 0; i < M * N; i++)
+              if (!Object.is(got[t]![i], want[t]![i])) assert.fail(`M=${M} K=${K} N=${N} tw=${tw} case ${t}: element ${i} is ${got[t]![i]}, composed ${want[t]![i]}`);
+        }
+    const x64 = view2(Float64Array.from(randomF32(12)), 3, 4);
+    const w64 = view2(Float64Array.from(randomF32(8)), 2, 4);
+    assert.deepEqual(linear(x64, w64, null, true), jsBackend.unary("relu", { data: jsBackend.matmul({ ...x64, shape: [1, 3, 4], strides: [0, 4, 1] }, { ...w64, shape: [1, 4, 2], strides: [0, 1, 4] }), dtype: "float64", shape: [3, 2], strides: [2, 1], offset: 0 }));
   });
 
   test("empty dims: K = 0 gives zeros, M = 0 or N = 0 gives an empty result", () => {

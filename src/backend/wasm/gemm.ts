@@ -1,26 +1,22 @@
 /**
  * @file The wasm backend's batched matrix product: float32 runs the packed SIMD gemm (on the
  * worker pool when it is large enough to pay for it); other dtypes use the js reference kernel.
+ * Also the fused inference layer `linear` (x·Wᵀ + bias, relu): the gemm, then the bias add and
+ * the relu in place in wasm memory, one output copied out.
  */
 import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView } from "../backend.ts";
+import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
-import { getArena, getRuntime, stageF32 } from "./runtime.ts";
+import { type Arena, getArena, getRuntime, stage, stageF32 } from "./runtime.ts";
 import { parallelGemm } from "./threads.ts";
 
-/** a [B, M, K] · b [B, K, N] → [B, M, N] (contiguous). */
-export function matmul(a: StridedView, b: StridedView): TypedArray {
-  if (a.dtype !== "float32" || b.dtype !== "float32") return jsMatmul(a, b);
-  const [B, M, K] = a.shape as [number, number, number];
-  const N = b.shape[2]!;
-  const out = new Float32Array(B * M * N);
-  if (out.length === 0) return out;
+/** C = A·B for float32 [B, M, K] · [B, K, N] views into a fresh arena block; returns its byte address. */
+function gemmIntoArena(ar: Arena, a: StridedView, b: StridedView, B: number, M: number, N: number, K: number): number {
   const rt = getRuntime();
-  const ar = getArena();
-  ar.reset();
   const sa = stageF32(ar, a.data as Float32Array, a.shape, a.strides, a.offset);
   const sb = stageF32(ar, b.data as Float32Array, b.shape, b.strides, b.offset);
-  const c = ar.alloc(out.length * 4);
+  const c = ar.alloc(B * M * N * 4);
   const [sab, sam, sak] = sa.strides as [number, number, number];
   const [sbb, sbk, sbn] = sb.strides as [number, number, number];
   if (!parallelGemm(ar, B, M, N, K, sa.ptr, sab, sam, sak, sb.ptr, sbb, sbk, sbn, c)) {
@@ -29,6 +25,49 @@ export function matmul(a: StridedView, b: StridedView): TypedArray {
       rt.kernels.sgemm(M, N, K, sa.ptr + p * sab * 4, sam, sak, sb.ptr + p * sbb * 4, sbk, sbn, c + p * M * N * 4, N, ws);
     }
   }
+  return c;
+}
+
+/** a [B, M, K] · b [B, K, N] → [B, M, N] (contiguous). */
+export function matmul(a: StridedView, b: StridedView): TypedArray {
+  if (a.dtype !== "float32" || b.dtype !== "float32") return jsMatmul(a, b);
+  const [B, M, K] = a.shape as [number, number, number];
+  const N = b.shape[2]!;
+  const out = new Float32Array(B * M * N);
+  if (out.length === 0) return out;
+  const ar = getArena();
+  ar.reset();
+  const c = gemmIntoArena(ar, a, b, B, M, N, K);
+  out.set(ar.f32.subarray(c >> 2, (c >> 2) + out.length));
+  return out;
+}
+
+/** The op codes of assembly/elementwise.ts's binaryF32 (add) and unaryF32 (relu). */
+const OP_ADD = 0;
+const OP_RELU = 3;
+
+/**
+ * x [M, K] · wᵀ (w [N, K]) + bias [N], then relu: bit-identical to matmul, add, relu on this
+ * backend (the same gemm for the same M; the add and the relu are exact, in wasm or js alike).
+ */
+export function linear(x: StridedView, w: StridedView, bias: StridedView | null, relu: boolean): TypedArray {
+  if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return jsLinear(x, w, bias, relu);
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
+  const out = new Float32Array(M * N);
+  if (out.length === 0) return out;
+  const a: StridedView = { data: x.data, dtype: "float32", shape: [1, M, K], strides: [0, x.strides[0]!, x.strides[1]!], offset: x.offset };
+  const b: StridedView = { data: w.data, dtype: "float32", shape: [1, K, N], strides: [0, w.strides[1]!, w.strides[0]!], offset: w.offset };
+  const rt = getRuntime();
+  const ar = getArena();
+  ar.reset();
+  const c = gemmIntoArena(ar, a, b, 1, M, N, K);
+  if (bias !== null) {
+    const sb = stage(ar, bias.data, [N], bias.strides, bias.offset);
+    // in place: every element is read before it is written
+    rt.kernels.binaryF32(OP_ADD, 1, 1, M, N, c, 0, 0, N, 1, sb.ptr, 0, 0, 0, sb.strides[0]!, c);
+  }
+  if (relu) rt.kernels.unaryF32(OP_RELU, 1, 1, 1, M * N, c, 0, 0, 0, 1, c);
   out.set(ar.f32.subarray(c >> 2, (c >> 2) + out.length));
   return out;
 }
