@@ -1,7 +1,9 @@
 /**
  * @file The wasm backend against the js reference: randomized float32 gemm on odd shapes (1, 7, 33,
  * 257, across every cache-block edge), transposed, offset, broadcast and negative-stride views,
- * batched; thread splits bit-identical to one thread; the plain-SIMD fallback; elementwise ops
+ * batched; the few-row path (≤ 4 rows, every tail) and batch-size invariance bit for bit; the fused
+ * linear; thread splits bit-identical to one thread; parameters resident in wasm memory (in-place
+ * staging, the semantics users see, the heap); the plain-SIMD fallback; elementwise ops
  * bit-identical to js on broadcast, transposed and offset views with special values; a small MLP trained on both gives the same losses; and the
  * PyTorch golden-value suites pass with wasm as the active backend.
  */

@@ -23,7 +23,9 @@
  * A resident block is freed by a FinalizationRegistry when its array is collected; parameters live
  * as long as their module, and beyond RESIDENT_CAP_BYTES new ones get ordinary arrays. To other code
  * a resident array is an ordinary Float32Array, except that structuredClone / postMessage of it
- * share the memory (SharedArrayBuffer semantics; `slice()` copies). Not done: activations and
+ * share the memory (SharedArrayBuffer semantics; `slice()` copies), so such a copy, like a
+ * `subarray`, must not outlive the parameter: its block is reused once the parameter's array is
+ * collected. Not done: activations and
  * gradients in wasm memory, which would also save the cost of every fresh multi-MB output array
  * (page faults when the allocator has returned freed blocks to the OS: ~0.3–2 µs per 4 KiB page on
  * these VMs). Freeing those needs to know when a tensor died, and a synchronous training loop never
@@ -406,7 +408,7 @@ export class Arena {
    * array is garbage-collected. Call only between kernel calls.
    */
   allocResident(n: number): Float32Array | null {
-    if (!(this.memory.buffer instanceof SharedArrayBuffer)) return null;
+    if (typeof SharedArrayBuffer === "undefined" || !(this.memory.buffer instanceof SharedArrayBuffer)) return null;
     const bytes = (n * 4 + 63) & ~63;
     if (bytes === 0 || this.residentBytes + bytes > RESIDENT_CAP_BYTES) return null;
     let ptr = -1;
