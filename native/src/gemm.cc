@@ -566,7 +566,8 @@ void few_rows_generic(const Problem& p, int64_t kcb, int64_t j0, int64_t j1) {
 #ifdef TG_X86_GNU
 // v[kk] = B[k + kk][j .. j + 8] for kk < 8, from eight columns of B (each contiguous along k).
 // The 128-bit halves are loaded straight into place (vinsertf128 from memory runs on any ALU
-// port), so only two in-lane stages remain: 8 unpacks, 4 shuffles and 8 blends per 8×8 tile
+// port), so only two in-lane stages remain: 8 unpacks and 8 shuffles per 8×8 tile (measured
+// better than 4 shuffles + 8 blends, and than the three-stage transpose in registers)
 // (the shuffle port, not the FMAs, limits few-row products).
 __attribute__((target("avx2"))) inline __m256 load_halves(const float* lo, const float* hi) {
   return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo)), _mm_loadu_ps(hi), 1);
@@ -580,12 +581,10 @@ __attribute__((target("avx2"))) inline void load_transposed(const float* s, int6
                  a2 = load_halves(s + 2 * sbn + k, s4 + 2 * sbn + k), a3 = load_halves(s + 3 * sbn + k, s4 + 3 * sbn + k);
     const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1), t2 = _mm256_unpacklo_ps(a2, a3),
                  t3 = _mm256_unpackhi_ps(a2, a3);
-    // [t0₂ t0₃ t2₀ t2₁] per lane, then blends pick each output's halves
-    const __m256 m0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 3, 2)), m1 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 3, 2));
-    v[4 * h + 0] = _mm256_blend_ps(t0, m0, 0xCC);
-    v[4 * h + 1] = _mm256_blend_ps(t2, m0, 0x33);
-    v[4 * h + 2] = _mm256_blend_ps(t1, m1, 0xCC);
-    v[4 * h + 3] = _mm256_blend_ps(t3, m1, 0x33);
+    v[4 * h + 0] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    v[4 * h + 1] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    v[4 * h + 2] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    v[4 * h + 3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
   }
 }
 
