@@ -97,6 +97,11 @@ function extremeGrad(g: Tensor, { inputs, out, params }: RuleContext<"amax" | "a
   return mask.div(mask.sum(params.axes, true)).mul(keepDims(g, params, x.shape));
 }
 
+/** A 2-D view that is the transpose of a contiguous matrix (e.g. `weight.t()`). */
+function isTransposed(t: Tensor): boolean {
+  return t.ndim === 2 && t.shape[0]! > 1 && t.shape[1]! > 1 && t.strides[0] === 1 && t.strides[1] === t.shape[0];
+}
+
 function inversePermutation(dims: readonly number[]): number[] {
   const inv = new Array<number>(dims.length);
   dims.forEach((d, i) => {
@@ -193,7 +198,9 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
     saves: true,
     vjp: (g, { inputs: [a, b], needs }) => [
       needs[0] ? g.matmul(b!.transpose(-1, -2)) : null, // dA = G Bᵀ
-      needs[1] ? a!.transpose(-1, -2).matmul(g) : null, // dB = Aᵀ G
+      // dB = Aᵀ G; for B = Wᵀ (a Linear layer's weight) as (Gᵀ A)ᵀ, so W's gradient comes out
+      // contiguous instead of a transposed copy — the same products summed in the same order
+      needs[1] ? (isTransposed(b!) ? g.mT.matmul(a!).mT : a!.transpose(-1, -2).matmul(g)) : null,
     ],
   },
   gather: {
