@@ -11,7 +11,7 @@
  * - `node:*` modules may only be imported lazily (`await import("node:fs")` inside a Node-only
  *   function, which checks `requireNode` first); a static import would break loading the bundle.
  */
-import { copyFileSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -40,15 +40,6 @@ const browserPlugin: esbuild.Plugin = {
         ? { path: args.path, external: true }
         : { errors: [{ text: `${args.path} (Node-only) is imported statically by ${args.importer}` }] },
     );
-    // TEMPORARY: the wasm backend's browser loader is not written yet, so the bundle runs on js
-    build.onResolve({ filter: /^\.\/wasm\/index\.ts$/ }, () => ({ path: "wasm-pending", namespace: "tg-stub" }));
-    build.onLoad({ filter: /.*/, namespace: "tg-stub" }, () => ({
-      loader: "ts",
-      contents: `export const loadWasmBackend = () => null;
-export const wasmUnavailableReason = () => "the wasm backend does not run in this browser build yet";
-export const getThreads = () => 1;
-export const setThreads = (_n: number) => {};`,
-    }));
     // x.ts → x.browser.ts where one exists
     build.onResolve({ filter: /^\.\.?\/.*\.ts$/ }, (args) => {
       const file = join(args.resolveDir, args.path);
@@ -78,6 +69,9 @@ export async function buildBrowser(out = OUT, opts: { quiet?: boolean } = {}): P
     metafile: true,
   });
   if (result.errors.length > 0) throw new Error("build-browser: esbuild failed");
+  // the wasm loader finds the kernels relative to import.meta.url: it must sit in the entry file, not a chunk
+  if (!readFileSync(join(out, "tensorgrad.js"), "utf8").includes("kernels-relaxed"))
+    throw new Error("build-browser: the wasm loader (platform.browser.ts) ended up outside tensorgrad.js, so import.meta.url would point into chunks/");
   // the kernel modules, fetched relative to the bundle's URL
   let kernels = 0;
   if (existsSync(WASM_BUILD))

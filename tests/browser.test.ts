@@ -20,6 +20,8 @@ import { buildBrowser } from "../scripts/build-browser.ts";
 const CHROMIUM = [process.env.TG_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p !== undefined && p !== "" && existsSync(p));
 const skip = CHROMIUM === undefined ? "no Chromium found: install it with `apt-get install -y chromium` (or set TG_CHROMIUM=/path/to/chrome)" : false;
 const PAGE_DIR = join(import.meta.dirname, "browser");
+/** The wasm kernels are built (`npm run build:wasm`, part of `npm ci`): then the bundle must run wasm too. */
+const KERNELS_BUILT = existsSync(join(import.meta.dirname, "../src/backend/wasm/build/kernels-simd.wasm"));
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".html": "text/html", ".wasm": "application/wasm", ".map": "application/json" };
 
 /** What page.js reports (the parts asserted here). */
@@ -30,7 +32,7 @@ interface Report {
   beforeReady: { current: string; list: string[] };
   afterReady: { current: string; list: string[]; info: { name: string; available: boolean; reason: string | null }[] };
   training: { backend: string; ranOn: string; threads: number; firstLoss: number; lastLoss: number; loss: number; accuracy: number; predShape: number[]; ms: number }[];
-  matmul?: { threads: number; sameAcrossThreads: boolean; maxDiffVsJs: number; msThreads: number; msOneThread: number };
+  matmul?: { threads: number; workers: number; sameAcrossThreads: boolean; maxDiffVsJs: number; msThreads: number; msOneThread: number };
   grad: number[];
   graphSvg: string;
   curveSvg: string;
@@ -96,10 +98,21 @@ describe("browser bundle in headless Chromium", { skip }, () => {
 
   function checkCommon(r: Report, t: { diagnostic(message: string): void }): void {
     for (const x of r.training) t.diagnostic(`${x.backend}: ${x.threads} thread(s), fit ${x.ms} ms, accuracy ${x.accuracy.toFixed(3)}`);
-    if (r.matmul) t.diagnostic(`wasm matmul 384×256×320: ${r.matmul.msThreads} ms on ${r.matmul.threads} threads, ${r.matmul.msOneThread} ms on 1`);
+    if (r.matmul) t.diagnostic(`wasm matmul 384×256×320: ${r.matmul.msThreads} ms on ${r.matmul.threads} threads (${r.matmul.workers} workers), ${r.matmul.msOneThread} ms on 1`);
     assert.equal(r.beforeReady.current, "js", "before ready() the js backend is active");
     assert.equal(r.afterReady.info.find((b) => b.name === "native")?.available, false);
     assert.match(r.afterReady.info.find((b) => b.name === "native")?.reason ?? "", /only in Node/);
+    if (KERNELS_BUILT) {
+      assert.ok(r.afterReady.list.includes("wasm"), `wasm after ready(): ${JSON.stringify(r.afterReady.info)}`);
+      assert.equal(r.afterReady.current, "wasm", "ready() makes wasm the default");
+      assert.deepEqual(
+        r.training.map((x) => x.backend),
+        ["js", "wasm"],
+      );
+      assert.ok(r.matmul !== undefined);
+      assert.equal(r.matmul.sameAcrossThreads, true, "a gemm's result does not depend on the thread count");
+      assert.ok(r.matmul.maxDiffVsJs < 1e-3, `wasm vs js matmul: ${r.matmul.maxDiffVsJs}`);
+    }
     assert.ok(r.training.length >= 1);
     for (const t of r.training) {
       assert.equal(t.ranOn, t.backend);
@@ -116,11 +129,18 @@ describe("browser bundle in headless Chromium", { skip }, () => {
     for (const [what, message] of Object.entries(r.errors)) assert.match(message, /not available in a browser/, `${what}: ${message}`);
   }
 
+  /** On an isolated page the wasm gemm runs on Web Workers over the shared memory (with ≥ 2 cores). */
+  function checkThreads(r: Report): void {
+    if (!KERNELS_BUILT || r.matmul === undefined || r.matmul.threads < 2) return;
+    assert.ok(r.matmul.workers >= 1, `workers running: ${r.matmul.workers} of ${r.matmul.threads - 1}`);
+  }
+
   test("main thread, cross-origin isolated: keras fit trains an MLP on every backend", async (t) => {
     const r = await runPage("/iso/index.html");
     assert.equal(r.crossOriginIsolated, true);
     assert.equal(r.inWorker, false);
     checkCommon(r, t);
+    checkThreads(r);
   });
 
   test("in a Worker, cross-origin isolated", async (t) => {
@@ -128,11 +148,14 @@ describe("browser bundle in headless Chromium", { skip }, () => {
     assert.equal(r.crossOriginIsolated, true);
     assert.equal(r.inWorker, true);
     checkCommon(r, t);
+    checkThreads(r);
   });
 
   test("main thread, not isolated (no SharedArrayBuffer)", async (t) => {
     const r = await runPage("/plain/index.html");
     assert.equal(r.crossOriginIsolated, false);
     checkCommon(r, t);
+    // no SharedArrayBuffer: the private-memory kernels, single-threaded
+    if (KERNELS_BUILT) assert.deepEqual([r.matmul?.threads, r.matmul?.workers], [1, 0]);
   });
 });

@@ -1,2 +1,2 @@
 /** @file `tg.backend`: list, select and inspect the kernel backends. */
-export { type BackendInfo, current, info, list, ready, register, setThreads, threads, use } from "./registry.ts";
+export { type BackendInfo, current, info, list, type ReadyOptions, ready, register, setThreads, threads, use, wasmWorkers } from "./registry.ts";

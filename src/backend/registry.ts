@@ -2,10 +2,19 @@
 import type { Backend } from "./backend.ts";
 import { jsBackend } from "./js/index.ts";
 import { getThreads as nativeThreads, setThreads as setNativeThreads, loadNativeBackend, nativeUnavailableReason } from "./native/index.ts";
-import { getThreads as wasmThreads, setThreads as setWasmThreads, loadWasmBackend, wasmUnavailableReason } from "./wasm/index.ts";
+import {
+  loadWasmBackend,
+  loadWasmBackendAsync,
+  readyWorkers,
+  getThreads as wasmThreads,
+  setThreads as setWasmThreads,
+  wasmUnavailableReason,
+} from "./wasm/index.ts";
 
 const backends = new Map<string, Backend>([["js", jsBackend]]);
 let active: Backend = jsBackend;
+/** Whether the program chose a backend (`use`, TG_BACKEND): `ready()` then leaves the choice alone. */
+let chosen = false;
 // wasm is registered when its build exists and this runtime validates it, and is then the
 // default: the whole test suite passes on it (float32 matmul to float tolerance, the rest bit-identical)
 const wasm = loadWasmBackend();
@@ -27,15 +36,35 @@ if (fromEnv !== undefined && fromEnv !== "") {
   const b = backends.get(fromEnv);
   if (b === undefined) throw new Error(`TG_BACKEND=${fromEnv}: unknown backend (available: ${[...backends.keys()].join(", ")})`);
   active = b;
+  chosen = true;
 }
 
+/** Options of `ready()`. */
+export interface ReadyOptions {
+  /** The folder (URL) holding the `kernels-*.wasm` files, when they are not beside the browser bundle. */
+  wasmUrl?: string | URL;
+}
+
+let readying: Promise<void> | null = null;
+
 /**
- * Finishes loading the backends that cannot load synchronously. In Node everything is loaded at
- * import, so it resolves at once; in a browser call it once before using the wasm backend (see
- * README, "In the browser"). Until it resolves, ops run on the js backend.
+ * Finishes loading the backends that cannot load synchronously. In Node everything loads at
+ * import, so it resolves at once. In a browser, call it once before training: it fetches and
+ * compiles the wasm kernels and, on a cross-origin-isolated page, starts the Web Worker pool;
+ * then wasm becomes the active backend unless `use()` chose one. Until then ops run on js. It
+ * never rejects: where wasm cannot run, `info()` says why.
  * @example await tg.backend.ready(); tg.backend.current(); // "wasm" where the browser supports it
  */
-export async function ready(): Promise<void> {}
+export function ready(opts: ReadyOptions = {}): Promise<void> {
+  readying ??= (async () => {
+    if (backends.has("wasm")) return;
+    const w = await loadWasmBackendAsync(opts.wasmUrl);
+    if (w === null) return;
+    backends.set(w.name, w);
+    if (!chosen && active === jsBackend) active = w;
+  })();
+  return readying;
+}
 
 /** Makes a backend available to `use` (later backends: wasm, native). */
 export function register(b: Backend): void {
@@ -52,6 +81,7 @@ export function use(name: string): void {
   const b = backends.get(name);
   if (b === undefined) throw new Error(`backend.use: unknown backend "${name}" (available: ${list().join(", ")})`);
   active = b;
+  chosen = true;
 }
 
 /** The name of the backend ops run on now. */
@@ -107,4 +137,14 @@ export function setThreads(n: number): void {
  */
 export function threads(): number {
   return active.name === "native" ? nativeThreads() : wasmThreads();
+}
+
+/**
+ * How many worker threads the wasm backend's pool has running now (0 before its first large gemm
+ * in Node, or where its memory cannot be shared); a diagnostic, e.g. that a browser page is
+ * cross-origin isolated enough for threads.
+ * @example await tg.backend.ready(); tg.backend.wasmWorkers(); // 3 on a 4-core isolated page
+ */
+export function wasmWorkers(): number {
+  return readyWorkers();
 }

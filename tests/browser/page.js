@@ -47,13 +47,20 @@ function threadedMatmul() {
   const a = tg.randn([384, 256]);
   const b = tg.randn([256, 320]);
   const all = tg.backend.threads();
+  // best of 5 (a diagnostic only: the test asserts results, not speed)
   const product = () => {
-    const t0 = performance.now();
-    const c = tg.matmul(a, b).dataSync();
-    return { c, ms: performance.now() - t0 };
+    let best = { c: null, ms: Number.POSITIVE_INFINITY };
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const c = tg.matmul(a, b).dataSync();
+      const ms = performance.now() - t0;
+      if (ms < best.ms) best = { c, ms };
+    }
+    return best;
   };
-  product(); // warm-up: starts the workers
+  product(); // warm-up
   const many = product();
+  const workers = tg.backend.wasmWorkers();
   tg.backend.setThreads(1);
   const one = product();
   tg.backend.setThreads(all);
@@ -66,7 +73,7 @@ function threadedMatmul() {
     if (many.c[i] !== one.c[i]) sameAcrossThreads = false;
     maxDiffVsJs = Math.max(maxDiffVsJs, Math.abs(many.c[i] - ref[i]));
   }
-  return { threads: all, sameAcrossThreads, maxDiffVsJs, msThreads: Math.round(many.ms), msOneThread: Math.round(one.ms) };
+  return { threads: all, workers, sameAcrossThreads, maxDiffVsJs, msThreads: +many.ms.toFixed(2), msOneThread: +one.ms.toFixed(2) };
 }
 
 async function rejects(f) {
@@ -85,6 +92,7 @@ export async function run() {
     beforeReady: { current: tg.backend.current(), list: tg.backend.list() },
   };
   await tg.backend.ready();
+  out.simd = typeof WebAssembly.validate === "function";
   out.afterReady = { current: tg.backend.current(), list: tg.backend.list(), info: tg.backend.info() };
   out.training = [];
   for (const b of ["js", "wasm"]) if (tg.backend.list().includes(b)) out.training.push(await trainOn(b));

@@ -20,10 +20,11 @@ import { jsBackend } from "../js/index.ts";
 import { binary, copy, unary, where } from "./elementwise.ts";
 import { linear, matmul } from "./gemm.ts";
 import { reduce } from "./reduce.ts";
-import { getArena, getRuntime, wasmAvailable } from "./runtime.ts";
+import { getArena, getRuntime, loadAsync, wasmAvailable } from "./runtime.ts";
+import { startWorkers } from "./threads.ts";
 import { col2im, im2col, maxPool2d, maxPool2dBackward } from "./window.ts";
 
-export { getThreads, setThreads } from "./threads.ts";
+export { getThreads, readyWorkers, setThreads } from "./threads.ts";
 export { wasmAvailable, wasmUnavailableReason } from "./runtime.ts";
 
 /** The backend object (usable only when `wasmAvailable()`; kernels load the module on first call). */
@@ -52,4 +53,15 @@ export const wasmBackend: Backend = {
 /** The backend when this runtime can run it (the build exists and SIMD validates), else null. */
 export function loadWasmBackend(): Backend | null {
   return wasmAvailable() ? wasmBackend : null;
+}
+
+/**
+ * `loadWasmBackend` for browsers (`tg.backend.ready()`): fetches and compiles the kernels from
+ * `base` (default: beside the bundle) and starts the worker pool, all asynchronously. In Node the
+ * synchronous load has happened at import and this only reports it.
+ */
+export async function loadWasmBackendAsync(base?: string | URL): Promise<Backend | null> {
+  if (!(await loadAsync(base))) return null;
+  await startWorkers();
+  return wasmBackend;
 }

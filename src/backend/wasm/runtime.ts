@@ -8,6 +8,8 @@
  * `--experimental-wasm-relaxed-simd`, which is set at run time when needed (newer Node and
  * browsers have it on). `TG_WASM_VARIANT=simd` (or `relaxed`) forces a variant. A build that
  * lacks an export this file calls (built from older sources) counts as missing.
+ * Files and flags come from platform.ts (Node: read synchronously at import); in the browser bundle
+ * platform.browser.ts fetches the module and `loadAsync` compiles it (`tg.backend.ready()`).
  *
  * Memory (layout: see Arena): tensors own ordinary typed arrays, with one exception: float32
  * nn.Parameters made while wasm is the active backend on a shared memory live in wasm memory
@@ -32,8 +34,7 @@
  * yields to the event loop, so FinalizationRegistry callbacks never run in it; that design needs an
  * explicit release point (e.g. the optimizer step) or pressure-triggered fallbacks first.
  */
-import { existsSync, readFileSync } from "node:fs";
-import * as v8 from "node:v8";
+import { enableRelaxedSimd, envVar, fetchKernel, readKernel, SYNC_LOAD } from "./platform.ts";
 import type {} from "./webassembly-types.ts";
 
 /** The kernel module's exports (byte addresses and element strides; see assembly/*.ts). */
@@ -210,7 +211,6 @@ export interface WasmRuntime {
   readonly file: string;
 }
 
-const BUILD = new URL("./build/", import.meta.url);
 const PAGE = 65536;
 /** The first bytes of memory hold the thread pool's control block; the arena starts after them. */
 export const ARENA_BASE = PAGE;
@@ -223,7 +223,7 @@ interface Candidate {
 
 function candidates(): Candidate[] {
   const canShare = typeof SharedArrayBuffer !== "undefined";
-  const forced = process.env.TG_WASM_VARIANT;
+  const forced = envVar("TG_WASM_VARIANT");
   const out: Candidate[] = [];
   for (const simd of ["relaxed-simd", "simd"] as const) {
     if (forced !== undefined && forced !== "" && !simd.startsWith(forced)) continue;
@@ -241,12 +241,7 @@ function validates(bytes: Uint8Array, c: Candidate): boolean {
   if (WebAssembly.validate(bytes)) return true;
   if (c.simd !== "relaxed-simd" || relaxedFlagSet) return false;
   relaxedFlagSet = true;
-  try {
-    v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
-  } catch {
-    return false;
-  }
-  return WebAssembly.validate(bytes);
+  return enableRelaxedSimd() && WebAssembly.validate(bytes);
 }
 
 /** Exports this JS side calls: a build from older sources lacks some, and is then treated as missing. */
@@ -265,41 +260,94 @@ const REQUIRED_EXPORTS = [
   "maxPool2dBackwardF32",
 ];
 
-let found: { module: WebAssembly.Module; c: Candidate } | null | undefined;
+interface Found {
+  module: WebAssembly.Module;
+  c: Candidate;
+}
+
+let found: Found | null | undefined;
 let whyNot = "";
 
-/** Finds the best variant this runtime validates and compiles it (milliseconds: the module is a few KiB). */
-function probe(): { module: WebAssembly.Module; c: Candidate } | null {
+/** Whether a variant's bytes (or the reason there are none) can run here; records why not in `tried`. */
+function usable(c: Candidate, bytes: Uint8Array | string, tried: string[]): bytes is Uint8Array {
+  if (typeof bytes === "string") tried.push(bytes);
+  else if (!validates(bytes, c)) tried.push(`${c.file} not supported here`);
+  else return true;
+  return false;
+}
+
+/** Whether the compiled module has every export this side calls; records why not in `tried`. */
+function complete(c: Candidate, module: WebAssembly.Module, tried: string[]): boolean {
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((e) => !names.has(e));
+  if (missing.length > 0) tried.push(`${c.file} is stale (lacks ${missing.join(", ")})`);
+  return missing.length === 0;
+}
+
+function noVariant(tried: string[]): string {
+  return tried.length === 0 ? "no variant matches TG_WASM_VARIANT" : `${tried.join("; ")} (build with \`npm run build:wasm\`)`;
+}
+
+/**
+ * Finds the best variant this runtime validates and compiles it (milliseconds: the module is a
+ * few KiB). Synchronous where the platform reads files (Node); in a browser `loadAsync` does it.
+ */
+function probe(): Found | null {
   if (found !== undefined) return found;
-  found = null;
   if (typeof WebAssembly === "undefined") {
     whyNot = "WebAssembly is not available";
+    found = null;
     return null;
   }
+  if (!SYNC_LOAD) {
+    whyNot = "the kernels are not loaded yet: in a browser, call `await tg.backend.ready()` first";
+    return null;
+  }
+  found = null;
   const tried: string[] = [];
   for (const c of candidates()) {
-    const url = new URL(c.file, BUILD);
-    if (!existsSync(url)) {
-      tried.push(`${c.file} missing`);
-      continue;
-    }
-    const bytes = readFileSync(url);
-    if (!validates(bytes, c)) {
-      tried.push(`${c.file} not supported here`);
-      continue;
-    }
+    const bytes = readKernel(c.file);
+    if (!usable(c, bytes, tried)) continue;
     const module = new WebAssembly.Module(bytes);
-    const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-    const missing = REQUIRED_EXPORTS.filter((e) => !names.has(e));
-    if (missing.length > 0) {
-      tried.push(`${c.file} is stale (lacks ${missing.join(", ")})`);
-      continue;
-    }
+    if (!complete(c, module, tried)) continue;
     found = { module, c };
     return found;
   }
-  whyNot = tried.length === 0 ? "no variant matches TG_WASM_VARIANT" : `${tried.join("; ")} (build with \`npm run build:wasm\`)`;
+  whyNot = noVariant(tried);
   return null;
+}
+
+let loading: Promise<boolean> | null = null;
+
+/**
+ * Loads the kernels where that cannot be synchronous (a browser: `tg.backend.ready()` calls it):
+ * fetches the best variant from `base` (default: beside the bundle), compiles and instantiates
+ * it asynchronously (browsers refuse large synchronous compiles on the main thread). In Node the
+ * synchronous probe has run already. Resolves to whether the backend can run; never rejects.
+ */
+export function loadAsync(base?: string | URL): Promise<boolean> {
+  if (SYNC_LOAD || typeof WebAssembly === "undefined" || found !== undefined) return Promise.resolve(probe() !== null);
+  loading ??= (async () => {
+    const tried: string[] = [];
+    try {
+      for (const c of candidates()) {
+        const bytes = await fetchKernel(c.file, base);
+        if (!usable(c, bytes, tried)) continue;
+        const module = await WebAssembly.compile(bytes);
+        if (!complete(c, module, tried)) continue;
+        const memory = newMemory(c);
+        runtime = makeRuntime(module, memory, await WebAssembly.instantiate(module, { env: { memory } }), c);
+        found = { module, c };
+        return true;
+      }
+    } catch (e) {
+      tried.push(`loading failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    found = null;
+    whyNot = noVariant(tried);
+    return false;
+  })();
+  return loading;
 }
 
 /** Whether the wasm backend can run here; `wasmUnavailableReason()` says why not. */
@@ -319,22 +367,17 @@ export function getRuntime(): WasmRuntime {
   if (runtime !== null) return runtime;
   const p = probe();
   if (p === null) throw new Error(`wasm backend: unavailable (${whyNot})`);
-  const module = p.module;
-  const memory = new WebAssembly.Memory({
-    initial: 32,
-    maximum: 65536,
-    shared: p.c.shared,
-  });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  runtime = {
-    module,
-    memory,
-    kernels: instance.exports as unknown as KernelExports,
-    simd: p.c.simd,
-    shared: p.c.shared,
-    file: p.c.file,
-  };
+  const memory = newMemory(p.c);
+  runtime = makeRuntime(p.module, memory, new WebAssembly.Instance(p.module, { env: { memory } }), p.c);
   return runtime;
+}
+
+function newMemory(c: Candidate): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: c.shared });
+}
+
+function makeRuntime(module: WebAssembly.Module, memory: WebAssembly.Memory, instance: WebAssembly.Instance, c: Candidate): WasmRuntime {
+  return { module, memory, kernels: instance.exports as unknown as KernelExports, simd: c.simd, shared: c.shared, file: c.file };
 }
 
 /** Resident storage stops growing here (later requests get ordinary arrays): wasm memory never shrinks. */

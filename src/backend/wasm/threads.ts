@@ -12,11 +12,10 @@
  * thread count. Workers are started on the first gemm large enough to split, unref'd (they never
  * keep the process alive), and need no files (their code is an inline script). Threads =
  * available cores by default; `setThreads(n)` or `TG_THREADS=n` changes it; 1 (or a memory that
- * cannot be shared) means no workers. Browsers would use Web Workers, which need cross-origin isolation
- * (COOP/COEP headers) for SharedArrayBuffer; only the Node path is implemented.
+ * cannot be shared) means no workers. Browsers use Web Workers (platform.browser.ts), which need
+ * cross-origin isolation (COOP/COEP headers) for a shared memory.
  */
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { BLOCKING_START, CAN_WAIT, hardwareThreads, envVar, type PoolWorker, startWorker } from "./platform.ts";
 import { type Arena, getRuntime, wasmAvailable } from "./runtime.ts";
 
 /** Control block layout (Int32Array indices into memory page 0). */
@@ -46,9 +45,8 @@ export const PARALLEL_MIN_MACS = 1 << 19;
 /** A gemm is cut into 2 tasks per thread (not 1) when each still has this many multiply-adds (packing is repeated per task). */
 export const FINE_TASK_MACS = 1 << 24;
 
-const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
-const { module, memory, slot } = workerData;
+/** A pool worker's script; the platform supplies \`module\`, \`memory\` and \`slot\` (platform.ts: workerData, or a message in browsers). */
+const WORKER_BODY = `
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, 0, 16384);
 Atomics.store(ctl, slot + ${READY}, 1);
@@ -77,13 +75,13 @@ for (;;) {
 `;
 
 function defaultThreads(): number {
-  const env = Number(process.env.TG_THREADS);
+  const env = Number(envVar("TG_THREADS"));
   if (Number.isInteger(env) && env >= 1) return env;
-  return Math.max(1, availableParallelism());
+  return hardwareThreads();
 }
 
 let wanted = defaultThreads();
-const workers: Worker[] = [];
+const workers: PoolWorker[] = [];
 let broken = false;
 
 /**
@@ -95,7 +93,7 @@ let broken = false;
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: expected a positive integer, got ${n}`);
   wanted = n;
-  while (workers.length > n - 1) void workers.pop()!.terminate();
+  while (workers.length > n - 1) workers.pop()!.terminate();
 }
 
 /**
@@ -112,7 +110,11 @@ function control(): Int32Array {
   return new Int32Array(getRuntime().memory.buffer, 0, 16384);
 }
 
-/** Starts workers until there are `n`; waits (synchronously) until each has its instance. */
+/**
+ * Starts workers until there are `n` and returns how many are ready. In Node it waits
+ * (synchronously) until each has its instance; a browser starts a worker only once this thread
+ * yields, so there the count is the workers already up (slots in order), and the rest join later.
+ */
 function ensureWorkers(n: number): number {
   if (broken) return 0;
   const rt = getRuntime();
@@ -120,32 +122,52 @@ function ensureWorkers(n: number): number {
   while (workers.length < n) {
     const slot = SLOT0 + workers.length * SLOT_WORDS;
     ctl.fill(0, slot, slot + SLOT_WORDS);
-    let w: Worker;
+    let w: PoolWorker;
     try {
-      w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        execArgv: [],
-        workerData: { module: rt.module, memory: rt.memory, slot },
+      w = startWorker(WORKER_BODY, { module: rt.module, memory: rt.memory, slot }, () => {
+        broken = true;
       });
     } catch {
       broken = true;
       return workers.length;
     }
-    w.unref();
-    w.on("error", () => {
-      broken = true;
-    });
-    // instantiation takes milliseconds; give a loaded machine ample time before giving up on threads
-    const deadline = Date.now() + 10_000;
-    while (Atomics.load(ctl, slot + READY) === 0 && Date.now() < deadline) Atomics.wait(ctl, slot + READY, 0, 50);
-    if (Atomics.load(ctl, slot + READY) === 0) {
-      void w.terminate();
-      broken = true;
-      return workers.length;
+    if (BLOCKING_START) {
+      // instantiation takes milliseconds; give a loaded machine ample time before giving up on threads
+      const deadline = Date.now() + 10_000;
+      while (Atomics.load(ctl, slot + READY) === 0 && Date.now() < deadline) Atomics.wait(ctl, slot + READY, 0, 50);
+      if (Atomics.load(ctl, slot + READY) === 0) {
+        w.terminate();
+        broken = true;
+        return workers.length;
+      }
     }
     workers.push(w);
   }
-  return n;
+  if (BLOCKING_START) return n;
+  let up = 0;
+  while (up < n && Atomics.load(ctl, SLOT0 + up * SLOT_WORDS + READY) !== 0) up++;
+  return up;
+}
+
+/**
+ * Starts the pool's workers and resolves once they are up (or after 10 s): `tg.backend.ready()`
+ * calls it in browsers, whose workers start only while this thread yields. A no-op where the
+ * memory is not shared or one thread is wanted.
+ */
+export async function startWorkers(): Promise<void> {
+  const n = Math.min(getThreads(), MAX_WORKERS + 1) - 1;
+  if (BLOCKING_START || n < 1) return; // Node starts them on the first gemm large enough to split
+  const deadline = Date.now() + 10_000;
+  while (!broken && ensureWorkers(n) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** How many pool workers are up now (tests and diagnostics). */
+export function readyWorkers(): number {
+  if (broken || workers.length === 0) return 0;
+  const ctl = control();
+  let up = 0;
+  while (up < workers.length && Atomics.load(ctl, SLOT0 + up * SLOT_WORDS + READY) !== 0) up++;
+  return up;
 }
 
 interface Task {
@@ -199,8 +221,11 @@ export function parallelGemm(
     for (let n0 = 0; n0 < N; n0 += cols) tasks.push({ batch: B, M, N: Math.min(cols, N - n0), a, b: b + n0 * sbn * 4, c: c + n0 * 4 });
   }
   if (tasks.length <= 1 || tasks.length > MAX_TASKS) return false;
-  const helpers = Math.min(threads, tasks.length) - 1;
-  if (ensureWorkers(helpers) < helpers) return false;
+  const wantHelpers = Math.min(threads, tasks.length) - 1;
+  const up = ensureWorkers(wantHelpers);
+  // Node: all of them or none (broken); a browser's main thread uses those already up
+  if (BLOCKING_START ? up < wantHelpers : up < 1) return false;
+  const helpers = up;
   const rt = getRuntime();
   const wsBytes = rt.kernels.sgemmWorkspaceBytes();
   const ws: number[] = [];
@@ -229,7 +254,8 @@ export function parallelGemm(
   for (;;) {
     const done = Atomics.load(ctl, DONE);
     if (done >= helpers) break;
-    Atomics.wait(ctl, DONE, done, 1000);
+    // a browser's main thread may not block: it spins for the last tasks (see platform.browser.ts)
+    if (CAN_WAIT) Atomics.wait(ctl, DONE, done, 1000);
   }
   if (Atomics.load(ctl, FAILED) !== 0) throw new Error("wasm backend: a worker thread failed in sgemm");
   return true;

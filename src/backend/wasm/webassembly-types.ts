@@ -23,6 +23,8 @@ declare global {
       grow(deltaPages: number): number;
     }
     function validate(bytes: BufferSource): boolean;
+    function compile(bytes: BufferSource): Promise<Module>;
+    function instantiate(module: Module, imports?: Record<string, Record<string, unknown>>): Promise<Instance>;
   }
   type BufferSource = ArrayBufferView | ArrayBuffer;
 }
