@@ -4,7 +4,8 @@
  *
  * Native now, all float32, reading and writing the tensors' typed arrays in place (no copies):
  * - linear (optional in Backend): matmul + bias + relu in one sgemm call with an epilogue,
- *   bit-identical to the three ops; nn.Linear uses it whenever no gradient is recorded.
+ *   bit-identical to the three ops; F.linear and Sequential's Linear → ReLU use it whenever no
+ *   graph is recorded.
  * - matmul: a packed, cache-blocked sgemm with register-tile micro-kernels (12×32 AVX-512 or
  *   6×16 AVX2/FMA, chosen at run time from the CPU's features; a portable C++ kernel elsewhere),
  *   any strides, batched, split across a std::thread pool. It differs from js only by summation
@@ -13,6 +14,8 @@
  *   js), im2col, col2im, maxPool2d and its backward, over any strided views: the same operations
  *   in the same order as js, so bit-identical to it; threaded when large. Elementwise calls and
  *   reductions under NATIVE_ELEMENTWISE_MIN elements stay in js (cheaper than crossing N-API).
+ * - reluBackward and adamStep (optional in Backend): relu's gradient in one pass, and the
+ *   Adam/AdamW update with optim/adam.ts's double arithmetic — both bit-identical to js.
  * Delegated to the js reference backend for now: pow, exp/log/tanh/sigmoid/sin/cos/erf (libm and
  * V8 may round differently), where, gather, scatterAdd, cat, average pooling, and other dtypes.
  *
