@@ -4,7 +4,8 @@
  * batched; the few-row path (≤ 4 rows, every tail) and batch-size invariance bit for bit; the fused
  * linear; thread splits bit-identical to one thread; parameters resident in wasm memory (in-place
  * staging, the semantics users see, the heap); the plain-SIMD fallback; elementwise ops
- * bit-identical to js on broadcast, transposed and offset views with special values; a small MLP trained on both gives the same losses; and the
+ * bit-identical to js on broadcast, transposed and offset views with special values (the 2×2 max
+ * pooling fast path, reluBackward and the Adam/AdamW/AMSGrad step included); a small MLP trained on both gives the same losses; and the
  * PyTorch golden-value suites pass with wasm as the active backend.
  */
 import "./ensure-wasm.ts";
@@ -16,6 +17,7 @@ import { runInNewContext } from "node:vm";
 import type { StridedView } from "../src/backend/backend.ts";
 import type { TypedArray } from "../src/tensor/dtype.ts";
 import { jsBackend } from "../src/backend/js/index.ts";
+import { reluBackward as jsReluBackward } from "../src/backend/js/relu-backward.ts";
 import { Arena, ARENA_BASE, getArena, getRuntime, RESIDENT_CAP_BYTES, stage } from "../src/backend/wasm/runtime.ts";
 import { getThreads, setThreads, wasmBackend, wasmUnavailableReason } from "../src/backend/wasm/index.ts";
 import * as tg from "../src/index.ts";
@@ -442,6 +444,42 @@ describe("elementwise against the js reference (bit-identical)", () => {
     }
   });
 
+  test("maxPool2d 2×2 stride 2 (the SIMD path): odd sizes, padded rows, NaN and ties, and its backward", () => {
+    for (const [N, C, H, W, rowPad] of [
+      [3, 5, 9, 11, 0],
+      [2, 3, 28, 28, 3],
+      [1, 7, 14, 14, 0],
+      [5, 2, 7, 19, 1],
+      [2, 4, 12, 17, 2],
+    ] as const) {
+      const outSize: [number, number] = [Math.floor(H / 2), Math.floor(W / 2)];
+      const win = { kernel: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], outSize };
+      for (const ties of [false, true]) {
+        const rs = W + rowPad; // rows further apart than W: a strided (sliced) view
+        const data = specialF32(N * C * H * rs + 5).map((v) => (ties ? Math.round(v * 2) / 2 : v));
+        const x: StridedView = { data, dtype: "float32", shape: [N, C, H, W], strides: [C * H * rs, H * rs, rs, 1], offset: 2 };
+        const what = `maxPool2d 2×2 [${N},${C},${H},${W}] rowPad ${rowPad} ties ${ties}`;
+        const got = wasmBackend.maxPool2d(x, win);
+        const want = jsBackend.maxPool2d(x, win);
+        sameBits(got.values, want.values, `${what} values`);
+        sameBits(got.indices, want.indices, `${what} indices`);
+        const L = outSize[0] * outSize[1];
+        const g: StridedView = { data: randomF32(N * C * L), dtype: "float32", shape: [N, C, ...outSize], strides: [C * L, L, outSize[1], 1], offset: 0 };
+        const idx: StridedView = { data: want.indices, dtype: "int32", shape: [N, C, ...outSize], strides: [C * L, L, outSize[1], 1], offset: 0 };
+        sameBits(wasmBackend.maxPool2dBackward(g, idx, [H, W]), jsBackend.maxPool2dBackward(g, idx, [H, W]), `${what} backward`);
+      }
+    }
+  });
+
+  test("reluBackward: one pass, bit-identical to the js reference (−0, NaN, infinities) on strided views", () => {
+    for (const shape of shapes)
+      for (let k = 0; k < 6; k++) {
+        const g = randomView(shape, "float32", k);
+        const y = randomView(shape, "float32", k + 1);
+        sameBits(wasmBackend.reluBackward!(g, y), jsReluBackward(g, y), `reluBackward [${shape}] kinds ${k}, ${k + 1}`);
+      }
+  });
+
   test("where, every broadcast / transpose / offset combination of its three operands", () => {
     for (const shape of shapes)
       for (let kc = 0; kc < 6; kc++) {
@@ -487,6 +525,47 @@ test("a small MLP trains to the same losses on wasm as on js", () => {
   assert.ok(onJs[29]! < 0.5 * onJs[0]!, `the model should learn (js losses ${onJs[0]} → ${onJs[29]})`);
   for (const [i, l] of onWasm.entries())
     assert.ok(Math.abs(l - onJs[i]!) <= 1e-4 * Math.max(1, onJs[i]!), `step ${i}: wasm loss ${l}, js loss ${onJs[i]}`);
+});
+
+test("Adam, AdamW, AMSGrad and maximize step bit-identically on wasm (adamStep) and js, resident parameters or not", () => {
+  const run = (backend: string, make: string, opts: Partial<tg.optim.AdamOptions>, W: boolean): Float32Array[] => {
+    const before = tg.backend.current();
+    tg.backend.use(make);
+    const gen2 = new tg.Generator(7);
+    // 1031 and 2053 elements: the SIMD pairs and a scalar tail; one tiny parameter stays in js
+    const params = [[1031], [3], [2053]].map((shape) => new tg.nn.Parameter(tg.randn(shape, { generator: gen2 })));
+    tg.backend.use(backend);
+    try {
+      const opt = W ? new tg.optim.AdamW(params, opts) : new tg.optim.Adam(params, opts);
+      for (let step = 0; step < 5; step++) {
+        opt.zeroGrad();
+        let loss = tg.tensor(0);
+        for (const p of params) loss = loss.add(p.mul(p).mul(p.sin()).sum());
+        loss.backward();
+        // special values in one gradient: zeros, a −0, a huge one
+        if (step === 2) (params[0]!.grad!.dataSync() as Float32Array).set([0, -0, 1e30, -1e-40], 10);
+        opt.step();
+      }
+      return params.map((p) => Float32Array.from(p.dataSync() as Float32Array));
+    } finally {
+      tg.backend.use(before);
+    }
+  };
+  const cases: [Partial<tg.optim.AdamOptions>, boolean][] = [
+    [{ lr: 0.01 }, false],
+    [{ lr: 0.01, weightDecay: 0.1 }, false],
+    [{ lr: 0.01, amsgrad: true, maximize: true }, false],
+    [{ lr: 0.02, weightDecay: 0.05 }, true],
+  ];
+  for (const [opts, W] of cases)
+    for (const make of ["wasm", "js"]) {
+      const got = run("wasm", make, opts, W);
+      const want = run("js", "js", opts, W);
+      for (const [i, w] of want.entries())
+        for (let j = 0; j < w.length; j++)
+          if (!Object.is(got[i]![j], w[j]) && !(Number.isNaN(got[i]![j]) && Number.isNaN(w[j])))
+            assert.fail(`${W ? "AdamW" : "Adam"} ${JSON.stringify(opts)} (made on ${make}): parameter ${i} element ${j} is ${got[i]![j]}, js gives ${w[j]}`);
+    }
 });
 
 test("wasm memory stays flat over a training run (the scratch arena is reused by every call)", () => {

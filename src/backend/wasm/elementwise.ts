@@ -3,12 +3,15 @@
  * run in wasm (assembly/elementwise.ts) when the op is one whose result is exactly the js
  * kernel's and the tensor is large enough to pay for staging; everything else (other dtypes,
  * transcendentals, tiny tensors, views that do not collapse to 4 dims) calls the js kernel.
- * Either way the result is bit-identical to js.
+ * Either way the result is bit-identical to js. Also the optional hooks reluBackward (one pass
+ * instead of gt, cast, mul) and adamStep (the optimizer's loop in float64 SIMD, parameters updated
+ * where they lie when resident, the moments staged in and out).
  */
 import { sizeOf } from "../../tensor/shape.ts";
 import type { DType, TypedArray } from "../../tensor/dtype.ts";
 import type { BinaryKernel, StridedView, UnaryKernel } from "../backend.ts";
 import { binary as jsBinary, copy as jsCopy, unary as jsUnary, where as jsWhere } from "../js/elementwise.ts";
+import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { getArena, getRuntime, stage } from "./runtime.ts";
 
 /** Below this many elements the js loop is as fast as staging into wasm and back. */
@@ -143,4 +146,58 @@ export function where(cond: StridedView, a: StridedView, b: StridedView, shape: 
   const [b0, b1, b2, b3] = sb.strides as [number, number, number, number];
   rt.kernels.whereF32(n0, n1, n2, n3, sc.ptr, c0, c1, c2, c3, sa.ptr, a0, a1, a2, a3, sb.ptr, b0, b1, b2, b3, out);
   return ar.f32.slice(out >> 2, (out >> 2) + n);
+}
+
+/** The op code of assembly/elementwise.ts's relu gradient (a binary op writing float32). */
+const RELU_GRAD = 12;
+
+/** g · (y > 0 ? 1 : 0) for float32 views of one shape, in one wasm pass; else the js reference. */
+export function reluBackward(g: StridedView, y: StridedView): TypedArray {
+  const n = sizeOf(g.shape);
+  if (g.dtype !== "float32" || y.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsReluBackward(g, y);
+  const c = collapse(g.shape, [g.strides, y.strides]);
+  if (c === null) return jsReluBackward(g, y);
+  const rt = getRuntime();
+  const ar = getArena();
+  ar.reset();
+  const sg = stage(ar, g.data, c.shape, c.strides[0]!, g.offset);
+  const sy = stage(ar, y.data, c.shape, c.strides[1]!, y.offset);
+  const out = ar.alloc(n * 4);
+  const [n0, n1, n2, n3] = c.shape as [number, number, number, number];
+  const [a0, a1, a2, a3] = sg.strides as [number, number, number, number];
+  const [b0, b1, b2, b3] = sy.strides as [number, number, number, number];
+  rt.kernels.binaryF32(RELU_GRAD, n0, n1, n2, n3, sg.ptr, a0, a1, a2, a3, sy.ptr, b0, b1, b2, b3, out);
+  return ar.f32.slice(out >> 2, (out >> 2) + n);
+}
+
+/**
+ * Adam/AdamW on float32 arrays in wasm (assembly/elementwise.ts's adamF32: optim/adam.ts's float64
+ * arithmetic, bit-identical). Arrays are staged (resident ones, the parameters, are updated in
+ * place) and the written ones copied back. False (the js loop runs) for other dtypes and small arrays.
+ */
+export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean {
+  const n = w.length;
+  const f32 = (a: TypedArray | null) => a === null || (a instanceof Float32Array && a.length === n);
+  if (!(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || n < WASM_MIN_ELEMENTS) return false;
+  const rt = getRuntime();
+  const ar = getArena();
+  ar.reset();
+  const hp = ar.alloc(72);
+  ar.f64.set(h, hp >> 3);
+  const put = (a: TypedArray) => stage(ar, a, [n], [1], 0).ptr;
+  const pw = put(w);
+  const pg = put(g);
+  const pm = put(m);
+  const pv = put(v);
+  const px = vMax === null ? 0 : put(vMax);
+  rt.kernels.adamF32(n, pw, pg, pm, pv, px, hp);
+  // copy back what the kernel wrote (a resident array was written in place)
+  const back = (a: TypedArray, p: number) => {
+    if (!ar.isResident(a)) (a as Float32Array).set(ar.f32.subarray(p >> 2, (p >> 2) + n));
+  };
+  back(w, pw);
+  back(m, pm);
+  back(v, pv);
+  if (vMax !== null) back(vMax, px);
+  return true;
 }

@@ -11,13 +11,14 @@
  * non-float32 case still call the js reference kernel. All of these give results bit-identical to `js`; only float32 matmul differs, by
  * summation order and rounding (js sums in float64), and a row's result never depends on how many
  * rows the call has (calls of ≤ 4 rows read A and B unpacked, with the packed path's arithmetic).
- * The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
+ * The optional hooks reluBackward (one pass) and adamStep (the optimizer's float64 loop, SIMD) run
+ * in wasm too, bit-identical to the js loops. The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
  * memory. Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
  * them in place; every other operand is copied in and each result out: see runtime.ts.
  */
 import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
-import { binary, copy, unary, where } from "./elementwise.ts";
+import { adamStep, binary, copy, reluBackward, unary, where } from "./elementwise.ts";
 import { linear, matmul } from "./gemm.ts";
 import { reduce } from "./reduce.ts";
 import { getArena, getRuntime, loadAsync, wasmAvailable } from "./runtime.ts";
@@ -37,6 +38,8 @@ export const wasmBackend: Backend = {
   binary,
   where,
   copy,
+  reluBackward,
+  adamStep,
   reduce,
   im2col,
   col2im,

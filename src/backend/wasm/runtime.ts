@@ -138,6 +138,8 @@ export interface KernelExports {
     sb3: number,
     out: number,
   ): void;
+  /** One Adam step in place (assembly/elementwise.ts); h: 9 float64 hyperparameters. */
+  adamF32(n: number, w: number, g: number, m: number, v: number, vMax: number, h: number): void;
   reduceF32(
     op: number,
     nk0: number,
@@ -254,6 +256,7 @@ const REQUIRED_EXPORTS = [
   "copyToF32",
   "whereF32",
   "reduceF32",
+  "adamF32",
   "im2colF32",
   "col2imF32",
   "maxPool2dF32",

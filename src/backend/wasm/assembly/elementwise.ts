@@ -31,6 +31,8 @@ export const B_GT: i32 = 8;
 export const B_GE: i32 = 9;
 export const B_LT: i32 = 10;
 export const B_LE: i32 = 11;
+/** relu's gradient a · (b > 0 ? 1 : 0): float32 out, exactly the product js computes (−0 and NaN included). */
+export const B_RELU_GRAD: i32 = 12;
 
 // @ts-ignore: decorator
 @inline
@@ -99,8 +101,10 @@ function binaryV(op: i32, a: v128, b: v128): v128 {
       return f32x4.ge(a, b);
     case B_LT:
       return f32x4.lt(a, b);
-    default:
+    case B_LE:
       return f32x4.le(a, b);
+    default:
+      return f32x4.mul(a, v128.and(f32x4.gt(b, f32x4.splat(0)), f32x4.splat(1)));
   }
 }
 
@@ -130,8 +134,10 @@ function binaryS(op: i32, a: f32, b: f32): f32 {
       return a >= b ? 1 : 0;
     case B_LT:
       return a < b ? 1 : 0;
-    default:
+    case B_LE:
       return a <= b ? 1 : 0;
+    default:
+      return a * <f32>(b > 0 ? 1 : 0);
   }
 }
 
@@ -232,7 +238,7 @@ export function binaryF32(
   sb3: i32,
   out: usize,
 ): void {
-  const compare = op >= B_EQ;
+  const compare = op >= B_EQ && op <= B_LE;
   for (let i0 = 0; i0 < n0; i0++)
     for (let i1 = 0; i1 < n1; i1++)
       for (let i2 = 0; i2 < n2; i2++) {
@@ -368,4 +374,54 @@ export function whereF32(
         }
         out += <usize>n3 << 2;
       }
+}
+
+/**
+ * One Adam/AdamW step in place over n float32 elements (vMax: AMSGrad's maxima, or 0), each line
+ * the js loop's statement (optim/adam.ts) in float64, rounded to float32 where js stores, so the
+ * result is bit-identical; two elements per f64x2 step. `h` points at 9 float64s: β₁, β₂,
+ * stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled (0/1), sign.
+ */
+export function adamF32(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, h: usize): void {
+  const beta1 = load<f64>(h), beta2 = load<f64>(h, 8), stepSize = load<f64>(h, 16), bc2 = load<f64>(h, 24), eps = load<f64>(h, 32);
+  const l2 = load<f64>(h, 40), decay = load<f64>(h, 48), decoupled = load<f64>(h, 56) != 0, sign = load<f64>(h, 64);
+  let i = 0;
+  if (vMax == 0) {
+    const vb1 = f64x2.splat(beta1), vb2 = f64x2.splat(beta2), vc1 = f64x2.splat(1 - beta1), vc2 = f64x2.splat(1 - beta2);
+    const vneg = f64x2.splat(-stepSize), vbc2 = f64x2.splat(bc2), veps = f64x2.splat(eps), vl2 = f64x2.splat(l2);
+    const vdecay = f64x2.splat(decay), vsign = f64x2.splat(sign);
+    const hasL2 = l2 != 0;
+    for (; i + 2 <= n; i += 2) {
+      const o = <usize>i << 2;
+      let gi = f64x2.mul(vsign, f64x2.promote_low_f32x4(v128.load64_zero(g + o)));
+      if (decoupled) v128.store64_lane(w + o, f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(w + o)), vdecay)), 0);
+      else if (hasL2) gi = f64x2.add(gi, f64x2.mul(vl2, f64x2.promote_low_f32x4(v128.load64_zero(w + o))));
+      const mo = f64x2.promote_low_f32x4(v128.load64_zero(m + o));
+      const mf = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(mo, vb1), f64x2.mul(vc1, gi)));
+      v128.store64_lane(m + o, mf, 0);
+      const vo = f64x2.promote_low_f32x4(v128.load64_zero(v + o));
+      const vf = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(vo, vb2), f64x2.mul(f64x2.mul(vc2, gi), gi)));
+      v128.store64_lane(v + o, vf, 0);
+      const denom = f64x2.add(f64x2.div(f64x2.sqrt(f64x2.promote_low_f32x4(vf)), vbc2), veps);
+      const wo = f64x2.promote_low_f32x4(v128.load64_zero(w + o));
+      const step = f64x2.div(f64x2.mul(vneg, f64x2.promote_low_f32x4(mf)), denom);
+      v128.store64_lane(w + o, f32x4.demote_f64x2_zero(f64x2.add(wo, step)), 0);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    let gi = sign * <f64>load<f32>(g + o);
+    if (decoupled) store<f32>(w + o, <f32>(<f64>load<f32>(w + o) * decay));
+    else if (l2 != 0) gi = gi + l2 * <f64>load<f32>(w + o);
+    store<f32>(m + o, <f32>(<f64>load<f32>(m + o) * beta1 + (1 - beta1) * gi));
+    store<f32>(v + o, <f32>(<f64>load<f32>(v + o) * beta2 + (1 - beta2) * gi * gi));
+    let second = <f64>load<f32>(v + o);
+    if (vMax != 0) {
+      // Math.max: NaN wins, +0 beats −0
+      const a = <f64>load<f32>(vMax + o);
+      second = a != a || second != second ? NaN : a > second ? a : second > a ? second : a == 0 && (reinterpret<u64>(a) >> 63) != 0 ? second : a;
+      store<f32>(vMax + o, <f32>second);
+    }
+    store<f32>(w + o, <f32>(<f64>load<f32>(w + o) + (-stepSize * <f64>load<f32>(m + o)) / (sqrt<f64>(second) / bc2 + eps)));
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * @file Float32 2-D window kernels for the wasm backend (AssemblyScript): im2col, col2im, max
  * pooling and its backward, in exactly the loop order of the js reference (src/backend/js/conv.ts),
- * so sums round identically and results are bit-identical.
+ * so sums round identically and results are bit-identical (SIMD only across distinct output
+ * elements: col2im's contiguous rows, max pooling's 2×2 stride-2 windows).
  *
  * `geo` points at 10 int32s: kh, kw, strideH, strideW, padH, padW, dilationH, dilationW, Ho, Wo.
  * Strides of views are in elements; outputs are contiguous and fully written (zeros included).
@@ -73,7 +74,11 @@ export function col2imF32(N: i32, C: i32, H: i32, W: i32, sn: i32, sr: i32, sl: 
             if (hi < 0 || hi >= H) continue;
             let q = plane + ((<usize>hi * <usize>W + <usize>shiftW) << 2) + <usize>woLo * ostep;
             let l = src + <usize>ho * <usize>Wo * slb + <usize>woLo * slb;
-            for (let wo = woLo; wo < woHi; wo++, q += ostep, l += slb) store<f32>(q, load<f32>(q) + load<f32>(l));
+            let wo = woLo;
+            // both walks contiguous: 4 distinct output elements per step, each gets the same single add
+            if (ostep == 4 && slb == 4)
+              for (; wo + 4 <= woHi; wo += 4, q += 16, l += 16) v128.store(q, f32x4.add(v128.load(q), v128.load(l)));
+            for (; wo < woHi; wo++, q += ostep, l += slb) store<f32>(q, load<f32>(q) + load<f32>(l));
           }
         }
     }
@@ -83,6 +88,11 @@ export function col2imF32(N: i32, C: i32, H: i32, W: i32, sn: i32, sr: i32, sl: 
 export function maxPool2dF32(N: i32, C: i32, H: i32, W: i32, sn: i32, sc: i32, sh: i32, sw: i32, x: usize, geo: usize, values: usize, indices: usize): void {
   const kh = g(geo, 0), kw = g(geo, 1), strH = g(geo, 2), strW = g(geo, 3), padH = g(geo, 4), padW = g(geo, 5);
   const dilH = g(geo, 6), dilW = g(geo, 7), Ho = g(geo, 8), Wo = g(geo, 9);
+  // 2×2, stride 2, no padding, every window inside x, contiguous rows: the CNN case, 4 windows per vector
+  if (kh == 2 && kw == 2 && strH == 2 && strW == 2 && padH == 0 && padW == 0 && dilH == 1 && dilW == 1 && sw == 1 && 2 * Ho <= H && 2 * Wo <= W) {
+    maxPool2x2(N, C, W, sn, sc, sh, x, Ho, Wo, values, indices);
+    return;
+  }
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++) {
       const plane = x + ((<usize>n * <usize>sn + <usize>c * <usize>sc) << 2);
@@ -108,6 +118,74 @@ export function maxPool2dF32(N: i32, C: i32, H: i32, W: i32, sn: i32, sc: i32, s
           values += 4;
           indices += 4;
         }
+    }
+}
+
+/**
+ * maxPool2dF32's 2×2 stride-2 case: taps in the general loop's order (0,0) (0,1) (1,0) (1,1), each
+ * taken when it is greater or NaN — the same winner, first on ties, as the scalar rule; four output
+ * columns per step (even and odd input columns split by shuffles), the rest scalar.
+ */
+function maxPool2x2(N: i32, C: i32, W: i32, sn: i32, sc: i32, sh: i32, x: usize, Ho: i32, Wo: i32, values: usize, indices: usize): void {
+  const lane = i32x4(0, 2, 4, 6);
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const plane = x + ((<usize>n * <usize>sn + <usize>c * <usize>sc) << 2);
+      for (let ho = 0; ho < Ho; ho++) {
+        const r0 = plane + ((<usize>(2 * ho) * <usize>sh) << 2);
+        const r1 = r0 + (<usize>sh << 2);
+        const base0 = 2 * ho * W;
+        let wo = 0;
+        let idx = i32x4.add(i32x4.splat(base0), lane);
+        for (; wo + 4 <= Wo; wo += 4) {
+          const p = <usize>(2 * wo) << 2;
+          const a0 = v128.load(r0 + p), a1 = v128.load(r0 + p + 16);
+          const b0 = v128.load(r1 + p), b1 = v128.load(r1 + p + 16);
+          let best = i32x4.shuffle(a0, a1, 0, 2, 4, 6);
+          let arg = idx;
+          let t = i32x4.shuffle(a0, a1, 1, 3, 5, 7);
+          let m = v128.or(f32x4.gt(t, best), f32x4.ne(t, t));
+          best = v128.bitselect(t, best, m);
+          arg = v128.bitselect(i32x4.add(idx, i32x4.splat(1)), arg, m);
+          t = i32x4.shuffle(b0, b1, 0, 2, 4, 6);
+          m = v128.or(f32x4.gt(t, best), f32x4.ne(t, t));
+          best = v128.bitselect(t, best, m);
+          arg = v128.bitselect(i32x4.add(idx, i32x4.splat(W)), arg, m);
+          t = i32x4.shuffle(b0, b1, 1, 3, 5, 7);
+          m = v128.or(f32x4.gt(t, best), f32x4.ne(t, t));
+          best = v128.bitselect(t, best, m);
+          arg = v128.bitselect(i32x4.add(idx, i32x4.splat(W + 1)), arg, m);
+          v128.store(values, best);
+          v128.store(indices, arg);
+          values += 16;
+          indices += 16;
+          idx = i32x4.add(idx, i32x4.splat(8));
+        }
+        for (; wo < Wo; wo++) {
+          const p = <usize>(2 * wo) << 2;
+          let best = load<f32>(r0 + p);
+          let arg = base0 + 2 * wo;
+          let v = load<f32>(r0 + p + 4);
+          if (v > best || v != v) {
+            best = v;
+            arg = base0 + 2 * wo + 1;
+          }
+          v = load<f32>(r1 + p);
+          if (v > best || v != v) {
+            best = v;
+            arg = base0 + W + 2 * wo;
+          }
+          v = load<f32>(r1 + p + 4);
+          if (v > best || v != v) {
+            best = v;
+            arg = base0 + W + 2 * wo + 1;
+          }
+          store<f32>(values, best);
+          store<i32>(indices, arg);
+          values += 4;
+          indices += 4;
+        }
+      }
     }
 }
 
