@@ -370,16 +370,23 @@ inline void tap_range(int64_t shift, int64_t stride, int64_t size, int64_t out, 
 }  // namespace
 
 // Runs body(plane) for every (n, c) plane, claimed by the pool's threads when the work is large.
+// Threads claim runs of neighbouring planes (about 8 per thread): one claim per plane made the
+// shared counter and the cache lines between two threads' planes bounce, and a 2×2 pooling or
+// col2im plane is too little work to pay for that (col2im ran slower on 2 threads than on 1).
 template <class Body>
 void for_planes(int64_t planes, int64_t work, Body body) {
+  const int T = work >= kParallelMin && planes > 1 ? num_threads() : 1;
+  if (T <= 1) {
+    for (int64_t p = 0; p < planes; p++) body(p);
+    return;
+  }
+  const int64_t run = (planes + 8 * T - 1) / (8 * T);
+  const int64_t runs = (planes + run - 1) / run;
   std::atomic<int64_t> next{0};
-  auto run = [&] {
-    for (int64_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < planes;) body(p);
-  };
-  if (work >= kParallelMin && planes > 1)
-    parallel_run(num_threads(), run);
-  else
-    run();
+  parallel_run(T, [&] {
+    for (int64_t r; (r = next.fetch_add(1, std::memory_order_relaxed)) < runs;)
+      for (int64_t p = r * run, end = std::min(planes, p + run); p < end; p++) body(p);
+  });
 }
 
 void im2col_f32(const float* x, const int64_t* sx, int64_t N, int64_t C, int64_t H, int64_t W, const Window& w,
@@ -397,7 +404,13 @@ void im2col_f32(const float* x, const int64_t* sx, int64_t N, int64_t C, int64_t
         tap_range(shift, w.sw, W, w.wo, &wlo, &whi);
         for (int64_t ho = 0; ho < w.ho; ho++, o += w.wo) {
           const int64_t hi_ = ho * w.sh - w.ph + i * w.dh;
-          if (hi_ < 0 || hi_ >= H) continue;  // stays zero
+          // the output is uninitialised (no calloc): taps outside x are zeroed here
+          if (hi_ < 0 || hi_ >= H) {
+            std::memset(o, 0, static_cast<size_t>(w.wo) * sizeof(float));
+            continue;
+          }
+          if (wlo > 0) std::memset(o, 0, static_cast<size_t>(wlo) * sizeof(float));
+          if (whi < w.wo) std::memset(o + whi, 0, static_cast<size_t>(w.wo - whi) * sizeof(float));
           const float* row = plane + hi_ * sx[2] + shift * sx[3];
           const int64_t step = w.sw * sx[3];
           if (step == 1)
@@ -415,6 +428,7 @@ void col2im_f32(const float* cols, const int64_t* sc, int64_t N, int64_t C, int6
   for_planes(N * C, N * C * w.kh * w.kw * w.ho * w.wo, [&](int64_t nc) {
     const int64_t n = nc / C, c = nc % C;
     float* plane = out + nc * H * W;
+    std::memset(plane, 0, static_cast<size_t>(H * W) * sizeof(float));  // out is uninitialised
     for (int64_t i = 0; i < w.kh; i++)
       for (int64_t j = 0; j < w.kw; j++) {
         const float* src = cols + n * sc[0] + ((c * w.kh + i) * w.kw + j) * sc[1];
@@ -597,6 +611,7 @@ void maxpool2d_backward_f32(const float* g, const int64_t* sg, const int32_t* in
   for_planes(N * C, N * C * Ho * Wo, [&](int64_t nc) {
     const int64_t n = nc / C, c = nc % C;
     float* plane = out + nc * H * W;
+    std::memset(plane, 0, static_cast<size_t>(H * W) * sizeof(float));  // out is uninitialised
     const float* gp = g + n * sg[0] + c * sg[1];
     const int32_t* ip = indices + n * si[0] + c * si[1];
     for (int64_t ho = 0; ho < Ho; ho++)

@@ -39,10 +39,10 @@ void copy_u8_f32(const uint8_t* x, const int64_t* sx, int nd, const int64_t* sha
 struct Window {
   int64_t kh, kw, sh, sw, ph, pw, dh, dw, ho, wo;
 };
-// x [N, C, H, W] (strides sx) → columns [N, C·kh·kw, Ho·Wo], zero outside x.
+// x [N, C, H, W] (strides sx) → columns [N, C·kh·kw, Ho·Wo], zero outside x (out may be uninitialised).
 void im2col_f32(const float* x, const int64_t* sx, int64_t N, int64_t C, int64_t H, int64_t W, const Window& w,
                 float* out);
-// columns [N, C·kh·kw, Ho·Wo] (strides sc) summed into zeros [N, C, H, W].
+// columns [N, C·kh·kw, Ho·Wo] (strides sc) summed into [N, C, H, W] (zeroed here: out may be uninitialised).
 void col2im_f32(const float* cols, const int64_t* sc, int64_t N, int64_t C, int64_t H, int64_t W, const Window& w,
                 float* out);
 
@@ -60,7 +60,7 @@ void reduce_f32(int op, const float* x, int nk, const int64_t* kshape, const int
 // Max pooling: values and plane indices (first winner; NaN wins), as the js reference.
 void maxpool2d_f32(const float* x, const int64_t* sx, int64_t N, int64_t C, int64_t H, int64_t W, const Window& w,
                    float* values, int32_t* indices);
-// g [N, C, Ho, Wo] (strides sg) scatter-added at `indices` (strides si) into zeros [N, C, H, W].
+// g [N, C, Ho, Wo] (strides sg) scatter-added at `indices` (strides si) into [N, C, H, W], zeroed here.
 void maxpool2d_backward_f32(const float* g, const int64_t* sg, const int32_t* indices, const int64_t* si, int64_t N,
                             int64_t C, int64_t Ho, int64_t Wo, int64_t H, int64_t W, float* out);
 

@@ -7,6 +7,7 @@ import { type BinaryKernel, COMPARISONS, type ReduceKernel, type StridedView, ty
 import { jsBackend } from "../js/index.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { nativeAddon } from "./addon.ts";
+import { outputF32, outputI32 } from "./alloc.ts";
 
 const addon = nativeAddon();
 
@@ -42,7 +43,7 @@ export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: 
   const n = product(shape);
   if (addon === null || code === undefined || a.dtype !== "float32" || b.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || shape.length > MAX_DIMS)
     return jsBackend.binary(op, a, b, shape);
-  const out = COMPARISONS.has(op) ? new Uint8Array(n) : new Float32Array(n);
+  const out = COMPARISONS.has(op) ? new Uint8Array(n) : outputF32(n);
   addon.binary(code, a.data as Float32Array, b.data as Float32Array, out, fillViewParams(shape, [a, b]));
   return out;
 }
@@ -51,7 +52,7 @@ export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: 
 export function reluBackward(g: StridedView, y: StridedView): TypedArray {
   const n = product(g.shape);
   if (addon === null || g.dtype !== "float32" || y.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || g.shape.length > MAX_DIMS) return jsReluBackward(g, y);
-  const out = new Float32Array(n);
+  const out = outputF32(n);
   addon.binary(RELU_GRAD, g.data as Float32Array, y.data as Float32Array, out, fillViewParams(g.shape, [g, y]));
   return out;
 }
@@ -71,7 +72,7 @@ export function unary(op: UnaryKernel, x: StridedView): TypedArray {
   const code = UNARY_CODES[op];
   const n = product(x.shape);
   if (addon === null || code === undefined || x.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || x.shape.length > MAX_DIMS) return jsBackend.unary(op, x);
-  const out = new Float32Array(n);
+  const out = outputF32(n);
   addon.unary(code, x.data as Float32Array, out, fillViewParams(x.shape, [x]));
   return out;
 }
@@ -81,7 +82,7 @@ export function copy(x: StridedView, dtype: DType): TypedArray {
   // float32 → float32 (contiguous()) and bool → float32 (masks in gradient rules)
   if (addon === null || (x.dtype !== "float32" && x.dtype !== "bool") || dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || x.shape.length > MAX_DIMS)
     return jsBackend.copy(x, dtype);
-  const out = new Float32Array(n);
+  const out = outputF32(n);
   addon.copy(x.data as Float32Array | Uint8Array, out, fillViewParams(x.shape, [x]));
   return out;
 }
@@ -107,7 +108,7 @@ export function reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]
   for (const d of axes) p[k++] = x.strides[d]!;
   let nOut = 1;
   for (const d of kept) nOut *= x.shape[d]!;
-  const out = op === "argmax" || op === "argmin" ? new Int32Array(nOut) : new Float32Array(nOut);
+  const out = op === "argmax" || op === "argmin" ? outputI32(nOut) : outputF32(nOut);
   addon.reduce(REDUCE_CODES[op], x.data as Float32Array, out, p);
   return out;
 }

@@ -4,6 +4,7 @@ import type { StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { nativeAddon } from "./addon.ts";
+import { outputF32 } from "./alloc.ts";
 
 const addon = nativeAddon();
 
@@ -17,7 +18,7 @@ export function matmul(a: StridedView, b: StridedView): TypedArray {
   if (a.dtype !== "float32" || b.dtype !== "float32" || addon === null) return jsMatmul(a, b);
   const [B, M, K] = a.shape as [number, number, number];
   const N = b.shape[2]!;
-  const out = new Float32Array(B * M * N);
+  const out = outputF32(B * M * N);
   if (out.length === 0) return out;
   params[0] = B;
   params[1] = M;
@@ -45,7 +46,7 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
   if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32") || addon === null) return jsLinear(x, w, bias, relu);
   const [M, K] = x.shape as [number, number];
   const N = w.shape[0]!;
-  const out = new Float32Array(M * N);
+  const out = outputF32(M * N);
   if (out.length === 0) return out;
   const p = linearParams;
   p[0] = 1;
