@@ -491,6 +491,97 @@ describe("elementwise against the js reference (bit-identical)", () => {
   });
 });
 
+describe("elementwise and window kernels split over the worker pool", () => {
+  const sameBits = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => {
+    assert.equal(got.constructor, want.constructor, `${what}: array type`);
+    assert.equal(got.length, want.length, `${what}: length`);
+    for (let i = 0; i < want.length; i++) {
+      if (!Object.is(got[i], want[i]) && !(Number.isNaN(got[i]) && Number.isNaN(want[i])))
+        assert.fail(`${what}: element ${i} is ${got[i]}, js gives ${want[i]}`);
+    }
+  };
+  /** `f` at 1, 2 and 3 threads: each result bit-identical to `want`. */
+  const everyThreadCount = (f: () => ArrayLike<number>, want: ArrayLike<number>, what: string) => {
+    const before = getThreads();
+    try {
+      for (const t of [1, 2, 3]) {
+        setThreads(t);
+        sameBits(f(), want, `${what} at ${t} threads`);
+      }
+    } finally {
+      setThreads(before);
+    }
+  };
+  // large enough to be cut into tasks (≥ 2 · PARALLEL_MIN_ELEMENTS), along each kind of dim
+  const shapes = [[70001], [3, 257, 129], [2, 1, 300, 257], [5, 2, 3, 4000]];
+
+  test("unary, binary (comparisons too), where, copies and reluBackward: bit-identical to js at any thread count", () => {
+    for (const shape of shapes)
+      for (let k = 0; k < 6; k++) {
+        const a = randomView(shape, "float32", k);
+        const b = randomView(shape, "float32", (k + 2) % 6);
+        const c = randomView(shape, "bool", (k + 1) % 6);
+        const what = `[${shape}] kind ${k}`;
+        for (const op of ["add", "mul", "div", "gt"] as const)
+          everyThreadCount(() => wasmBackend.binary(op, a, b, shape), jsBackend.binary(op, a, b, shape), `${op} ${what}`);
+        everyThreadCount(() => wasmBackend.unary("relu", a), jsBackend.unary("relu", a), `relu ${what}`);
+        everyThreadCount(() => wasmBackend.where(c, a, b, shape), jsBackend.where(c, a, b, shape), `where ${what}`);
+        everyThreadCount(() => wasmBackend.copy(c, "float32"), jsBackend.copy(c, "float32"), `bool copy ${what}`);
+        everyThreadCount(() => wasmBackend.reluBackward!(a, b), jsReluBackward(a, b), `reluBackward ${what}`);
+      }
+  });
+
+  test("im2col, col2im, maxPool2d and its backward, split over images or channels: bit-identical to js at any thread count", () => {
+    for (const [N, C, H, W, k] of [
+      [6, 3, 40, 37, 3],
+      [1, 19, 41, 30, 3],
+      [2, 7, 64, 64, 2],
+      [3, 1, 90, 90, 2],
+    ] as const) {
+      const outSize: [number, number] = k === 2 ? [H >> 1, W >> 1] : [H, W];
+      const win = {
+        kernel: [k, k] as [number, number],
+        stride: (k === 2 ? [2, 2] : [1, 1]) as [number, number],
+        padding: (k === 2 ? [0, 0] : [1, 1]) as [number, number],
+        dilation: [1, 1] as [number, number],
+        outSize,
+      };
+      const what = `[${N},${C},${H},${W}] k ${k}`;
+      const x: StridedView = { data: specialF32(N * C * H * W + 1), dtype: "float32", shape: [N, C, H, W], strides: [C * H * W, H * W, W, 1], offset: 1 };
+      everyThreadCount(() => wasmBackend.im2col(x, win), jsBackend.im2col(x, win), `im2col ${what}`);
+      const L = outSize[0] * outSize[1];
+      const cols: StridedView = { data: randomF32(N * C * k * k * L), dtype: "float32", shape: [N, C * k * k, L], strides: [C * k * k * L, L, 1], offset: 0 };
+      everyThreadCount(() => wasmBackend.col2im(cols, win, [H, W]), jsBackend.col2im(cols, win, [H, W]), `col2im ${what}`);
+      const want = jsBackend.maxPool2d(x, win);
+      everyThreadCount(() => wasmBackend.maxPool2d(x, win).values, want.values, `maxPool2d values ${what}`);
+      everyThreadCount(() => wasmBackend.maxPool2d(x, win).indices, want.indices, `maxPool2d indices ${what}`);
+      const g: StridedView = { data: randomF32(N * C * L), dtype: "float32", shape: [N, C, ...outSize], strides: [C * L, L, outSize[1], 1], offset: 0 };
+      const idx: StridedView = { data: want.indices, dtype: "int32", shape: [N, C, ...outSize], strides: [C * L, L, outSize[1], 1], offset: 0 };
+      everyThreadCount(() => wasmBackend.maxPool2dBackward(g, idx, [H, W]), jsBackend.maxPool2dBackward(g, idx, [H, W]), `maxPool2dBackward ${what}`);
+    }
+  });
+
+  test("Adam (AMSGrad) on a large parameter: bit-identical to js at any thread count", () => {
+    const run = (backend: string): Float32Array => {
+      const before = tg.backend.current();
+      tg.backend.use(backend);
+      try {
+        const p = new tg.nn.Parameter(tg.randn([70001], { generator: new tg.Generator(11) }));
+        const opt = new tg.optim.Adam([p], { lr: 0.01, amsgrad: true, weightDecay: 0.1 });
+        for (let step = 0; step < 3; step++) {
+          opt.zeroGrad();
+          p.mul(p).mul(p.sin()).sum().backward();
+          opt.step();
+        }
+        return Float32Array.from(p.dataSync() as Float32Array);
+      } finally {
+        tg.backend.use(before);
+      }
+    };
+    everyThreadCount(() => run("wasm"), run("js"), "Adam [70001]");
+  });
+});
+
 test("a small MLP trains to the same losses on wasm as on js", () => {
   const train = (backend: string): number[] => {
     const before = tg.backend.current();

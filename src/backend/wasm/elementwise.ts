@@ -5,14 +5,17 @@
  * transcendentals, tiny tensors, views that do not collapse to 4 dims) calls the js kernel.
  * Either way the result is bit-identical to js. Also the optional hooks reluBackward (one pass
  * instead of gt, cast, mul) and adamStep (the optimizer's loop in float64 SIMD, parameters updated
- * where they lie when resident, the moments staged in and out).
+ * where they lie when resident, the moments staged in and out). Large calls are cut into
+ * disjoint output ranges run on the worker pool (threads.ts `runCalls`): every element gets the
+ * same operation wherever it runs, so results do not depend on the thread count.
  */
 import { sizeOf } from "../../tensor/shape.ts";
 import type { DType, TypedArray } from "../../tensor/dtype.ts";
 import type { BinaryKernel, StridedView, UnaryKernel } from "../backend.ts";
 import { binary as jsBinary, copy as jsCopy, unary as jsUnary, where as jsWhere } from "../js/elementwise.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
-import { getArena, getRuntime, stage } from "./runtime.ts";
+import { getArena, stage } from "./runtime.ts";
+import { type CallableKernel, type KernelCall, runCalls, taskCount } from "./threads.ts";
 
 /** Below this many elements the js loop is as fast as staging into wasm and back. */
 export const WASM_MIN_ELEMENTS = 1024;
@@ -33,6 +36,49 @@ const BINARY: Partial<Record<BinaryKernel, number>> = {
   le: 11,
 };
 const COMPARE_MIN = 6;
+
+/** A task of an elementwise kernel has at least this many elements (tens of µs: waking a worker costs ~5–30). */
+export const PARALLEL_MIN_ELEMENTS = 1 << 15;
+
+/** An operand of a 4-D elementwise call: its byte address, element strides and element size in bytes. */
+type Operand = [ptr: number, strides: readonly number[], bytes: number];
+
+/**
+ * Runs `fn(...head, n0, n1, n2, n3, [operand ptr, its 4 strides]..., out)` over the 4-D space
+ * `shape`, cut along its outermost non-trivial dim into slabs, disjoint contiguous ranges of the
+ * output (`outBytes` per element), when it is large enough for the pool.
+ */
+function run4d(fn: CallableKernel, head: readonly number[], shape: readonly number[], ops: readonly Operand[], out: number, outBytes: number): void {
+  const n = shape[0]! * shape[1]! * shape[2]! * shape[3]!;
+  const parts = taskCount(n, PARALLEL_MIN_ELEMENTS);
+  const call = (sh: readonly number[], off: number, inner: number): KernelCall => {
+    const args: number[] = [...head, ...sh];
+    for (const [p, st, b] of ops) args.push(p + off * st[d]! * b, ...st);
+    args.push(out + off * inner * outBytes);
+    return [fn, ...args];
+  };
+  // the outermost dim longer than 1: a slab of it is a contiguous range of the output
+  const d = Math.max(0, shape.findIndex((e) => e > 1));
+  const len = shape[d]!;
+  const inner = shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  if (parts <= 1 || len < 2) {
+    runCalls([call(shape, 0, inner)]);
+    return;
+  }
+  // slab edges on 16-element boundaries of the innermost dim (whole vectors, whole cache lines)
+  const align = d === 3 ? 16 : 1;
+  const k = Math.min(parts, len);
+  const calls: KernelCall[] = [];
+  for (let t = 0; t < k; t++) {
+    const i0 = Math.min(len, Math.ceil((len * t) / k / align) * align);
+    const i1 = t === k - 1 ? len : Math.min(len, Math.ceil((len * (t + 1)) / k / align) * align);
+    if (i1 <= i0) continue;
+    const sh = [...shape];
+    sh[d] = i1 - i0;
+    calls.push(call(sh, i0, inner));
+  }
+  runCalls(calls);
+}
 
 /**
  * Collapses an iteration space: drops size-1 dims and merges neighbours that every operand walks
@@ -75,14 +121,11 @@ export function unary(op: UnaryKernel, x: StridedView): TypedArray {
   if (code === undefined || x.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsUnary(op, x);
   const c = collapse(x.shape, [x.strides]);
   if (c === null) return jsUnary(op, x);
-  const rt = getRuntime();
   const ar = getArena();
   ar.reset();
   const sx = stage(ar, x.data, c.shape, c.strides[0]!, x.offset);
   const out = ar.alloc(n * 4);
-  const [s0, s1, s2, s3] = sx.strides as [number, number, number, number];
-  const [n0, n1, n2, n3] = c.shape as [number, number, number, number];
-  rt.kernels.unaryF32(code, n0, n1, n2, n3, sx.ptr, s0, s1, s2, s3, out);
+  run4d("unaryF32", [code], c.shape, [[sx.ptr, sx.strides, 4]], out, 4);
   return ar.f32.slice(out >> 2, (out >> 2) + n);
 }
 
@@ -92,17 +135,13 @@ export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: 
   if (code === undefined || a.dtype !== "float32" || b.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsBinary(op, a, b, shape);
   const c = collapse(shape, [a.strides, b.strides]);
   if (c === null) return jsBinary(op, a, b, shape);
-  const rt = getRuntime();
   const ar = getArena();
   ar.reset();
   const sa = stage(ar, a.data, c.shape, c.strides[0]!, a.offset);
   const sb = stage(ar, b.data, c.shape, c.strides[1]!, b.offset);
   const compare = code >= COMPARE_MIN;
   const out = ar.alloc(compare ? n : n * 4);
-  const [n0, n1, n2, n3] = c.shape as [number, number, number, number];
-  const [a0, a1, a2, a3] = sa.strides as [number, number, number, number];
-  const [b0, b1, b2, b3] = sb.strides as [number, number, number, number];
-  rt.kernels.binaryF32(code, n0, n1, n2, n3, sa.ptr, a0, a1, a2, a3, sb.ptr, b0, b1, b2, b3, out);
+  run4d("binaryF32", [code], c.shape, [[sa.ptr, sa.strides, 4], [sb.ptr, sb.strides, 4]], out, compare ? 1 : 4);
   return compare ? ar.u8.slice(out, out + n) : ar.f32.slice(out >> 2, (out >> 2) + n);
 }
 
@@ -116,14 +155,11 @@ export function copy(x: StridedView, dtype: DType): TypedArray {
   const c = collapse(x.shape, [x.strides]);
   // a dense float32 → float32 copy is one memcpy in js already
   if (c === null || (type === 0 && c.strides[0]![3] === 1 && c.shape[0]! * c.shape[1]! * c.shape[2]! === 1)) return jsCopy(x, dtype);
-  const rt = getRuntime();
   const ar = getArena();
   ar.reset();
   const sx = stage(ar, x.data, c.shape, c.strides[0]!, x.offset);
   const out = ar.alloc(n * 4);
-  const [s0, s1, s2, s3] = sx.strides as [number, number, number, number];
-  const [n0, n1, n2, n3] = c.shape as [number, number, number, number];
-  rt.kernels.copyToF32(type, n0, n1, n2, n3, sx.ptr, s0, s1, s2, s3, out);
+  run4d("copyToF32", [type], c.shape, [[sx.ptr, sx.strides, type === 1 ? 1 : 4]], out, 4);
   return ar.f32.slice(out >> 2, (out >> 2) + n);
 }
 
@@ -133,18 +169,13 @@ export function where(cond: StridedView, a: StridedView, b: StridedView, shape: 
   if (a.dtype !== "float32" || b.dtype !== "float32" || cond.dtype !== "bool" || n < WASM_MIN_ELEMENTS) return jsWhere(cond, a, b, shape);
   const c = collapse(shape, [cond.strides, a.strides, b.strides]);
   if (c === null) return jsWhere(cond, a, b, shape);
-  const rt = getRuntime();
   const ar = getArena();
   ar.reset();
   const sc = stage(ar, cond.data, c.shape, c.strides[0]!, cond.offset);
   const sa = stage(ar, a.data, c.shape, c.strides[1]!, a.offset);
   const sb = stage(ar, b.data, c.shape, c.strides[2]!, b.offset);
   const out = ar.alloc(n * 4);
-  const [n0, n1, n2, n3] = c.shape as [number, number, number, number];
-  const [c0, c1, c2, c3] = sc.strides as [number, number, number, number];
-  const [a0, a1, a2, a3] = sa.strides as [number, number, number, number];
-  const [b0, b1, b2, b3] = sb.strides as [number, number, number, number];
-  rt.kernels.whereF32(n0, n1, n2, n3, sc.ptr, c0, c1, c2, c3, sa.ptr, a0, a1, a2, a3, sb.ptr, b0, b1, b2, b3, out);
+  run4d("whereF32", [], c.shape, [[sc.ptr, sc.strides, 1], [sa.ptr, sa.strides, 4], [sb.ptr, sb.strides, 4]], out, 4);
   return ar.f32.slice(out >> 2, (out >> 2) + n);
 }
 
@@ -157,16 +188,12 @@ export function reluBackward(g: StridedView, y: StridedView): TypedArray {
   if (g.dtype !== "float32" || y.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsReluBackward(g, y);
   const c = collapse(g.shape, [g.strides, y.strides]);
   if (c === null) return jsReluBackward(g, y);
-  const rt = getRuntime();
   const ar = getArena();
   ar.reset();
   const sg = stage(ar, g.data, c.shape, c.strides[0]!, g.offset);
   const sy = stage(ar, y.data, c.shape, c.strides[1]!, y.offset);
   const out = ar.alloc(n * 4);
-  const [n0, n1, n2, n3] = c.shape as [number, number, number, number];
-  const [a0, a1, a2, a3] = sg.strides as [number, number, number, number];
-  const [b0, b1, b2, b3] = sy.strides as [number, number, number, number];
-  rt.kernels.binaryF32(RELU_GRAD, n0, n1, n2, n3, sg.ptr, a0, a1, a2, a3, sy.ptr, b0, b1, b2, b3, out);
+  run4d("binaryF32", [RELU_GRAD], c.shape, [[sg.ptr, sg.strides, 4], [sy.ptr, sy.strides, 4]], out, 4);
   return ar.f32.slice(out >> 2, (out >> 2) + n);
 }
 
@@ -179,7 +206,6 @@ export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedAr
   const n = w.length;
   const f32 = (a: TypedArray | null) => a === null || (a instanceof Float32Array && a.length === n);
   if (!(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || n < WASM_MIN_ELEMENTS) return false;
-  const rt = getRuntime();
   const ar = getArena();
   ar.reset();
   const hp = ar.alloc(72);
@@ -190,7 +216,16 @@ export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedAr
   const pm = put(m);
   const pv = put(v);
   const px = vMax === null ? 0 : put(vMax);
-  rt.kernels.adamF32(n, pw, pg, pm, pv, px, hp);
+  // disjoint ranges of every array, 16-element aligned
+  const parts = taskCount(n, PARALLEL_MIN_ELEMENTS >> 2);
+  const calls: KernelCall[] = [];
+  for (let t = 0, i0 = 0; t < parts && i0 < n; t++) {
+    const i1 = t === parts - 1 ? n : Math.min(n, Math.ceil((n * (t + 1)) / parts / 16) * 16);
+    const o = i0 * 4;
+    calls.push(["adamF32", i1 - i0, pw + o, pg + o, pm + o, pv + o, px === 0 ? 0 : px + o, hp]);
+    i0 = i1;
+  }
+  runCalls(calls);
   // copy back what the kernel wrote (a resident array was written in place)
   const back = (a: TypedArray, p: number) => {
     if (!ar.isResident(a)) (a as Float32Array).set(ar.f32.subarray(p >> 2, (p >> 2) + n));

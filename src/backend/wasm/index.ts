@@ -6,7 +6,9 @@
  * FMA when the runtime has it, split across worker threads); float32 unary (neg, abs, sqrt, relu,
  * sign), binary (+ − × ÷ max min and comparisons, any broadcast), where, copies to float32 (strided
  * views, bool and int32 sources) and reductions (sum, max, min, argmax, argmin) on tensors of
- * ≥ 1024 elements, and float32 im2col, col2im, maxPool2d and its backward. Every other primitive
+ * ≥ 1024 elements, and float32 im2col, col2im, maxPool2d and its backward (these, reluBackward and
+ * adamStep also split across the worker threads when large: disjoint output ranges, so the same
+ * bits for any thread count). Every other primitive
  * (gather, scatterAdd, cat, average pooling), the transcendental unaries, and every
  * non-float32 case still call the js reference kernel. All of these give results bit-identical to `js`; only float32 matmul differs, by
  * summation order and rounding (js sums in float64), and a row's result never depends on how many

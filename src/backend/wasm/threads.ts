@@ -1,6 +1,8 @@
 /**
  * @file The wasm backend's worker pool: worker_threads that instantiate the same kernel module on
- * the same shared WebAssembly.Memory and run slices of a gemm while the main thread runs its own.
+ * the same shared WebAssembly.Memory and run slices of a gemm, or a list of independent kernel
+ * calls (`runCalls`: the elementwise and window kernels, each call owning a disjoint output range),
+ * while the main thread runs its own.
  *
  * Kernel calls stay synchronous: the main thread writes a table of tasks (blocks of C) and each
  * worker's arguments into the control block at the bottom of wasm memory, wakes the workers with
@@ -9,8 +11,10 @@
  * worker has counted itself done. Taking tasks dynamically keeps a thread whose core is busy
  * with another process from holding the others up (these machines are shared); a task's
  * result does not depend on the thread that runs it, so results are bit-identical for any
- * thread count. Workers are started on the first gemm large enough to split, unref'd (they never
- * keep the process alive), and need no files (their code is an inline script). Threads =
+ * thread count. Waking a worker costs ~25 µs on these VMs (futex), so only large calls are split
+ * (spinning before sleeping cut that, but slowed training on 2 shared cores when other processes
+ * ran). Workers are started on the first call large enough to split, unref'd (they never keep the
+ * process alive), and need no files (their code is an inline script). Threads =
  * available cores by default; `setThreads(n)` or `TG_THREADS=n` changes it; 1 (or a memory that
  * cannot be shared) means no workers. Browsers use Web Workers (platform.browser.ts), which need
  * cross-origin isolation (COOP/COEP headers) for a shared memory.
@@ -38,10 +42,35 @@ const OP = 2;
 const ARGS = 3;
 /** Args: task count, K, sab, sam, sak, sbb, sbk, sbn, C batch stride, ldc, workspace. */
 const OP_SGEMM_TASKS = 1;
+/** Args: task count. Each task (CALL_WORDS at TASKS + t·CALL_WORDS): index into CALLABLE, argument count, arguments. */
+const OP_CALLS = 2;
 const OP_EXIT = -1;
+const CALL_WORDS = 24;
+const MAX_CALLS = Math.floor((16384 - TASKS) / CALL_WORDS);
+/** The kernels `runCalls` can run on workers (all int32 arguments: sizes, strides, byte addresses). */
+const CALLABLE = [
+  "unaryF32",
+  "binaryF32",
+  "copyToF32",
+  "whereF32",
+  "adamF32",
+  "im2colF32",
+  "col2imF32",
+  "maxPool2dF32",
+  "maxPool2dBackwardF32",
+] as const;
+export type CallableKernel = (typeof CALLABLE)[number];
+/** One kernel call: its name and its arguments. */
+export type KernelCall = [CallableKernel, ...number[]];
 
 /** Below this many multiply-adds (B·M·N·K) a gemm runs on the calling thread: waking workers costs more. */
 export const PARALLEL_MIN_MACS = 1 << 19;
+/**
+ * Calls of ≤ 4 rows (batch-1 inference: bandwidth-bound, ~50 µs for W2's first layer) split only
+ * above this: waking a worker and waiting for it cost ~25 µs each on these VMs, so splitting W4's
+ * 401k-MAC layer made batch-1 latency 1.6× slower (0.142 vs 0.088 ms).
+ */
+export const FEW_ROWS_MIN_MACS = 1 << 22;
 /** A gemm is cut into 2 tasks per thread (not 1) when each still has this many multiply-adds (packing is repeated per task). */
 export const FINE_TASK_MACS = 1 << 24;
 
@@ -49,6 +78,7 @@ export const FINE_TASK_MACS = 1 << 24;
 const WORKER_BODY = `
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, 0, 16384);
+const fns = ${JSON.stringify(CALLABLE)}.map((f) => k[f]);
 Atomics.store(ctl, slot + ${READY}, 1);
 Atomics.notify(ctl, slot + ${READY});
 for (;;) {
@@ -57,14 +87,23 @@ for (;;) {
   if (op === ${OP_EXIT}) break;
   const a = (i) => ctl[slot + ${ARGS} + i];
   try {
-    if (op !== ${OP_SGEMM_TASKS}) throw new Error("unknown op " + op);
-    const n = a(0), K = a(1), sab = a(2), sam = a(3), sak = a(4), sbb = a(5), sbk = a(6), sbn = a(7), scb = a(8), ldc = a(9), ws = a(10);
-    for (;;) {
-      const t = Atomics.add(ctl, ${NEXT}, 1);
-      if (t >= n) break;
-      const q = ${TASKS} + t * ${TASK_WORDS};
-      k.sgemmBatched(ctl[q], ctl[q + 1], ctl[q + 2], K, ctl[q + 3], sab, sam, sak, ctl[q + 4], sbb, sbk, sbn, ctl[q + 5], scb, ldc, ws);
-    }
+    if (op === ${OP_SGEMM_TASKS}) {
+      const n = a(0), K = a(1), sab = a(2), sam = a(3), sak = a(4), sbb = a(5), sbk = a(6), sbn = a(7), scb = a(8), ldc = a(9), ws = a(10);
+      for (;;) {
+        const t = Atomics.add(ctl, ${NEXT}, 1);
+        if (t >= n) break;
+        const q = ${TASKS} + t * ${TASK_WORDS};
+        k.sgemmBatched(ctl[q], ctl[q + 1], ctl[q + 2], K, ctl[q + 3], sab, sam, sak, ctl[q + 4], sbb, sbk, sbn, ctl[q + 5], scb, ldc, ws);
+      }
+    } else if (op === ${OP_CALLS}) {
+      const n = a(0);
+      for (;;) {
+        const t = Atomics.add(ctl, ${NEXT}, 1);
+        if (t >= n) break;
+        const q = ${TASKS} + t * ${CALL_WORDS};
+        fns[ctl[q]](...ctl.subarray(q + 2, q + 2 + ctl[q + 1]));
+      }
+    } else throw new Error("unknown op " + op);
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
@@ -202,7 +241,7 @@ export function parallelGemm(
 ): boolean {
   const threads = Math.min(getThreads(), MAX_WORKERS + 1);
   const macs = B * M * N * K;
-  if (threads <= 1 || macs < PARALLEL_MIN_MACS) return false;
+  if (threads <= 1 || macs < (M <= 4 ? FEW_ROWS_MIN_MACS : PARALLEL_MIN_MACS)) return false;
   const parts = macs / (2 * threads) >= FINE_TASK_MACS ? 2 * threads : threads;
   const tasks: Task[] = [];
   if (B >= parts) {
@@ -234,29 +273,81 @@ export function parallelGemm(
   tasks.forEach((s, t) => {
     ctl.set([s.batch, s.M, s.N, s.a, s.b, s.c], TASKS + t * TASK_WORDS);
   });
+  const common = [tasks.length, K, sab, sam, sak, sbb, sbk, sbn, M * N, N];
+  dispatch(helpers, OP_SGEMM_TASKS, (w) => [...common, ws[w + 1]!], () => {
+    for (;;) {
+      const t = Atomics.add(ctl, NEXT, 1);
+      if (t >= tasks.length) break;
+      const s = tasks[t]!;
+      rt.kernels.sgemmBatched(s.batch, s.M, s.N, K, s.a, sab, sam, sak, s.b, sbb, sbk, sbn, s.c, M * N, N, ws[0]!);
+    }
+  });
+  if (Atomics.load(ctl, FAILED) !== 0) throw new Error("wasm backend: a worker thread failed in sgemm");
+  return true;
+}
+
+/** Wakes `helpers` workers on `op` (each with `args(w)`), runs `local` here, and waits until every worker is done. The task table is written. */
+function dispatch(helpers: number, op: number, args: (w: number) => number[], local: () => void): void {
+  const ctl = control();
   Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, FAILED, 0);
   Atomics.store(ctl, NEXT, 0);
-  const common = [tasks.length, K, sab, sam, sak, sbb, sbk, sbn, M * N, N];
   for (let w = 0; w < helpers; w++) {
     const slot = SLOT0 + w * SLOT_WORDS;
-    ctl[slot + OP] = OP_SGEMM_TASKS;
-    ctl.set([...common, ws[w + 1]!], slot + ARGS);
+    ctl[slot + OP] = op;
+    ctl.set(args(w), slot + ARGS);
     Atomics.store(ctl, slot + STATE, 1);
     Atomics.notify(ctl, slot + STATE);
   }
-  for (;;) {
-    const t = Atomics.add(ctl, NEXT, 1);
-    if (t >= tasks.length) break;
-    const s = tasks[t]!;
-    rt.kernels.sgemmBatched(s.batch, s.M, s.N, K, s.a, sab, sam, sak, s.b, sbb, sbk, sbn, s.c, M * N, N, ws[0]!);
-  }
+  local();
   for (;;) {
     const done = Atomics.load(ctl, DONE);
     if (done >= helpers) break;
     // a browser's main thread may not block: it spins for the last tasks (see platform.browser.ts)
     if (CAN_WAIT) Atomics.wait(ctl, DONE, done, 1000);
   }
-  if (Atomics.load(ctl, FAILED) !== 0) throw new Error("wasm backend: a worker thread failed in sgemm");
-  return true;
+}
+
+/**
+ * How many tasks to cut `work` units into (units of one kernel: elements, output elements) so each
+ * has at least `minPerTask`: 1 (run here) on one thread or small work; up to 2 per thread, so a
+ * thread whose core is busy with another process leaves its second task to the others.
+ */
+export function taskCount(work: number, minPerTask: number): number {
+  const threads = Math.min(getThreads(), MAX_WORKERS + 1);
+  if (threads <= 1) return 1;
+  return Math.max(1, Math.min(2 * threads, Math.floor(work / minPerTask)));
+}
+
+/**
+ * Runs independent kernel calls (each writes its own output range, so the result is the same for
+ * any thread count and order), on the pool when there are several and its workers are up, else
+ * one after another on this thread.
+ */
+export function runCalls(calls: readonly KernelCall[]): void {
+  const rt = getRuntime();
+  const local = (c: KernelCall) => (rt.kernels[c[0]] as (...a: number[]) => void)(...(c.slice(1) as number[]));
+  const threads = Math.min(getThreads(), MAX_WORKERS + 1);
+  const wantHelpers = Math.min(threads, calls.length) - 1;
+  const up = wantHelpers < 1 || calls.length > MAX_CALLS ? 0 : ensureWorkers(wantHelpers);
+  if (BLOCKING_START ? up < wantHelpers || up < 1 : up < 1) {
+    for (const c of calls) local(c);
+    return;
+  }
+  if (calls.some((c) => c.length - 1 > CALL_WORDS - 2)) throw new Error("runCalls: too many arguments for a task slot");
+  const ctl = control();
+  calls.forEach((c, t) => {
+    const q = TASKS + t * CALL_WORDS;
+    ctl[q] = CALLABLE.indexOf(c[0]);
+    ctl[q + 1] = c.length - 1;
+    ctl.set(c.slice(1) as number[], q + 2);
+  });
+  dispatch(up, OP_CALLS, () => [calls.length], () => {
+    for (;;) {
+      const t = Atomics.add(ctl, NEXT, 1);
+      if (t >= calls.length) break;
+      local(calls[t]!);
+    }
+  });
+  if (Atomics.load(ctl, FAILED) !== 0) throw new Error(`wasm backend: a worker thread failed in ${calls[0]![0]}`);
 }
