@@ -14,7 +14,7 @@ import type { DType, TypedArray } from "../../tensor/dtype.ts";
 import type { BinaryKernel, StridedView, UnaryKernel } from "../backend.ts";
 import { binary as jsBinary, copy as jsCopy, unary as jsUnary, where as jsWhere } from "../js/elementwise.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
-import { getArena, stage } from "./runtime.ts";
+import { copyOutF32, getArena, stage } from "./runtime.ts";
 import { type CallableKernel, type KernelCall, runCalls, taskCount } from "./threads.ts";
 
 /** Below this many elements the js loop is as fast as staging into wasm and back. */
@@ -126,7 +126,7 @@ export function unary(op: UnaryKernel, x: StridedView): TypedArray {
   const sx = stage(ar, x.data, c.shape, c.strides[0]!, x.offset);
   const out = ar.alloc(n * 4);
   run4d("unaryF32", [code], c.shape, [[sx.ptr, sx.strides, 4]], out, 4);
-  return ar.f32.slice(out >> 2, (out >> 2) + n);
+  return copyOutF32(ar, out, n);
 }
 
 export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[]): TypedArray {
@@ -142,7 +142,7 @@ export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: 
   const compare = code >= COMPARE_MIN;
   const out = ar.alloc(compare ? n : n * 4);
   run4d("binaryF32", [code], c.shape, [[sa.ptr, sa.strides, 4], [sb.ptr, sb.strides, 4]], out, compare ? 1 : 4);
-  return compare ? ar.u8.slice(out, out + n) : ar.f32.slice(out >> 2, (out >> 2) + n);
+  return compare ? ar.u8.slice(out, out + n) : copyOutF32(ar, out, n);
 }
 
 const COPY_SOURCE: Partial<Record<DType, number>> = { float32: 0, bool: 1, int32: 2 };
@@ -160,7 +160,7 @@ export function copy(x: StridedView, dtype: DType): TypedArray {
   const sx = stage(ar, x.data, c.shape, c.strides[0]!, x.offset);
   const out = ar.alloc(n * 4);
   run4d("copyToF32", [type], c.shape, [[sx.ptr, sx.strides, type === 1 ? 1 : 4]], out, 4);
-  return ar.f32.slice(out >> 2, (out >> 2) + n);
+  return copyOutF32(ar, out, n);
 }
 
 /** cond ? a : b for float32 a, b (bool cond), any broadcast; other dtypes in js. */
@@ -176,7 +176,7 @@ export function where(cond: StridedView, a: StridedView, b: StridedView, shape: 
   const sb = stage(ar, b.data, c.shape, c.strides[2]!, b.offset);
   const out = ar.alloc(n * 4);
   run4d("whereF32", [], c.shape, [[sc.ptr, sc.strides, 1], [sa.ptr, sa.strides, 4], [sb.ptr, sb.strides, 4]], out, 4);
-  return ar.f32.slice(out >> 2, (out >> 2) + n);
+  return copyOutF32(ar, out, n);
 }
 
 /** The op code of assembly/elementwise.ts's relu gradient (a binary op writing float32). */
@@ -194,7 +194,7 @@ export function reluBackward(g: StridedView, y: StridedView): TypedArray {
   const sy = stage(ar, y.data, c.shape, c.strides[1]!, y.offset);
   const out = ar.alloc(n * 4);
   run4d("binaryF32", [RELU_GRAD], c.shape, [[sg.ptr, sg.strides, 4], [sy.ptr, sy.strides, 4]], out, 4);
-  return ar.f32.slice(out >> 2, (out >> 2) + n);
+  return copyOutF32(ar, out, n);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
-import { type Arena, getArena, getRuntime, stage, stageF32 } from "./runtime.ts";
+import { type Arena, copyOutF32, getArena, getRuntime, stage, stageF32 } from "./runtime.ts";
 import { parallelGemm } from "./threads.ts";
 
 /** C = A·B for float32 [B, M, K] · [B, K, N] views into a fresh arena block; returns its byte address. */
@@ -33,13 +33,11 @@ export function matmul(a: StridedView, b: StridedView): TypedArray {
   if (a.dtype !== "float32" || b.dtype !== "float32") return jsMatmul(a, b);
   const [B, M, K] = a.shape as [number, number, number];
   const N = b.shape[2]!;
-  const out = new Float32Array(B * M * N);
-  if (out.length === 0) return out;
+  if (B * M * N === 0) return new Float32Array(0);
   const ar = getArena();
   ar.reset();
   const c = gemmIntoArena(ar, a, b, B, M, N, K);
-  out.set(ar.f32.subarray(c >> 2, (c >> 2) + out.length));
-  return out;
+  return copyOutF32(ar, c, B * M * N);
 }
 
 /** The op codes of assembly/elementwise.ts's binaryF32 (add) and unaryF32 (relu). */
@@ -54,8 +52,7 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
   if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return jsLinear(x, w, bias, relu);
   const [M, K] = x.shape as [number, number];
   const N = w.shape[0]!;
-  const out = new Float32Array(M * N);
-  if (out.length === 0) return out;
+  if (M * N === 0) return new Float32Array(0);
   const a: StridedView = { data: x.data, dtype: "float32", shape: [1, M, K], strides: [0, x.strides[0]!, x.strides[1]!], offset: x.offset };
   const b: StridedView = { data: w.data, dtype: "float32", shape: [1, K, N], strides: [0, w.strides[1]!, w.strides[0]!], offset: w.offset };
   const rt = getRuntime();
@@ -68,6 +65,5 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
     rt.kernels.binaryF32(OP_ADD, 1, 1, M, N, c, 0, 0, N, 1, sb.ptr, 0, 0, 0, sb.strides[0]!, c);
   }
   if (relu) rt.kernels.unaryF32(OP_RELU, 1, 1, 1, M * N, c, 0, 0, 0, 1, c);
-  out.set(ar.f32.subarray(c >> 2, (c >> 2) + out.length));
-  return out;
+  return copyOutF32(ar, c, M * N);
 }

@@ -10,7 +10,7 @@ import { sizeOf } from "../../tensor/shape.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { col2im as jsCol2im, im2col as jsIm2col, maxPool2d as jsMaxPool2d, maxPool2dBackward as jsMaxPool2dBackward } from "../js/conv.ts";
 import { PARALLEL_MIN_ELEMENTS, WASM_MIN_ELEMENTS } from "./elementwise.ts";
-import { type Arena, getArena, stage } from "./runtime.ts";
+import { type Arena, copyOutF32, getArena, stage } from "./runtime.ts";
 import { type KernelCall, runCalls, taskCount } from "./threads.ts";
 
 /**
@@ -60,7 +60,7 @@ export function im2col(x: StridedView, win: Window2d): TypedArray {
   const [sn, sc, sh, sw] = sx.strides as [number, number, number, number];
   const plane = win.kernel[0] * win.kernel[1] * win.outSize[0] * win.outSize[1];
   runPlanes(N, C, n, (n0, nn, c0, cc) => ["im2colF32", nn, cc, H, W, sn, sc, sh, sw, sx.ptr + (n0 * sn + c0 * sc) * 4, geo, out + (n0 * C + c0) * plane * 4]);
-  return ar.f32.slice(out >> 2, (out >> 2) + n);
+  return copyOutF32(ar, out, n);
 }
 
 export function col2im(cols: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray {
@@ -77,7 +77,7 @@ export function col2im(cols: StridedView, win: Window2d, inSize: readonly [numbe
   const [sn, sr, sl] = sc.strides as [number, number, number];
   const kk = win.kernel[0] * win.kernel[1];
   runPlanes(N, C, n, (n0, nn, c0, cc) => ["col2imF32", nn, cc, H, W, sn, sr, sl, sc.ptr + (n0 * sn + c0 * kk * sr) * 4, geo, out + (n0 * C + c0) * H * W * 4]);
-  return ar.f32.slice(out >> 2, (out >> 2) + n);
+  return copyOutF32(ar, out, n);
 }
 
 export function maxPool2d(x: StridedView, win: Window2d): { values: TypedArray; indices: Int32Array } {
@@ -96,7 +96,7 @@ export function maxPool2d(x: StridedView, win: Window2d): { values: TypedArray; 
     const o = (n0 * C + c0) * plane * 4;
     return ["maxPool2dF32", nn, cc, H, W, sn, sc, sh, sw, sx.ptr + (n0 * sn + c0 * sc) * 4, geo, values + o, indices + o];
   });
-  return { values: ar.f32.slice(values >> 2, (values >> 2) + n), indices: ar.i32.slice(indices >> 2, (indices >> 2) + n) };
+  return { values: copyOutF32(ar, values, n), indices: ar.i32.slice(indices >> 2, (indices >> 2) + n) };
 }
 
 export function maxPool2dBackward(g: StridedView, indices: StridedView, inSize: readonly [number, number]): TypedArray {
@@ -131,5 +131,5 @@ export function maxPool2dBackward(g: StridedView, indices: StridedView, inSize: 
     iw,
     out + (n0 * C + c0) * H * W * 4,
   ]);
-  return ar.f32.slice(out >> 2, (out >> 2) + n);
+  return copyOutF32(ar, out, n);
 }
