@@ -57,6 +57,35 @@ describe("backward() and .grad", () => {
     assert.notEqual(g.data, x.data);
   });
 
+  test(".grad never shares storage with another .grad or with a gradient the caller passed in", () => {
+    // add() hands the same upstream gradient to both operands: each .grad must own its storage
+    const a = leaf([1, 2]);
+    const b = leaf([3, 4]);
+    a.add(b).mul(tg.tensor([5, 6])).sum().backward();
+    assert.notEqual(a.grad!.data, b.grad!.data);
+    a.add(b).mul(tg.tensor([5, 6])).sum().backward(); // accumulates in place
+    assert.deepEqual(a.grad!.toArray(), [10, 12]);
+    assert.deepEqual(b.grad!.toArray(), [10, 12]);
+    // a view op passes the caller's gradient through unchanged: it is copied, not adopted
+    const x = leaf([1, 2, 3, 4]);
+    const seed = tg.tensor([1, 1, 1, 1]);
+    x.reshape([2, 2]).reshape([4]).backward(seed);
+    assert.notEqual(x.grad!.data, seed.data);
+    x.reshape([4]).backward(seed);
+    assert.deepEqual(seed.toArray(), [1, 1, 1, 1], "accumulating into x.grad left the caller's tensor alone");
+    assert.deepEqual(x.grad!.toArray(), [2, 2, 2, 2]);
+    // a retained non-leaf gradient and the leaf's (a reshape of it) get separate storage
+    const w = leaf([1, 2, 3, 4]);
+    const h = w.reshape([2, 2]).retainGrad();
+    h.mul(tg.tensor([[1, 2], [3, 4]])).sum().backward();
+    assert.notEqual(h.grad!.data, w.grad!.data);
+    // the common case adopts the engine's fresh gradient (no copy) and it still accumulates right
+    const v = leaf([1, 2]);
+    v.mul(tg.tensor([3, 4])).sum().backward();
+    v.mul(tg.tensor([3, 4])).sum().backward();
+    assert.deepEqual(v.grad!.toArray(), [6, 8]);
+  });
+
   test("backward twice through a graph with saved values throws a clear error, unless { retainGraph: true }", () => {
     const x = leaf([1, 2]);
     const y = x.mul(x).sum();

@@ -118,11 +118,18 @@ export function backward(root: Tensor, grad?: TensorLike, opts: BackwardOptions 
   if (!root._requiresGrad)
     throw new Error("backward: the tensor does not require grad and has no gradFn (did you create it with requiresGrad: true, or inside noGrad?)");
   const grads = propagate([root], [seedFor(root, grad, "backward")], opts);
-  for (const [t, g] of grads) {
-    if (t._node !== null && !t._retainGrad) continue;
+  // Storage that more than one stored gradient would share, or that the caller handed in, is
+  // copied; a gradient the engine just made for this tensor alone is kept as it is (PyTorch
+  // steals it too), which saves a weight-sized copy per parameter and step.
+  const kept = [...grads].filter(([t]) => t._node === null || t._retainGrad);
+  const uses = new Map<unknown, number>();
+  for (const [, g] of kept) uses.set(g.data, (uses.get(g.data) ?? 0) + 1);
+  const callers = grad instanceof Tensor ? grad.data : null;
+  for (const [t, g] of kept) {
     if (t.grad === null) {
       // own the storage: later accumulation happens in place
-      t.grad = opts.createGraph ? g : g.detach().clone();
+      const owned = uses.get(g.data) === 1 && g.data !== callers && g.offset === 0 && g.numel() === g.data.length && g.isContiguous();
+      t.grad = opts.createGraph ? g : owned ? g.detach() : g.detach().clone();
     } else if (opts.createGraph || t.grad._requiresGrad) {
       t.grad = t.grad.add(g);
     } else {
