@@ -79,23 +79,13 @@ function timestamp(): string {
 /** Raised by the interrupt callback; the checkpoint of the last finished epoch stays on disk. */
 class Interrupted extends Error {}
 
-/** A seeded random permutation of 0..n−1. */
-function permutation(n: number, g: Generator): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.integer(0, i + 1);
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
-}
-
 /** Splits off a seeded random validation set (deterministic in the seed, so a resumed run gets the same one). */
 function splitValidation(x: Tensor, y: Tensor, fraction: number, seed: number): { x: Tensor; y: Tensor; val: [Tensor, Tensor] | null } {
   const n = x.shape[0]!;
   const nVal = Math.floor(n * fraction);
   if (nVal === 0) return { x, y, val: null };
   if (nVal >= n) throw new UsageError(`--validation-split ${fraction} leaves no training samples`);
-  const perm = permutation(n, new Generator(seed + 0x5eed));
+  const perm = new Generator(seed + 0x5eed).permutation(n);
   const idx = (a: number, b: number) => tensor(perm.slice(a, b), { dtype: "int32" });
   const tr = idx(0, n - nVal);
   const va = idx(n - nVal, n);

@@ -52,14 +52,7 @@ export class DataLoader<T = unknown> implements Iterable<T>, AsyncIterable<T> {
   /** The sample order of one epoch (a fresh permutation when shuffling). */
   private order(): number[] {
     const n = this.dataset.length;
-    const idx = Array.from({ length: n }, (_, i) => i);
-    if (this.shuffle) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = this.generator.integer(0, i + 1);
-        [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-      }
-    }
-    return idx;
+    return this.shuffle ? Array.from(this.generator.permutation(n)) : Array.from({ length: n }, (_, i) => i);
   }
 
   *[Symbol.iterator](): Iterator<T> {

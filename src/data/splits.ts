@@ -3,12 +3,7 @@ import { defaultGenerator, Generator } from "../tensor/random.ts";
 import { type Dataset, Subset } from "./dataset.ts";
 
 function shuffled(n: number, g: Generator): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.integer(0, i + 1);
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx;
+  return Array.from(g.permutation(n));
 }
 
 /**

@@ -70,16 +70,6 @@ interface Compiled {
   metrics: Metric[];
 }
 
-/** A random permutation of 0..n−1 (Fisher–Yates on `g`). */
-function permutation(n: number, g: Generator): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.integer(0, i + 1);
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
-}
-
 function toTensor(v: Tensor | NestedArray | ArrayLike<number>, what: string): Tensor {
   if (v instanceof Tensor) return v;
   if (Array.isArray(v) || ArrayBuffer.isView(v)) return tensor(v as NestedArray);
@@ -272,7 +262,7 @@ export class KerasSequential extends Sequential {
         ys = ys.narrow(0, 0, splitAt);
       } else {
         // a seeded random subset: Keras' "last samples" would be a single class on class-sorted data
-        const perm = permutation(n, generator);
+        const perm = generator.permutation(n);
         const pick = (from: number, len: number) => tensor(Int32Array.from(perm.subarray(from, from + len)), { dtype: "int32" });
         const val = pick(splitAt, n - splitAt);
         const train = pick(0, splitAt);

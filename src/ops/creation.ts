@@ -192,14 +192,5 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 /** A random permutation of 0..n-1 (int32). */
 export function randperm(n: number, opts?: { generator?: Generator }): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`randperm: n must be a non-negative integer, got ${n}`);
-  const g = opts?.generator ?? defaultGenerator;
-  const data = new Int32Array(n);
-  for (let i = 0; i < n; i++) data[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = g.integer(0, i + 1);
-    const tmp = data[i]!;
-    data[i] = data[j]!;
-    data[j] = tmp;
-  }
-  return new Tensor(data, "int32", [n]);
+  return new Tensor((opts?.generator ?? defaultGenerator).permutation(n), "int32", [n]);
 }

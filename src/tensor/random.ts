@@ -73,6 +73,19 @@ export class Generator {
     return low + Math.floor(this.uniform() * (high - low));
   }
 
+  /** A random permutation of 0..n−1 (Fisher–Yates, from the last position down). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.integer(0, i + 1);
+      const tmp = p[i]!;
+      p[i] = p[j]!;
+      p[j] = tmp;
+    }
+    return p;
+  }
+
   /** The generator's full state (PyTorch's `get_state`): plain numbers, JSON-safe, for checkpoints. */
   getState(): number[] {
     return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, this.spareNormal ?? Number.NaN];
