@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Figure, RunOptions, WorkloadId } from "./figure.ts";
+import { type Figure, figuresFromStdout, type RunOptions, type WorkloadId } from "./figure.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -25,12 +25,7 @@ export function runInChild(modulePath: string, workload: WorkloadId, backend: st
   const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
   if (r.error !== undefined) throw r.error;
   if (r.status !== 0) throw new Error(`tensorgrad/${backend} ${workload}: the child process exited with status ${r.status}`);
-  const figures: Figure[] = [];
-  for (const line of r.stdout.split("\n")) {
-    if (line.startsWith("{")) figures.push(JSON.parse(line) as Figure);
-    else if (line.trim() !== "") process.stderr.write(`${line}\n`);
-  }
-  return figures;
+  return figuresFromStdout(r.stdout);
 }
 
 async function childMain(argv: readonly string[]): Promise<void> {

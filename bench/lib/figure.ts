@@ -29,6 +29,19 @@ export interface RunOptions {
   scale: number;
 }
 
+/**
+ * The figures a child process printed (its stdout lines starting with `{`); every other non-empty
+ * line goes to stderr with `prefix`.
+ */
+export function figuresFromStdout(stdout: string, prefix = ""): Figure[] {
+  const figures: Figure[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.startsWith("{")) figures.push(JSON.parse(line) as Figure);
+    else if (line.trim() !== "") process.stderr.write(`${prefix}${line}\n`);
+  }
+  return figures;
+}
+
 /** The JSON line for a figure: the fixed keys first, in BENCHMARKS.md's order, then the identifying extras. */
 export function formatFigure(f: Figure): string {
   const { framework, backend, threads, workload, metric, value, unit, ...extra } = f;

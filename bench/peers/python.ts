@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Figure, type RunOptions, WORKLOAD_IDS, type WorkloadId } from "../lib/figure.ts";
+import { type Figure, figuresFromStdout, type RunOptions, WORKLOAD_IDS, type WorkloadId } from "../lib/figure.ts";
 import type { Peer } from "./types.ts";
 
 export const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
@@ -19,17 +19,12 @@ function scriptFor(prefix: string, workload: WorkloadId): string {
 
 /** Parses and checks the figures a script printed; anything malformed is an error, not a silent gap. */
 export function parseFigures(stdout: string, framework: string, workload: WorkloadId, threads: number): Figure[] {
-  const figures: Figure[] = [];
-  for (const line of stdout.split("\n")) {
-    if (!line.startsWith("{")) {
-      if (line.trim() !== "") process.stderr.write(`[${framework}] ${line}\n`);
-      continue;
-    }
-    const f = JSON.parse(line) as Figure;
+  const figures = figuresFromStdout(stdout, `[${framework}] `);
+  for (const f of figures) {
+    const line = JSON.stringify(f);
     if (f.framework !== framework || f.workload !== workload || f.threads !== threads || typeof f.value !== "number")
       throw new Error(`${framework} ${workload}: unexpected figure ${line}`);
     if (!(WORKLOAD_IDS as readonly string[]).includes(f.workload)) throw new Error(`${framework}: unknown workload in ${line}`);
-    figures.push(f);
   }
   return figures;
 }
