@@ -17,6 +17,7 @@ import { reluBackward as jsReluBackward } from "../src/backend/js/relu-backward.
 import { poisonNativeOutputs } from "../src/backend/native/alloc.ts";
 import { getThreads, nativeAddon, nativeBackend, nativeUnavailableReason, setThreads } from "../src/backend/native/index.ts";
 import * as tg from "../src/index.ts";
+import { assertGemmClose as assertGemmCloseOn, childEnv, gemmView, randomF32 as randomF32From, type ViewOptions } from "./gemm-helpers.ts";
 
 const addon = nativeAddon();
 const skip = addon === null ? nativeUnavailableReason() : false;
@@ -30,52 +31,9 @@ function contiguous(shape: readonly number[]): number[] {
   return strides;
 }
 
-function randomF32(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = gen.normal();
-  return a;
-}
-
-interface ViewOptions {
-  transposed?: boolean;
-  offset?: number;
-  broadcast?: boolean;
-  negative?: boolean;
-  /** Rows padded to this many extra elements (a narrowed view: row stride > row length). */
-  pad?: number;
-}
-
-/** A [B, R, C] float32 view over fresh random storage, laid out as `opts` says. */
-function view(B: number, R: number, C: number, opts: ViewOptions = {}): StridedView {
-  const off = opts.offset ?? 0;
-  const pad = opts.pad ?? 0;
-  const batches = opts.broadcast ? 1 : B;
-  const plane = opts.transposed ? C * (R + pad) : R * (C + pad);
-  const data = randomF32(off + batches * plane + 3);
-  let strides = opts.transposed ? [plane, 1, R + pad] : [plane, C + pad, 1];
-  if (opts.broadcast) strides = [0, strides[1]!, strides[2]!];
-  let offset = off;
-  if (opts.negative) {
-    offset = off + (R - 1) * strides[1]!; // rows walked backwards from the last
-    strides = [strides[0]!, -strides[1]!, strides[2]!];
-  }
-  return { data, dtype: "float32", shape: [B, R, C], strides, offset };
-}
-
-/** |native − js| ≤ (K + 2)·2⁻²³·(|A|·|B|): the float32 error bound for any summation order, with or without FMA. */
-function assertGemmClose(a: StridedView, b: StridedView, what: string): Float32Array {
-  const got = nativeBackend.matmul(a, b) as Float32Array;
-  const want = jsBackend.matmul(a, b);
-  const abs = (v: StridedView): StridedView => ({ ...v, data: (v.data as Float32Array).map(Math.abs) });
-  const bound = jsBackend.matmul(abs(a), abs(b));
-  const K = a.shape[2]!;
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const tol = (K + 2) * 2 ** -23 * bound[i]! + 1e-30;
-    if (!(Math.abs(got[i]! - want[i]!) <= tol)) assert.fail(`${what}: element ${i} is ${got[i]}, js gives ${want[i]} (tolerance ${tol})`);
-  }
-  return got;
-}
+const randomF32 = (n: number) => randomF32From(gen, n);
+const view = (B: number, R: number, C: number, opts?: ViewOptions) => gemmView(gen, B, R, C, opts);
+const assertGemmClose = (a: StridedView, b: StridedView, what: string) => assertGemmCloseOn(nativeBackend, a, b, what);
 
 /** Runs `body` with the named micro-kernel selected. */
 function withKernel(kernel: string, body: () => void): void {
@@ -86,13 +44,6 @@ function withKernel(kernel: string, body: () => void): void {
   } finally {
     addon!.setKernel(before);
   }
-}
-
-/** The environment for a child `node` run: without node:test's marker, which makes a nested `--test` skip its files. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_TEST_CONTEXT;
-  return env;
 }
 
 describe("native backend", { skip }, () => {

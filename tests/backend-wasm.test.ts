@@ -21,58 +21,13 @@ import { reluBackward as jsReluBackward } from "../src/backend/js/relu-backward.
 import { Arena, ARENA_BASE, getArena, getRuntime, RESIDENT_CAP_BYTES, stage } from "../src/backend/wasm/runtime.ts";
 import { getThreads, setThreads, wasmBackend, wasmUnavailableReason } from "../src/backend/wasm/index.ts";
 import * as tg from "../src/index.ts";
+import { assertGemmClose as assertGemmCloseOn, childEnv, gemmView, randomF32 as randomF32From, type ViewOptions } from "./gemm-helpers.ts";
 
 const gen = new tg.Generator(20261123);
 
-function randomF32(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = gen.normal();
-  return a;
-}
-
-/** A [B, R, C] float32 view over fresh random storage: optionally transposed, offset into a larger buffer, batch-broadcast. */
-function view(
-  B: number,
-  R: number,
-  C: number,
-  opts: {
-    transposed?: boolean;
-    offset?: number;
-    broadcast?: boolean;
-    negative?: boolean;
-  } = {},
-): StridedView {
-  const off = opts.offset ?? 0;
-  const batches = opts.broadcast ? 1 : B;
-  const data = randomF32(off + batches * R * C + 3);
-  let strides = opts.transposed ? [R * C, 1, R] : [R * C, C, 1];
-  if (opts.broadcast) strides = [0, strides[1]!, strides[2]!];
-  let offset = off;
-  if (opts.negative) {
-    // rows walked backwards: start at the last row
-    offset = off + (R - 1) * strides[1]!;
-    strides = [strides[0]!, -strides[1]!, strides[2]!];
-  }
-  return { data, dtype: "float32", shape: [B, R, C], strides, offset };
-}
-
-/** |wasm − js| ≤ (K + 2)·2⁻²³·(|A|·|B|): the float32 error bound for any summation order, with or without FMA. */
-function assertGemmClose(a: StridedView, b: StridedView, what: string): Float32Array {
-  const got = wasmBackend.matmul(a, b) as Float32Array;
-  const want = jsBackend.matmul(a, b);
-  const abs = (v: StridedView): StridedView => ({
-    ...v,
-    data: (v.data as Float32Array).map(Math.abs),
-  });
-  const bound = jsBackend.matmul(abs(a), abs(b));
-  const K = a.shape[2]!;
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const tol = (K + 2) * 2 ** -23 * bound[i]! + 1e-30;
-    if (!(Math.abs(got[i]! - want[i]!) <= tol)) assert.fail(`${what}: element ${i} is ${got[i]}, js gives ${want[i]} (tolerance ${tol})`);
-  }
-  return got;
-}
+const randomF32 = (n: number) => randomF32From(gen, n);
+const view = (B: number, R: number, C: number, opts?: ViewOptions) => gemmView(gen, B, R, C, opts);
+const assertGemmClose = (a: StridedView, b: StridedView, what: string) => assertGemmCloseOn(wasmBackend, a, b, what);
 
 test("the wasm backend is registered and reports its variant", () => {
   assert.ok(tg.backend.list().includes("wasm"), `wasm backend unavailable: ${wasmUnavailableReason()}`);
@@ -832,13 +787,6 @@ describe("parameters resident in wasm memory (shared memory only)", () => {
     assert.ok(ar.residentBytes <= before, `${ar.residentBytes} resident bytes, ${before} before`);
   });
 });
-
-/** The environment for a child `node` run: without node:test's marker, which makes a nested `--test` skip its files. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_TEST_CONTEXT;
-  return env;
-}
 
 /** The backend a plain run uses: native or wasm when available, else js. */
 const DEFAULT_BACKEND = tg.backend.current();

@@ -1,0 +1,63 @@
+/**
+ * @file Shared by the fast-backend tests (wasm, native): random strided gemm operands, the
+ * float32 error bound against the js reference, and the environment for child `node` runs.
+ */
+import assert from "node:assert/strict";
+import type { Backend, StridedView } from "../src/backend/backend.ts";
+import { jsBackend } from "../src/backend/js/index.ts";
+import type { Generator } from "../src/index.ts";
+
+/** n standard-normal float32 values drawn from `gen`. */
+export function randomF32(gen: Generator, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = gen.normal();
+  return a;
+}
+
+export interface ViewOptions {
+  transposed?: boolean;
+  offset?: number;
+  broadcast?: boolean;
+  negative?: boolean;
+  /** Rows padded to this many extra elements (a narrowed view: row stride > row length). */
+  pad?: number;
+}
+
+/** A [B, R, C] float32 view over fresh random storage from `gen`, laid out as `opts` says. */
+export function gemmView(gen: Generator, B: number, R: number, C: number, opts: ViewOptions = {}): StridedView {
+  const off = opts.offset ?? 0;
+  const pad = opts.pad ?? 0;
+  const batches = opts.broadcast ? 1 : B;
+  const plane = opts.transposed ? C * (R + pad) : R * (C + pad);
+  const data = randomF32(gen, off + batches * plane + 3);
+  let strides = opts.transposed ? [plane, 1, R + pad] : [plane, C + pad, 1];
+  if (opts.broadcast) strides = [0, strides[1]!, strides[2]!];
+  let offset = off;
+  if (opts.negative) {
+    offset = off + (R - 1) * strides[1]!; // rows walked backwards from the last
+    strides = [strides[0]!, -strides[1]!, strides[2]!];
+  }
+  return { data, dtype: "float32", shape: [B, R, C], strides, offset };
+}
+
+/** |backend − js| ≤ (K + 2)·2⁻²³·(|A|·|B|): the float32 error bound for any summation order, with or without FMA. */
+export function assertGemmClose(backend: Backend, a: StridedView, b: StridedView, what: string): Float32Array {
+  const got = backend.matmul(a, b) as Float32Array;
+  const want = jsBackend.matmul(a, b);
+  const abs = (v: StridedView): StridedView => ({ ...v, data: (v.data as Float32Array).map(Math.abs) });
+  const bound = jsBackend.matmul(abs(a), abs(b));
+  const K = a.shape[2]!;
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const tol = (K + 2) * 2 ** -23 * bound[i]! + 1e-30;
+    if (!(Math.abs(got[i]! - want[i]!) <= tol)) assert.fail(`${what}: element ${i} is ${got[i]}, js gives ${want[i]} (tolerance ${tol})`);
+  }
+  return got;
+}
+
+/** The environment for a child `node` run: without node:test's marker, which makes a nested `--test` skip its files. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
