@@ -446,6 +446,20 @@ void col2im_f32(const float* cols, const int64_t* sc, int64_t N, int64_t C, int6
   });
 }
 
+// Advances the odometer over the outer reduced axes [0, rl) to the start of the next innermost
+// run; true when every run has been visited.
+static inline bool next_run(int64_t* idx, const float*& p, const int64_t* rshape, const int64_t* rstrides, int rl) {
+  for (int d = rl - 1; d >= 0; d--) {
+    if (++idx[d] < rshape[d]) {
+      p += rstrides[d];
+      return false;
+    }
+    p -= (rshape[d] - 1) * rstrides[d];
+    idx[d] = 0;
+  }
+  return true;
+}
+
 void reduce_f32(int op, const float* x, int nk, const int64_t* kshape, const int64_t* kstrides, int nr,
                 const int64_t* rshape, const int64_t* rstrides, void* out) {
   int64_t n_out = 1, n_red = 1;
@@ -478,17 +492,7 @@ void reduce_f32(int op, const float* x, int nk, const int64_t* kshape, const int
         }
         if (best != best) break;
       }
-      // next run of the innermost reduced axis
-      done = true;
-      for (int d = rl - 1; d >= 0; d--) {
-        if (++idx[d] < rshape[d]) {
-          p += rstrides[d];
-          done = false;
-          break;
-        }
-        p -= (rshape[d] - 1) * rstrides[d];
-        idx[d] = 0;
-      }
+      done = next_run(idx, p, rshape, rstrides, rl);  // next run of the innermost reduced axis
     }
     if (op == kSum)
       static_cast<float*>(out)[o] = static_cast<float>(sum);
@@ -510,16 +514,7 @@ void reduce_f32(int op, const float* x, int nk, const int64_t* kshape, const int
         const float* q = p + i * step;
         for (int g = 0; g < 8; g++) sum[g] += q[g * s];
       }
-      done = true;
-      for (int d = rl - 1; d >= 0; d--) {
-        if (++idx[d] < rshape[d]) {
-          p += rstrides[d];
-          done = false;
-          break;
-        }
-        p -= (rshape[d] - 1) * rstrides[d];
-        idx[d] = 0;
-      }
+      done = next_run(idx, p, rshape, rstrides, rl);
     }
     for (int g = 0; g < 8; g++) static_cast<float*>(out)[o + g] = static_cast<float>(sum[g]);
   };
