@@ -100,6 +100,17 @@ export interface Backend {
   /** The adjoint of avgPool2d: g [N, C, Ho, Wo] spread over each window of [N, C, ...inSize]. */
   avgPool2dBackward(g: StridedView, win: Window2d, opts: AvgPoolOptions, inSize: readonly [number, number]): TypedArray;
 
+  // ---- optional: fused float32 convolution (groups 1), one sample's columns at a time ----
+  // Without them (or when they return null) the front end composes im2col, matmul, col2im and
+  // sums. Results equal that composition to float32 matmul tolerance, and are bit-identical for
+  // any thread count.
+  /** x [N, C, H, W], w [O, C, kh, kw], bias [O] or null → [N, O, Ho, Wo]: each sample's columns times w, plus bias. */
+  conv2d?(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d): TypedArray | null;
+  /** conv2d's gradient for its input: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize] (col2im of wᵀ·g per sample). */
+  conv2dBackwardInput?(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray | null;
+  /** conv2d's gradients for w and bias: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] summed over the batch, db [O] (g summed over N, Ho, Wo) when `bias`. */
+  conv2dBackwardWeight?(g: StridedView, x: StridedView, win: Window2d, bias: boolean): { dw: TypedArray; db: TypedArray | null } | null;
+
   // ---- optional: storage that kernels read in place ----
   /**
    * A zeroed array of `n` elements for a long-lived tensor (an nn.Parameter) in memory the kernels
