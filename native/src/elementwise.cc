@@ -257,64 +257,79 @@ void bias_relu_f32(float* c, int64_t rows, int64_t N, const float* bias, int64_t
   });
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-// Four elements at a time in double, each operation the scalar loop's (no FMA contraction; IEEE
-// sqrt and division are exact at any width; cvtpd_ps rounds like a float store): bit-identical.
-// The scalar loop is not vectorized (std::sqrt may set errno, and the arrays may alias).
-__attribute__((target("avx2"))) inline __m256d wide(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+// Adam in float32: every product, sum, quotient and square root is one IEEE single-precision
+// operation (no FMA contraction: -ffp-contract=off), in optim/adam.ts's adamFloat32 order, so the
+// scalar loop and the 8- and 16-lane loops give the same bits as the js loop.
+struct AdamF32 {
+  float b1, b2, c1, c2, neg_step, bc, eps, l2, decay, sign;
+  bool decoupled;
+  explicit AdamF32(const double* h)
+      : b1(static_cast<float>(h[0])), b2(static_cast<float>(h[1])), c1(static_cast<float>(1 - h[0])), c2(static_cast<float>(1 - h[1])),
+        neg_step(static_cast<float>(-h[2])), bc(static_cast<float>(h[3])), eps(static_cast<float>(h[4])), l2(static_cast<float>(h[5])),
+        decay(static_cast<float>(h[6])), sign(static_cast<float>(h[8])), decoupled(h[7] != 0) {}
+};
 
-__attribute__((target("avx2"))) int64_t adam_avx2(float* w, const float* g, float* m, float* v, int64_t lo, int64_t hi, const double* h) {
-  const __m256d beta1 = _mm256_set1_pd(h[0]), beta2 = _mm256_set1_pd(h[1]), neg_step = _mm256_set1_pd(-h[2]),
-                bc2 = _mm256_set1_pd(h[3]), eps = _mm256_set1_pd(h[4]), l2 = _mm256_set1_pd(h[5]), decay = _mm256_set1_pd(h[6]),
-                sign = _mm256_set1_pd(h[8]), c1 = _mm256_set1_pd(1 - h[0]), c2 = _mm256_set1_pd(1 - h[1]);
-  const bool decoupled = h[7] != 0, has_l2 = h[5] != 0;
-  int64_t i = lo;
-  for (; i + 4 <= hi; i += 4) {
-    __m256d gi = _mm256_mul_pd(sign, wide(g + i));
-    if (decoupled)
-      _mm_storeu_ps(w + i, _mm256_cvtpd_ps(_mm256_mul_pd(wide(w + i), decay)));
-    else if (has_l2)
-      gi = _mm256_add_pd(gi, _mm256_mul_pd(l2, wide(w + i)));
-    _mm_storeu_ps(m + i, _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(wide(m + i), beta1), _mm256_mul_pd(c1, gi))));
-    _mm_storeu_ps(v + i, _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(wide(v + i), beta2), _mm256_mul_pd(_mm256_mul_pd(c2, gi), gi))));
-    const __m256d denom = _mm256_add_pd(_mm256_div_pd(_mm256_sqrt_pd(wide(v + i)), bc2), eps);
-    _mm_storeu_ps(w + i, _mm256_cvtpd_ps(_mm256_add_pd(wide(w + i), _mm256_div_pd(_mm256_mul_pd(neg_step, wide(m + i)), denom))));
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TG_ADAM_SIMD(TARGET, NAME, W, VEC, SET1, LOAD, STORE, MUL, ADD, DIV, SQRT)                                \
+  __attribute__((target(TARGET))) int64_t NAME(const AdamF32& a, float* w, const float* g, float* m, float* v, \
+                                               int64_t lo, int64_t hi) {                                       \
+    const VEC b1 = SET1(a.b1), b2 = SET1(a.b2), c1 = SET1(a.c1), c2 = SET1(a.c2), ns = SET1(a.neg_step),       \
+              bc = SET1(a.bc), eps = SET1(a.eps), l2 = SET1(a.l2), decay = SET1(a.decay), sign = SET1(a.sign); \
+    const bool has_l2 = a.l2 != 0;                                                                           \
+    int64_t i = lo;                                                                                          \
+    for (; i + W <= hi; i += W) {                                                                            \
+      VEC gi = MUL(sign, LOAD(g + i)), wi = LOAD(w + i);                                                      \
+      if (a.decoupled)                                                                                       \
+        wi = MUL(wi, decay);                                                                                 \
+      else if (has_l2)                                                                                       \
+        gi = ADD(gi, MUL(l2, wi));                                                                           \
+      const VEC mi = ADD(MUL(LOAD(m + i), b1), MUL(c1, gi));                                                  \
+      const VEC vi = ADD(MUL(LOAD(v + i), b2), MUL(MUL(c2, gi), gi));                                         \
+      STORE(m + i, mi);                                                                                      \
+      STORE(v + i, vi);                                                                                      \
+      STORE(w + i, ADD(wi, DIV(MUL(ns, mi), ADD(DIV(SQRT(vi), bc), eps))));                                   \
+    }                                                                                                        \
+    return i;                                                                                                \
   }
-  return i;
-}
+TG_ADAM_SIMD("avx512f", adam_avx512, 16, __m512, _mm512_set1_ps, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_mul_ps, _mm512_add_ps,
+             _mm512_div_ps, _mm512_sqrt_ps)
+TG_ADAM_SIMD("avx2", adam_avx2, 8, __m256, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_mul_ps, _mm256_add_ps,
+             _mm256_div_ps, _mm256_sqrt_ps)
+#undef TG_ADAM_SIMD
 #endif
 
 void adam_f32(float* w, const float* g, float* m, float* v, float* vmax, int64_t n, const double* h) {
-  const double beta1 = h[0], beta2 = h[1], step_size = h[2], bc2 = h[3], eps = h[4], l2 = h[5], decay = h[6], sign = h[8];
-  const bool decoupled = h[7] != 0;
+  const AdamF32 a(h);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool avx2 = [] {
+  static const int simd = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
+    return __builtin_cpu_supports("avx512f") ? 512 : __builtin_cpu_supports("avx2") ? 256 : 0;
   }();
 #else
-  constexpr bool avx2 = false;
+  constexpr int simd = 0;
 #endif
   split(n, [&](int64_t lo, int64_t hi) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (avx2 && vmax == nullptr) lo = adam_avx2(w, g, m, v, lo, hi, h);
+    if (vmax == nullptr && simd == 512) lo = adam_avx512(a, w, g, m, v, lo, hi);
+    if (vmax == nullptr && simd >= 256) lo = adam_avx2(a, w, g, m, v, lo, hi);
 #endif
-    // each line is one statement of the js loop: doubles, rounded to float32 where js stores
+    // each line is one statement of adamFloat32 in optim/adam.ts
     for (int64_t i = lo; i < hi; i++) {
-      double gi = sign * static_cast<double>(g[i]);
-      if (decoupled)
-        w[i] = static_cast<float>(static_cast<double>(w[i]) * decay);
-      else if (l2 != 0)
-        gi = gi + l2 * static_cast<double>(w[i]);
-      m[i] = static_cast<float>(static_cast<double>(m[i]) * beta1 + (1 - beta1) * gi);
-      v[i] = static_cast<float>(static_cast<double>(v[i]) * beta2 + (1 - beta2) * gi * gi);
-      double second = v[i];
+      float gi = a.sign * g[i], wi = w[i];
+      if (a.decoupled)
+        wi = wi * a.decay;
+      else if (a.l2 != 0)
+        gi = gi + a.l2 * wi;
+      const float mi = m[i] * a.b1 + a.c1 * gi;
+      m[i] = mi;
+      float second = v[i] * a.b2 + a.c2 * gi * gi;
+      v[i] = second;
       if (vmax != nullptr) {
-        const double a = vmax[i];  // Math.max: NaN wins, +0 beats −0
-        second = (a != a || second != second) ? NAN : a > second ? a : second > a ? second : (std::signbit(a) ? second : a);
-        vmax[i] = static_cast<float>(second);
+        const float x = vmax[i];  // Math.max: NaN wins, +0 beats −0
+        second = (x != x || second != second) ? NAN : x > second ? x : second > x ? second : (std::signbit(x) ? second : x);
+        vmax[i] = second;
       }
-      w[i] = static_cast<float>(static_cast<double>(w[i]) + (-step_size * static_cast<double>(m[i])) / (std::sqrt(second) / bc2 + eps));
+      w[i] = wi + (a.neg_step * mi) / (std::sqrt(second) / a.bc + a.eps);
     }
   });
 }

@@ -26,8 +26,8 @@ void unary_f32(int op, const float* x, const int64_t* sx, int nd, const int64_t*
 // The fused linear layer's epilogue on c [rows, N]: c + bias[j·bias_stride] (bias may be null), then
 // relu when asked — exactly the binary add and unary relu kernels' operations.
 void bias_relu_f32(float* c, int64_t rows, int64_t N, const float* bias, int64_t bias_stride, bool relu);
-// One Adam/AdamW step in place over n float32 elements (vmax null unless AMSGrad), in double with
-// exactly optim/adam.ts's operations and float32 stores; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2,
+// One Adam/AdamW step in place over n float32 elements (vmax null unless AMSGrad), in float32
+// with exactly optim/adam.ts's adamFloat32 operations; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2,
 // decay, decoupled, sign].
 void adam_f32(float* w, const float* g, float* m, float* v, float* vmax, int64_t n, const double* h);
 // Contiguous copy of a float32 view.

@@ -75,7 +75,7 @@ export interface Backend {
   reluBackward?(g: StridedView, y: StridedView): TypedArray;
   /**
    * Optional Adam/AdamW step in place on same-length float arrays (vMax: AMSGrad's, or null) with
-   * exactly optim/adam.ts's double arithmetic; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay,
+   * exactly optim/adam.ts's arithmetic (float32 operations on float32 arrays, see adamFloat32); h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay,
    * decoupled (0/1), sign]. Returns false when it cannot (then the js loop runs).
    */
   adamStep?(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean;

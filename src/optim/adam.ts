@@ -2,7 +2,7 @@
 import { kernels } from "../backend/registry.ts";
 import { zerosLike } from "../ops/index.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { type BaseOptions, elementsOf, Optimizer, type ParamGroup, type Params, resolveOptions, updateElements } from "./optimizer.ts";
+import { type BaseOptions, elementsOf, type FloatArray, Optimizer, type ParamGroup, type Params, resolveOptions, updateElements } from "./optimizer.ts";
 
 export interface AdamOptions extends BaseOptions {
   /** Learning rate (default 1e-3). */
@@ -16,6 +16,37 @@ export interface AdamOptions extends BaseOptions {
   /** Use the maximum of past second moments (AMSGrad; default false). */
   amsgrad: boolean;
   maximize: boolean;
+}
+
+const f = Math.fround;
+
+/**
+ * The float32 update: PyTorch's sequence of float32 operations (each product, sum, quotient and
+ * square root rounded to float32, no fused multiply-add), so SIMD kernels (16 or 4 lanes of IEEE
+ * single precision) reproduce it bit for bit. Math.fround of a double result equals the float32
+ * operation for +, −, ×, ÷ and √ of float32 operands (53 ≥ 2·24 + 2 bits).
+ * h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay].
+ */
+function adamFloat32(w: Float32Array, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, h: readonly number[], decoupled: boolean, sign: number): void {
+  const [beta1, beta2, stepSize, bc2, eps, l2, decay] = h as [number, number, number, number, number, number, number];
+  const b1 = f(beta1);
+  const b2 = f(beta2);
+  const c1 = f(1 - beta1);
+  const c2 = f(1 - beta2);
+  const negStep = f(-stepSize);
+  const bc = f(bc2);
+  const e = f(eps);
+  const l2f = f(l2);
+  const dec = f(decay);
+  for (let i = 0; i < w.length; i++) {
+    let gi = sign * g[i]!;
+    if (decoupled) w[i] = w[i]! * dec;
+    else if (l2 !== 0) gi = f(gi + f(l2f * w[i]!));
+    const mi = (m[i] = f(f(m[i]! * b1) + f(c1 * gi)));
+    let second = (v[i] = f(f(v[i]! * b2) + f(f(c2 * gi) * gi)));
+    if (vMax !== null) second = vMax[i] = Math.max(vMax[i]!, second);
+    w[i] = w[i]! + f(f(negStep * mi) / f(f(f(Math.sqrt(second)) / bc) + e));
+  }
 }
 
 /** The shared update: `decoupled` selects AdamW's weight decay. */
@@ -57,8 +88,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       const vMax = amsgrad ? elementsOf((state.max_exp_avg_sq ??= zerosLike(p)) as Tensor) : null;
       const fused = kernels().adamStep;
       updateElements(p, (w) => {
-        // the backend's kernel, when it has one for these arrays, does exactly this loop's arithmetic
+        // the backend's kernel, when it has one for these arrays, does exactly these loops' arithmetic
         if (fused?.(w, g, m, v, vMax, [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupled ? 1 : 0, sign])) return;
+        if (w instanceof Float32Array) {
+          adamFloat32(w, g, m, v, vMax, [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay], decoupled, sign);
+          return;
+        }
         for (let i = 0; i < w.length; i++) {
           let gi = sign * g[i]!;
           if (decoupled) w[i] = w[i]! * decay;

@@ -59,7 +59,7 @@ export function reluBackward(g: StridedView, y: StridedView): TypedArray {
 
 const adamHyper = new Float64Array(9);
 
-/** Adam/AdamW in the addon: the js loop's double arithmetic, vectorized and threaded (optim/adam.ts falls back when false). */
+/** Adam/AdamW in the addon: the js loop's float32 arithmetic, vectorized and threaded (optim/adam.ts falls back when false). */
 export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean {
   const f32 = (a: TypedArray | null) => a === null || a instanceof Float32Array;
   if (addon === null || !(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || w.length < NATIVE_ELEMENTWISE_MIN) return false;

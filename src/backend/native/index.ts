@@ -15,7 +15,7 @@
  *   in the same order as js, so bit-identical to it; threaded when large. Elementwise calls and
  *   reductions under NATIVE_ELEMENTWISE_MIN elements stay in js (cheaper than crossing N-API).
  * - reluBackward and adamStep (optional in Backend): relu's gradient in one pass, and the
- *   Adam/AdamW update with optim/adam.ts's double arithmetic — both bit-identical to js.
+ *   Adam/AdamW update with optim/adam.ts's float32 arithmetic — both bit-identical to js.
  * Delegated to the js reference backend for now: pow, exp/log/tanh/sigmoid/sin/cos/erf (libm and
  * V8 may round differently), where, gather, scatterAdd, cat, average pooling, and other dtypes.
  *

@@ -4,7 +4,7 @@
  * kernel's and the tensor is large enough to pay for staging; everything else (other dtypes,
  * transcendentals, tiny tensors, views that do not collapse to 4 dims) calls the js kernel.
  * Either way the result is bit-identical to js. Also the optional hooks reluBackward (one pass
- * instead of gt, cast, mul) and adamStep (the optimizer's loop in float64 SIMD, parameters updated
+ * instead of gt, cast, mul) and adamStep (the optimizer's loop in float32 SIMD, parameters updated
  * where they lie when resident, the moments staged in and out). Large calls are cut into
  * disjoint output ranges run on the worker pool (threads.ts `runCalls`): every element gets the
  * same operation wherever it runs, so results do not depend on the thread count.
@@ -202,7 +202,7 @@ export function reluBackward(g: StridedView, y: StridedView): TypedArray {
 }
 
 /**
- * Adam/AdamW on float32 arrays in wasm (assembly/elementwise.ts's adamF32: optim/adam.ts's float64
+ * Adam/AdamW on float32 arrays in wasm (assembly/elementwise.ts's adamF32: optim/adam.ts's float32
  * arithmetic, bit-identical). Arrays are staged (resident ones, the parameters, are updated in
  * place) and the written ones copied back. False (the js loop runs) for other dtypes and small arrays.
  */

@@ -13,7 +13,7 @@
  * non-float32 case still call the js reference kernel. All of these give results bit-identical to `js`; only float32 matmul differs, by
  * summation order and rounding (js sums in float64), and a row's result never depends on how many
  * rows the call has (calls of ≤ 4 rows read A and B unpacked, with the packed path's arithmetic).
- * The optional hooks reluBackward (one pass) and adamStep (the optimizer's float64 loop, SIMD) run
+ * The optional hooks reluBackward (one pass) and adamStep (the optimizer's float32 loop, SIMD) run
  * in wasm too, bit-identical to the js loops. The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
  * memory. Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
  * them in place; every other operand is copied in and each result out: see runtime.ts.

@@ -378,50 +378,51 @@ export function whereF32(
 
 /**
  * One Adam/AdamW step in place over n float32 elements (vMax: AMSGrad's maxima, or 0), each line
- * the js loop's statement (optim/adam.ts) in float64, rounded to float32 where js stores, so the
- * result is bit-identical; two elements per f64x2 step. `h` points at 9 float64s: β₁, β₂,
+ * a statement of optim/adam.ts's adamFloat32, so the result is bit-identical; four elements per
+ * f32x4 step. `h` points at 9 float64s: β₁, β₂,
  * stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled (0/1), sign.
  */
 export function adamF32(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, h: usize): void {
-  const beta1 = load<f64>(h), beta2 = load<f64>(h, 8), stepSize = load<f64>(h, 16), bc2 = load<f64>(h, 24), eps = load<f64>(h, 32);
-  const l2 = load<f64>(h, 40), decay = load<f64>(h, 48), decoupled = load<f64>(h, 56) != 0, sign = load<f64>(h, 64);
+  // float32 operations in optim/adam.ts's adamFloat32 order (no fused multiply-add): the 4-lane
+  // loop and the scalar loop give the js loop's bits
+  const b1 = <f32>load<f64>(h), b2 = <f32>load<f64>(h, 8), c1 = <f32>(1 - load<f64>(h)), c2 = <f32>(1 - load<f64>(h, 8));
+  const negStep = <f32>-load<f64>(h, 16), bc = <f32>load<f64>(h, 24), eps = <f32>load<f64>(h, 32);
+  const l2 = <f32>load<f64>(h, 40), decay = <f32>load<f64>(h, 48), decoupled = load<f64>(h, 56) != 0, sign = <f32>load<f64>(h, 64);
   let i = 0;
   if (vMax == 0) {
-    const vb1 = f64x2.splat(beta1), vb2 = f64x2.splat(beta2), vc1 = f64x2.splat(1 - beta1), vc2 = f64x2.splat(1 - beta2);
-    const vneg = f64x2.splat(-stepSize), vbc2 = f64x2.splat(bc2), veps = f64x2.splat(eps), vl2 = f64x2.splat(l2);
-    const vdecay = f64x2.splat(decay), vsign = f64x2.splat(sign);
+    const vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2);
+    const vneg = f32x4.splat(negStep), vbc = f32x4.splat(bc), veps = f32x4.splat(eps), vl2 = f32x4.splat(l2);
+    const vdecay = f32x4.splat(decay), vsign = f32x4.splat(sign);
     const hasL2 = l2 != 0;
-    for (; i + 2 <= n; i += 2) {
+    for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      let gi = f64x2.mul(vsign, f64x2.promote_low_f32x4(v128.load64_zero(g + o)));
-      if (decoupled) v128.store64_lane(w + o, f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(w + o)), vdecay)), 0);
-      else if (hasL2) gi = f64x2.add(gi, f64x2.mul(vl2, f64x2.promote_low_f32x4(v128.load64_zero(w + o))));
-      const mo = f64x2.promote_low_f32x4(v128.load64_zero(m + o));
-      const mf = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(mo, vb1), f64x2.mul(vc1, gi)));
-      v128.store64_lane(m + o, mf, 0);
-      const vo = f64x2.promote_low_f32x4(v128.load64_zero(v + o));
-      const vf = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(vo, vb2), f64x2.mul(f64x2.mul(vc2, gi), gi)));
-      v128.store64_lane(v + o, vf, 0);
-      const denom = f64x2.add(f64x2.div(f64x2.sqrt(f64x2.promote_low_f32x4(vf)), vbc2), veps);
-      const wo = f64x2.promote_low_f32x4(v128.load64_zero(w + o));
-      const step = f64x2.div(f64x2.mul(vneg, f64x2.promote_low_f32x4(mf)), denom);
-      v128.store64_lane(w + o, f32x4.demote_f64x2_zero(f64x2.add(wo, step)), 0);
+      let gi = f32x4.mul(vsign, v128.load(g + o));
+      let wi = v128.load(w + o);
+      if (decoupled) wi = f32x4.mul(wi, vdecay);
+      else if (hasL2) gi = f32x4.add(gi, f32x4.mul(vl2, wi));
+      const mi = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(vc1, gi));
+      const vi = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(vc2, gi), gi));
+      v128.store(m + o, mi);
+      v128.store(v + o, vi);
+      v128.store(w + o, f32x4.add(wi, f32x4.div(f32x4.mul(vneg, mi), f32x4.add(f32x4.div(f32x4.sqrt(vi), vbc), veps))));
     }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    let gi = sign * <f64>load<f32>(g + o);
-    if (decoupled) store<f32>(w + o, <f32>(<f64>load<f32>(w + o) * decay));
-    else if (l2 != 0) gi = gi + l2 * <f64>load<f32>(w + o);
-    store<f32>(m + o, <f32>(<f64>load<f32>(m + o) * beta1 + (1 - beta1) * gi));
-    store<f32>(v + o, <f32>(<f64>load<f32>(v + o) * beta2 + (1 - beta2) * gi * gi));
-    let second = <f64>load<f32>(v + o);
+    let gi = sign * load<f32>(g + o);
+    let wi = load<f32>(w + o);
+    if (decoupled) wi = wi * decay;
+    else if (l2 != 0) gi = gi + l2 * wi;
+    const mi = load<f32>(m + o) * b1 + c1 * gi;
+    store<f32>(m + o, mi);
+    let second = load<f32>(v + o) * b2 + c2 * gi * gi;
+    store<f32>(v + o, second);
     if (vMax != 0) {
       // Math.max: NaN wins, +0 beats −0
-      const a = <f64>load<f32>(vMax + o);
-      second = a != a || second != second ? NaN : a > second ? a : second > a ? second : a == 0 && (reinterpret<u64>(a) >> 63) != 0 ? second : a;
-      store<f32>(vMax + o, <f32>second);
+      const a = load<f32>(vMax + o);
+      second = a != a || second != second ? NaN : a > second ? a : second > a ? second : a == 0 && (reinterpret<u32>(a) >> 31) != 0 ? second : a;
+      store<f32>(vMax + o, second);
     }
-    store<f32>(w + o, <f32>(<f64>load<f32>(w + o) + (-stepSize * <f64>load<f32>(m + o)) / (sqrt<f64>(second) / bc2 + eps)));
+    store<f32>(w + o, wi + (negStep * mi) / (sqrt<f32>(second) / bc + eps));
   }
 }
