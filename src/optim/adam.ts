@@ -1,8 +1,7 @@
 /** @file Adam and AdamW (decoupled weight decay), with the AMSGrad variant (PyTorch's rules). */
 import { kernels } from "../backend/registry.ts";
-import { zerosLike } from "../ops/index.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { type BaseOptions, elementsOf, type FloatArray, Optimizer, type ParamGroup, type Params, resolveOptions, updateElements } from "./optimizer.ts";
+import { type BaseOptions, elementsOf, type FloatArray, Optimizer, type ParamGroup, type Params, resolveOptions, stateZerosLike, updateElements } from "./optimizer.ts";
 
 export interface AdamOptions extends BaseOptions {
   /** Learning rate (default 1e-3). */
@@ -75,8 +74,8 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       if (p.grad === null) continue;
       const state = this.stateOf(p);
       if (state.exp_avg === undefined) {
-        Object.assign(state, { step: 0, exp_avg: zerosLike(p), exp_avg_sq: zerosLike(p) });
-        if (amsgrad) state.max_exp_avg_sq = zerosLike(p);
+        Object.assign(state, { step: 0, exp_avg: stateZerosLike(p), exp_avg_sq: stateZerosLike(p) });
+        if (amsgrad) state.max_exp_avg_sq = stateZerosLike(p);
       }
       const step = (state.step as number) + 1;
       state.step = step;
@@ -85,7 +84,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       const g = elementsOf(p.grad);
       const m = elementsOf(state.exp_avg as Tensor);
       const v = elementsOf(state.exp_avg_sq as Tensor);
-      const vMax = amsgrad ? elementsOf((state.max_exp_avg_sq ??= zerosLike(p)) as Tensor) : null;
+      const vMax = amsgrad ? elementsOf((state.max_exp_avg_sq ??= stateZerosLike(p)) as Tensor) : null;
       const fused = kernels().adamStep;
       updateElements(p, (w) => {
         // the backend's kernel, when it has one for these arrays, does exactly these loops' arithmetic

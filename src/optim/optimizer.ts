@@ -9,6 +9,8 @@
  * (`exp_avg`, `momentum_buffer`, …) everywhere; scalar state such as `step` is a JS number.
  */
 import { enableGrad, noGrad } from "../autograd/mode.ts";
+import { kernels } from "../backend/registry.ts";
+import { zerosLike } from "../ops/index.ts";
 import { isFloating } from "../tensor/dtype.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
@@ -48,6 +50,20 @@ export interface OptimizerStateDict {
 
 /** The storage of a floating tensor. */
 export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * @internal Zeros shaped like `p` for per-parameter state that a backend kernel updates with it
+ * (Adam's moments): in the backend's persistent storage when `p` is there (wasm: the kernel then
+ * updates them in place instead of copying them in and out at every step), else ordinary zeros.
+ */
+export function stateZerosLike(p: Tensor): Tensor {
+  const k = kernels();
+  if (k.allocPersistent !== undefined && k.isPersistent?.(p.data) === true && p.numel() > 0) {
+    const data = k.allocPersistent(p.dtype, p.numel());
+    if (data !== null) return new Tensor(data, p.dtype, p.shape);
+  }
+  return zerosLike(p);
+}
 
 /**
  * @internal The elements of `t` in row-major order as a typed array: a view of its own storage
