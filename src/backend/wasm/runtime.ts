@@ -200,6 +200,12 @@ export interface KernelExports {
     iw: number,
     out: number,
   ): void;
+  /** Fused convolution (assembly/conv.ts); `p`: the call's int32 parameters. */
+  conv2dScratchBytes(p: number): number;
+  conv2dF32(nn: number, p: number, x: number, w: number, bias: number, sb: number, out: number, scratch: number): void;
+  conv2dBackwardInputF32(nn: number, p: number, g: number, w: number, out: number, scratch: number): void;
+  conv2dBackwardWeightF32(nn: number, p: number, x: number, g: number, dw: number, db: number, scratch: number): void;
+  conv2dSumPartsF32(parts: number, n: number, src: number, dst: number): void;
 }
 
 export interface WasmRuntime {
@@ -261,6 +267,11 @@ const REQUIRED_EXPORTS = [
   "col2imF32",
   "maxPool2dF32",
   "maxPool2dBackwardF32",
+  "conv2dScratchBytes",
+  "conv2dF32",
+  "conv2dBackwardInputF32",
+  "conv2dBackwardWeightF32",
+  "conv2dSumPartsF32",
 ];
 
 interface Found {

@@ -58,6 +58,9 @@ const CALLABLE = [
   "col2imF32",
   "maxPool2dF32",
   "maxPool2dBackwardF32",
+  "conv2dF32",
+  "conv2dBackwardInputF32",
+  "conv2dBackwardWeightF32",
 ] as const;
 export type CallableKernel = (typeof CALLABLE)[number];
 /** One kernel call: its name and its arguments. */

@@ -81,6 +81,23 @@ function kernel4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, load: bo
   v128.store(c + 3 * ldc, c31, 16);
 }
 
+/**
+ * Stores the transpose of the 4×4 block whose rows are r0..r3: its column t (element t of each
+ * row) at dst + t·step bytes. Eight shuffles (unpcklps/unpckhps, movlhps/movhlps).
+ */
+// @ts-ignore: decorator
+@inline
+function transpose4Store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i64x2.shuffle(t0, t1, 0, 2));
+  v128.store(dst + step, i64x2.shuffle(t0, t1, 1, 3));
+  v128.store(dst + 2 * step, i64x2.shuffle(t2, t3, 0, 2));
+  v128.store(dst + 3 * step, i64x2.shuffle(t2, t3, 1, 3));
+}
+
 /** Packs rows [0, mc) × cols [0, kc) of A (at `a`, strides in elements) into MR-row panels, zero-padded. */
 function packA(mc: i32, kc: i32, a: usize, sam: i32, sak: i32, dst: usize): void {
   const rsb = <usize>sam << 2;
@@ -88,7 +105,31 @@ function packA(mc: i32, kc: i32, a: usize, sam: i32, sak: i32, dst: usize): void
   for (let i = 0; i < mc; i += MR) {
     const rows = min(MR, mc - i);
     const base = a + <usize>i * rsb;
-    if (rows === MR) {
+    if (rows === MR && sak === 1) {
+      // rows contiguous along k: 4×4 blocks transposed in registers
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const p = base + (<usize>k << 2);
+        transpose4Store(v128.load(p), v128.load(p + rsb), v128.load(p + 2 * rsb), v128.load(p + 3 * rsb), dst, 16);
+        dst += 64;
+      }
+      for (; k < kc; k++) {
+        const p = base + (<usize>k << 2);
+        store<f32>(dst, load<f32>(p));
+        store<f32>(dst, load<f32>(p + 1 * rsb), 4);
+        store<f32>(dst, load<f32>(p + 2 * rsb), 8);
+        store<f32>(dst, load<f32>(p + 3 * rsb), 12);
+        dst += 16;
+      }
+    } else if (rows === MR && sam === 1) {
+      // a column of the panel is 4 contiguous floats
+      let p = base;
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst, v128.load(p));
+        dst += 16;
+        p += ksb;
+      }
+    } else if (rows === MR) {
       let p = base;
       for (let k = 0; k < kc; k++) {
         store<f32>(dst, load<f32>(p));
@@ -122,6 +163,24 @@ function packB(kc: i32, nc: i32, b: usize, sbk: i32, sbn: i32, dst: usize): void
         v128.store(dst, v128.load(p, 16), 16);
         dst += 32;
         p += ksb;
+      }
+    } else if (cols === NR && sbk === 1) {
+      // columns contiguous along k (a transposed B): 4×4 blocks transposed in registers
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const q = p + (<usize>k << 2);
+        transpose4Store(v128.load(q), v128.load(q + nsb), v128.load(q + 2 * nsb), v128.load(q + 3 * nsb), dst, 32);
+        const q4 = q + 4 * nsb;
+        transpose4Store(v128.load(q4), v128.load(q4 + nsb), v128.load(q4 + 2 * nsb), v128.load(q4 + 3 * nsb), dst + 16, 32);
+        dst += 128;
+      }
+      for (; k < kc; k++) {
+        let q = p + (<usize>k << 2);
+        for (let c = 0; c < NR; c++) {
+          store<f32>(dst + (<usize>c << 2), load<f32>(q));
+          q += nsb;
+        }
+        dst += 32;
       }
     } else {
       for (let k = 0; k < kc; k++) {
@@ -457,8 +516,8 @@ function fewRowsApplies(M: i32, sbk: i32, sbn: i32): bool {
   return M <= MR && (sbk === 1 || sbn === 1);
 }
 
-/** C[M ≤ 4, N] = A · B with B read in place (sbn = 1 or sbk = 1); K > 0. */
-function sgemmFewRows(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcb: usize, ws: usize): void {
+/** C[M ≤ 4, N] (+)= A · B with B read in place (sbn = 1 or sbk = 1); K > 0; `acc`: add to C. */
+function sgemmFewRows(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldcb: usize, ws: usize, acc: bool): void {
   const tile = ws + FEW_A_BYTES;
   const rowMajor = sbn === 1; // else sbk === 1
   const ksb = <usize>sbk << 2;
@@ -466,7 +525,7 @@ function sgemmFewRows(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: u
   const asb = <usize>sam << 2;
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
-    const accumulate = pc > 0;
+    const accumulate = acc || pc > 0;
     // the block's A rows, contiguous along k (in place when they are)
     let a0 = a + ((<usize>pc * <usize>sak) << 2);
     if (sak !== 1) {
@@ -521,23 +580,62 @@ function sgemmFewRows(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: u
  * `sgemmWorkspaceBytes()` bytes of scratch.
  */
 export function sgemm(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldc: i32, ws: usize): void {
+  sgemmCore(M, N, K, a, sam, sak, b, sbk, sbn, c, ldc, ws, ws + <usize>(MC * KC * 4), ws + <usize>((MC * KC + KC * NC) * 4), false);
+}
+
+/** The packed-A and packed-B block sizes (floats) `sgemmWith` uses for an M×N×K product: the full blocks only when the product fills them. */
+// @ts-ignore: decorator
+@inline
+function packedAFloats(M: i32, K: i32): i32 {
+  return min(MC, (M + MR - 1) & ~(MR - 1)) * min(KC, K);
+}
+// @ts-ignore: decorator
+@inline
+function packedBFloats(N: i32, K: i32): i32 {
+  return min(KC, K) * min(NC, (N + NR - 1) & ~(NR - 1));
+}
+
+/**
+ * Bytes of scratch `sgemmWith` needs for an M×N×K product: the packed blocks sized to the
+ * product (a small convolution's gemm needs ~100 KiB where `sgemm` reserves 2.2 MiB), so each
+ * task of a threaded call can have its own.
+ */
+export function sgemmScratchBytes(M: i32, N: i32, K: i32): i32 {
+  const packed = (packedAFloats(M, K) + packedBFloats(N, K) + MR * NR) * 4;
+  return max(packed, <i32>FEW_A_BYTES + MR * NR * 4);
+}
+
+/**
+ * `sgemm` with caller scratch of `sgemmScratchBytes(M, N, K)` bytes, and C += A·B when
+ * `accumulate` (a sum of products over a batch without a separate sum). Per element the same
+ * arithmetic as `sgemm`: with `accumulate` false the bits equal `sgemm`'s.
+ */
+export function sgemmWith(M: i32, N: i32, K: i32, a: usize, sam: i32, sak: i32, b: usize, sbk: i32, sbn: i32, c: usize, ldc: i32, ws: usize, accumulate: bool): void {
+  const bp = ws + (<usize>packedAFloats(M, K) << 2);
+  sgemmCore(M, N, K, a, sam, sak, b, sbk, sbn, c, ldc, ws, bp, bp + (<usize>packedBFloats(N, K) << 2), accumulate);
+}
+
+/** The gemm: A blocks packed at `ap`, B blocks at `bp`, a scratch tile at `tile`; the few-row path uses `ap` as its workspace. */
+function sgemmCore(
+  M: i32, N: i32, K: i32,
+  a: usize, sam: i32, sak: i32,
+  b: usize, sbk: i32, sbn: i32,
+  c: usize, ldc: i32, ap: usize, bp: usize, tile: usize, acc: bool,
+): void {
   const ldcb = <usize>ldc << 2;
   if (K === 0) {
-    for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldcb, 0, <usize>N << 2);
+    if (!acc) for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldcb, 0, <usize>N << 2);
     return;
   }
   if (fewRowsApplies(M, sbk, sbn)) {
-    if (M > 0) sgemmFewRows(M, N, K, a, sam, sak, b, sbk, sbn, c, ldcb, ws);
+    if (M > 0) sgemmFewRows(M, N, K, a, sam, sak, b, sbk, sbn, c, ldcb, ap, acc);
     return;
   }
-  const ap = ws;
-  const bp = ws + <usize>(MC * KC * 4);
-  const tile = bp + <usize>(KC * NC * 4);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      const accumulate = pc > 0;
+      const accumulate = acc || pc > 0;
       packB(kc, nc, b + ((<usize>pc * <usize>sbk + <usize>jc * <usize>sbn) << 2), sbk, sbn, bp);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);

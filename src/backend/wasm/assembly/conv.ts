@@ -1,0 +1,247 @@
+/**
+ * @file Fused float32 convolution for the wasm backend (AssemblyScript), one sample at a time: the
+ * sample's columns [K = C·kh·kw, L = Ho·Wo] are built in a scratch block that stays in cache and
+ * fed to the packed gemm (gemm.ts `sgemmWith`), whose output lands straight in the NCHW result.
+ *
+ *   forward          out_n [O, L] = W [O, K] · cols(x_n) + bias
+ *   input gradient   dx_n = col2im(Wᵀ [K, O] · g_n [O, L])
+ *   weight gradient  dW [O, K] += g_n · cols(x_n)ᵀ over the samples of a chunk; db [O] += Σ_l g_n
+ *
+ * Each call takes a range of samples and its own scratch, so calls run on any thread. The columns
+ * hold exactly window.ts's im2col values and the gemm is `sgemm`'s arithmetic, so the forward and
+ * the input gradient equal im2col + matmul (+ add) and matmul + col2im on this backend bit for bit.
+ *
+ * `p` points at the call's int32 parameters: C, H, W, x strides (n, c, h, w), O, W strides (o, k:
+ * the weight as an [O, K] matrix), g strides (n, o, l: the gradient as [O, L] per sample), then
+ * the 10-int window geometry window.ts reads (kh, kw, strides, paddings, dilations, Ho, Wo).
+ */
+import { sgemmScratchBytes, sgemmWith } from "./gemm";
+
+const C_ = 0, H_ = 1, W_ = 2, SN = 3, SC = 4, SH = 5, SW = 6, O_ = 7, SWO = 8, SWK = 9, SGN = 10, SGO = 11, SGL = 12;
+/** Where the window geometry starts among the parameters. */
+const GEO = 13;
+
+// @ts-ignore: decorator
+@inline
+function q(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+
+/** The zero-padded image one sample is copied into: rows and columns (enough for every tap of every output position). */
+// @ts-ignore: decorator
+@inline
+function paddedRows(p: usize): i32 {
+  return max(q(p, H_) + q(p, GEO + 4), (q(p, GEO + 8) - 1) * q(p, GEO + 2) + (q(p, GEO) - 1) * q(p, GEO + 6) + 1);
+}
+// @ts-ignore: decorator
+@inline
+function paddedCols(p: usize): i32 {
+  return max(q(p, W_) + q(p, GEO + 5), (q(p, GEO + 9) - 1) * q(p, GEO + 3) + (q(p, GEO + 1) - 1) * q(p, GEO + 7) + 1);
+}
+
+/**
+ * Scratch layout of one call: the columns [K, L] (+ 4 floats: rows are copied 4 floats at a
+ * time and the last one may run over), the padded image (+ 4 floats read past its end), the
+ * gemm's blocks. Returns the padded image's offset in the high word, the gemm's in the low.
+ */
+function layout(p: usize): i64 {
+  const K = q(p, C_) * q(p, GEO) * q(p, GEO + 1);
+  const L = q(p, GEO + 8) * q(p, GEO + 9);
+  const pad = ((K * L + 4) * 4 + 63) & ~63;
+  const gemm = pad + (((q(p, C_) * paddedRows(p) * paddedCols(p) + 4) * 4 + 63) & ~63);
+  return (<i64>pad << 32) | <i64>gemm;
+}
+
+/** Bytes of scratch one call needs (see `layout`). */
+export function conv2dScratchBytes(p: usize): i32 {
+  const K = q(p, C_) * q(p, GEO) * q(p, GEO + 1);
+  const L = q(p, GEO + 8) * q(p, GEO + 9);
+  const O = q(p, O_);
+  // the largest of the three products: forward O×L×K, input gradient K×L×O, weight gradient O×K×L
+  return <i32>layout(p) + max(sgemmScratchBytes(O, L, K), max(sgemmScratchBytes(K, L, O), sgemmScratchBytes(O, K, L)));
+}
+
+/** Copies sample x into the interior of the padded image (whose border is zero: see `columns`). */
+function fillPadded(p: usize, x: usize, pad: usize): void {
+  const C = q(p, C_), H = q(p, H_), W = q(p, W_), sc = q(p, SC), sh = q(p, SH), sw = q(p, SW);
+  const Hp = paddedRows(p), Wp = paddedCols(p);
+  const sWb = <usize>sw << 2;
+  for (let c = 0; c < C; c++) {
+    const plane = x + ((<usize>c * <usize>sc) << 2);
+    let d = pad + ((<usize>(c * Hp + q(p, GEO + 4)) * <usize>Wp + <usize>q(p, GEO + 5)) << 2);
+    for (let h = 0; h < H; h++, d += <usize>Wp << 2) {
+      const row = plane + ((<usize>h * <usize>sh) << 2);
+      let w = 0;
+      if (sw === 1) for (; w + 4 <= W; w += 4) v128.store(d + (<usize>w << 2), v128.load(row + (<usize>w << 2)));
+      for (; w < W; w++) store<f32>(d + (<usize>w << 2), load<f32>(row + <usize>w * sWb));
+    }
+  }
+}
+
+/**
+ * One sample's columns [C·kh·kw, Ho·Wo] (window.ts `im2colF32`'s values): the sample is copied
+ * into a zero-padded image first, so every row of taps is a plain copy with no bounds to check,
+ * 4 floats at a time when the stride is 1 (rows overrun by up to 3 floats into the next one,
+ * which is written after). `first`: zero the padded image's border (it stays zero across samples).
+ */
+function columns(p: usize, x: usize, cols: usize, pad: usize, first: bool): void {
+  const C = q(p, C_);
+  const kh = q(p, GEO), kw = q(p, GEO + 1), strH = q(p, GEO + 2), strW = q(p, GEO + 3);
+  const dilH = q(p, GEO + 6), dilW = q(p, GEO + 7), Ho = q(p, GEO + 8), Wo = q(p, GEO + 9);
+  const Hp = paddedRows(p), Wp = paddedCols(p);
+  if (first) memory.fill(pad, 0, (<usize>(C * Hp * Wp) + 4) << 2);
+  fillPadded(p, x, pad);
+  const rowStep = (<usize>strH * <usize>Wp) << 2;
+  const colStep = <usize>strW << 2;
+  let o = cols;
+  for (let c = 0; c < C; c++)
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++) {
+        let src = pad + ((<usize>(c * Hp + i * dilH) * <usize>Wp + <usize>(j * dilW)) << 2);
+        if (strW === 1) {
+          for (let ho = 0; ho < Ho; ho++, o += <usize>Wo << 2, src += rowStep)
+            for (let wo = 0; wo < Wo; wo += 4) v128.store(o + (<usize>wo << 2), v128.load(src + (<usize>wo << 2)));
+        } else {
+          for (let ho = 0; ho < Ho; ho++, o += <usize>Wo << 2, src += rowStep) {
+            let s = src;
+            for (let wo = 0; wo < Wo; wo++, s += colStep) store<f32>(o + (<usize>wo << 2), load<f32>(s));
+          }
+        }
+      }
+}
+
+/**
+ * Forward for `nn` samples: x at sample 0 of the range, `out` at its [O, Ho, Wo] block; `bias`
+ * (stride `sb`) or 0. The bias is added to each sample's block while it is in cache, after the
+ * product: the same float32 sum as a separate add.
+ */
+export function conv2dF32(nn: i32, p: usize, x: usize, w: usize, bias: usize, sb: i32, out: usize, scratch: usize): void {
+  const C = q(p, C_), O = q(p, O_), sn = q(p, SN);
+  const K = C * q(p, GEO) * q(p, GEO + 1);
+  const L = q(p, GEO + 8) * q(p, GEO + 9);
+  const lay = layout(p);
+  const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
+  const block = (<usize>O * <usize>L) << 2;
+  for (let n = 0; n < nn; n++, out += block) {
+    columns(p, x + ((<usize>n * <usize>sn) << 2), cols, pad, n === 0);
+    sgemmWith(O, L, K, w, q(p, SWO), q(p, SWK), cols, L, 1, out, L, ws, false);
+    if (bias === 0) continue;
+    for (let o = 0; o < O; o++) {
+      const b = load<f32>(bias + ((<usize>o * <usize>sb) << 2));
+      const bv = f32x4.splat(b);
+      const row = out + ((<usize>o * <usize>L) << 2);
+      let l = 0;
+      for (; l + 4 <= L; l += 4) v128.store(row + (<usize>l << 2), f32x4.add(v128.load(row + (<usize>l << 2)), bv));
+      for (; l < L; l++) store<f32>(row + (<usize>l << 2), load<f32>(row + (<usize>l << 2)) + b);
+    }
+  }
+}
+
+/**
+ * The adjoint of `columns`: one sample's column gradients [C·kh·kw, Ho·Wo] summed into `out`
+ * [C, H, W] through the padded image (window.ts `col2imF32`'s loop order, so each element gets
+ * the same adds in the same order from zero: the same bits), 4 floats at a time at stride 1.
+ */
+function scatter(p: usize, cols: usize, pad: usize, out: usize): void {
+  const C = q(p, C_), H = q(p, H_), W = q(p, W_);
+  const kh = q(p, GEO), kw = q(p, GEO + 1), strH = q(p, GEO + 2), strW = q(p, GEO + 3);
+  const dilH = q(p, GEO + 6), dilW = q(p, GEO + 7), Ho = q(p, GEO + 8), Wo = q(p, GEO + 9);
+  const Hp = paddedRows(p), Wp = paddedCols(p);
+  memory.fill(pad, 0, <usize>(C * Hp * Wp) << 2);
+  const rowStep = (<usize>strH * <usize>Wp) << 2;
+  const colStep = <usize>strW << 2;
+  let l = cols;
+  for (let c = 0; c < C; c++)
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++) {
+        let dst = pad + ((<usize>(c * Hp + i * dilH) * <usize>Wp + <usize>(j * dilW)) << 2);
+        for (let ho = 0; ho < Ho; ho++, dst += rowStep) {
+          let wo = 0;
+          let d = dst;
+          if (strW === 1) for (; wo + 4 <= Wo; wo += 4, d += 16, l += 16) v128.store(d, f32x4.add(v128.load(d), v128.load(l)));
+          for (; wo < Wo; wo++, d += colStep, l += 4) store<f32>(d, load<f32>(d) + load<f32>(l));
+        }
+      }
+  const padH = q(p, GEO + 4), padW = q(p, GEO + 5);
+  for (let c = 0; c < C; c++) {
+    let src = pad + ((<usize>(c * Hp + padH) * <usize>Wp + <usize>padW) << 2);
+    for (let h = 0; h < H; h++, src += <usize>Wp << 2, out += <usize>W << 2) memory.copy(out, src, <usize>W << 2);
+  }
+}
+
+/** Input gradient for `nn` samples: g at sample 0 of the range, `out` at its [C, H, W] block. */
+export function conv2dBackwardInputF32(nn: i32, p: usize, g: usize, w: usize, out: usize, scratch: usize): void {
+  const C = q(p, C_), H = q(p, H_), W = q(p, W_), O = q(p, O_), sgn = q(p, SGN);
+  const K = C * q(p, GEO) * q(p, GEO + 1);
+  const L = q(p, GEO + 8) * q(p, GEO + 9);
+  const lay = layout(p);
+  const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
+  const block = (<usize>C * <usize>H * <usize>W) << 2;
+  for (let n = 0; n < nn; n++, out += block) {
+    // Wᵀ: the weight matrix read with its strides swapped
+    sgemmWith(K, L, O, w, q(p, SWK), q(p, SWO), g + ((<usize>n * <usize>sgn) << 2), q(p, SGO), q(p, SGL), cols, L, ws, false);
+    scatter(p, cols, pad, out);
+  }
+}
+
+/**
+ * Weight gradient of `nn` samples summed into `dw` [O, K] (overwritten), and, when `db` ≠ 0, the
+ * bias gradient into `db` [O] as float64 sums (overwritten). A chunk's sum runs in sample order,
+ * so its bits do not depend on the thread that runs it.
+ */
+export function conv2dBackwardWeightF32(nn: i32, p: usize, x: usize, g: usize, dw: usize, db: usize, scratch: usize): void {
+  const C = q(p, C_), O = q(p, O_), sn = q(p, SN), sgn = q(p, SGN), sgo = q(p, SGO), sgl = q(p, SGL);
+  const K = C * q(p, GEO) * q(p, GEO + 1);
+  const L = q(p, GEO + 8) * q(p, GEO + 9);
+  const lay = layout(p);
+  const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
+  if (db !== 0) memory.fill(db, 0, <usize>O << 3);
+  for (let n = 0; n < nn; n++) {
+    const gn = g + ((<usize>n * <usize>sgn) << 2);
+    columns(p, x + ((<usize>n * <usize>sn) << 2), cols, pad, n === 0);
+    // colsᵀ [L, K]: the columns read with swapped strides
+    sgemmWith(O, K, L, gn, sgo, sgl, cols, 1, L, dw, K, ws, n > 0);
+    if (db !== 0) for (let o = 0; o < O; o++) sumRow(gn + ((<usize>o * <usize>sgo) << 2), L, sgl, db + (<usize>o << 3));
+  }
+}
+
+/** *acc += Σ of `n` floats at `row` (stride `s`), in float64: four lanes, then a fixed fold. */
+function sumRow(row: usize, n: i32, s: i32, acc: usize): void {
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  let i = 0;
+  if (s === 1)
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(row + (<usize>i << 2));
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+    }
+  let t: f64 = 0;
+  for (; i < n; i++) t += <f64>load<f32>(row + ((<usize>i * <usize>s) << 2));
+  const v = f64x2.add(a0, a1);
+  store<f64>(acc, load<f64>(acc) + (f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1) + t));
+}
+
+/** dst[i] = src[0][i] + src[1][i] + … + src[parts − 1][i] for i < n, in that order (the chunk partials of dW, `n` floats apart). */
+export function conv2dSumPartsF32(parts: i32, n: i32, src: usize, dst: usize): void {
+  const stride = <usize>n << 2;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let s = src + (<usize>i << 2);
+    let acc = v128.load(s);
+    for (let t = 1; t < parts; t++) {
+      s += stride;
+      acc = f32x4.add(acc, v128.load(s));
+    }
+    v128.store(dst + (<usize>i << 2), acc);
+  }
+  for (; i < n; i++) {
+    let s = src + (<usize>i << 2);
+    let acc = load<f32>(s);
+    for (let t = 1; t < parts; t++) {
+      s += stride;
+      acc += load<f32>(s);
+    }
+    store<f32>(dst + (<usize>i << 2), acc);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * @file The wasm backend's fused float32 convolution hooks (conv2d, its input gradient, its weight
+ * and bias gradient): assembly/conv.ts builds one sample's columns at a time in a scratch block
+ * that stays in cache and runs the packed gemm on it, so the [N, C·kh·kw, Ho·Wo] columns tensor of
+ * the im2col composition is never materialised, copied out or staged back. Each input is staged
+ * once (resident parameters are read in place) and each result copied out once.
+ *
+ * Threads: calls own ranges of samples. The forward and the input gradient write disjoint outputs,
+ * and each sample's arithmetic is that of the composition on this backend (bit-identical to it).
+ * The weight gradient sums over samples, so its samples are cut into chunks fixed by N and the
+ * layer's size alone; each chunk's partial dW (and float64 db) is summed in chunk order here.
+ * Results are therefore bit-identical for any thread count.
+ */
+import type { TypedArray } from "../../tensor/dtype.ts";
+import type { StridedView, Window2d } from "../backend.ts";
+import { jsBackend } from "../js/index.ts";
+import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
+import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
+
+/** The weight gradient's samples are cut into at most this many chunks (partial sums), fixed whatever the thread count. */
+const DW_CHUNKS = 16;
+/** …and the chunks' partial dW together stay under this many bytes (a large layer gets fewer chunks). */
+const DW_PARTIAL_BYTES = 1 << 24;
+/** Below one sample per thread a large forward or input gradient is left to the composition, whose gemm splits rows across threads (the same bits). */
+const FEW_SAMPLES_MIN_MACS = 1 << 22;
+
+/** A strided operand the kernels read as a matrix per sample: its data, offset and the two strides. */
+interface Matrix {
+  view: StridedView;
+  /** Stride between rows and between columns, in elements. */
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Stride of the flattened dims `dims` of `v` when one stride walks them in row-major order (sizes
+ * of 1 place no constraint), else null.
+ */
+function mergedStride(v: StridedView, dims: readonly number[]): number | null {
+  let stride: number | null = null;
+  let span = 1;
+  for (let d = dims.length - 1; d >= 0; d--) {
+    const size = v.shape[dims[d]!]!;
+    if (size === 1) continue;
+    const s = v.strides[dims[d]!]!;
+    if (stride === null) stride = s;
+    else if (s !== stride * span) return null;
+    span *= size;
+  }
+  return stride ?? 1;
+}
+
+/** A contiguous copy of `v` (the rare operand whose trailing dims do not merge into one stride). */
+function contiguous(v: StridedView): StridedView {
+  const data = jsBackend.copy(v, "float32");
+  const strides: number[] = [];
+  let s = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= v.shape[d]!;
+  }
+  return { data, dtype: "float32", shape: v.shape, strides, offset: 0 };
+}
+
+/** `v` [A, B, ...rest] as a matrix per leading index: dim 1 the rows, the rest flattened into columns. */
+function matrix(v: StridedView): Matrix {
+  const rest = v.shape.map((_, d) => d).slice(2);
+  let view = v;
+  let cols = mergedStride(v, rest);
+  if (cols === null) {
+    view = contiguous(v);
+    cols = 1;
+  }
+  return { view, rows: view.strides[1]!, cols };
+}
+
+/** The weight [O, C, kh, kw] as an [O, K] matrix: its o stride and its (c, i, j) stride. */
+function weightMatrix(w: StridedView): Matrix {
+  const rest = [1, 2, 3];
+  let view = w;
+  let k = mergedStride(w, rest);
+  if (k === null) {
+    view = contiguous(w);
+    k = 1;
+  }
+  return { view, rows: view.strides[0]!, cols: k };
+}
+
+/** Writes assembly/conv.ts's int32 parameter block into the arena. */
+function params(ar: Arena, x: readonly number[], C: number, H: number, W: number, O: number, w: Matrix | null, g: readonly number[], win: Window2d): number {
+  const p = ar.alloc(23 * 4);
+  ar.i32.set(
+    [
+      C,
+      H,
+      W,
+      ...x,
+      O,
+      w?.rows ?? 0,
+      w?.cols ?? 0,
+      ...g,
+      ...win.kernel,
+      ...win.stride,
+      ...win.padding,
+      ...win.dilation,
+      ...win.outSize,
+    ],
+    p >> 2,
+  );
+  return p;
+}
+
+/** Sample ranges [n0, n1) for `parts` tasks. */
+function ranges(N: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const n0 = Math.floor((N * t) / parts);
+    const n1 = Math.floor((N * (t + 1)) / parts);
+    if (n1 > n0) out.push([n0, n1]);
+  }
+  return out;
+}
+
+/** Float32 operands of the shapes the hooks take, else null (the front end composes). */
+function shapes(x: readonly number[], w: readonly number[], win: Window2d) {
+  const [N, C, H, W] = x as [number, number, number, number];
+  const [O, Cw, kh, kw] = w as [number, number, number, number];
+  if (x.length !== 4 || w.length !== 4 || Cw !== C || kh !== win.kernel[0] || kw !== win.kernel[1]) return null;
+  return { N, C, H, W, O, K: C * kh * kw, L: win.outSize[0] * win.outSize[1] };
+}
+
+/** Per-task scratch blocks (conv2dScratchBytes each), one per call. */
+function scratch(ar: Arena, p: number, tasks: number): number[] {
+  const bytes = getRuntime().kernels.conv2dScratchBytes(p);
+  return Array.from({ length: tasks }, () => ar.alloc(bytes));
+}
+
+/** How many sample ranges a forward or input gradient of `macs` multiply-adds is cut into; 0: leave it to the composition. */
+function sampleTasks(N: number, macs: number): number {
+  if (N < getThreads() && macs >= FEW_SAMPLES_MIN_MACS) return 0;
+  return Math.max(1, Math.min(N, taskCount(macs, PARALLEL_MIN_MACS)));
+}
+
+/** The backend's `conv2d` hook: x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias) → [N, O, Ho, Wo]. */
+export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d): TypedArray | null {
+  if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
+  const s = shapes(x.shape, w.shape, win);
+  if (s === null) return null;
+  const { N, C, H, W, O, K, L } = s;
+  if (N * O * L === 0) return new Float32Array(0);
+  const parts = sampleTasks(N, N * O * K * L);
+  if (parts === 0) return null;
+  const wm = weightMatrix(w);
+  const ar = getArena();
+  ar.reset();
+  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
+  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
+  const sb = bias === null ? null : stage(ar, bias.data, bias.shape, bias.strides, bias.offset);
+  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win);
+  const out = ar.alloc(N * O * L * 4);
+  const tasks = ranges(N, parts);
+  const ws = scratch(ar, p, tasks.length);
+  const calls = tasks.map(([n0, n1], t): KernelCall => [
+    "conv2dF32",
+    n1 - n0,
+    p,
+    sx.ptr + n0 * sx.strides[0]! * 4,
+    sw.ptr,
+    sb?.ptr ?? 0,
+    sb?.strides[0] ?? 0,
+    out + n0 * O * L * 4,
+    ws[t]!,
+  ]);
+  runCalls(calls);
+  return copyOutF32(ar, out, N * O * L);
+}
+
+/** The backend's `conv2dBackwardInput` hook: g [N, O, Ho, Wo], w [O, C, kh, kw] → dx [N, C, ...inSize]. */
+export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray | null {
+  if (g.dtype !== "float32" || w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
+  const [N, O] = g.shape as [number, number];
+  const [H, W] = inSize;
+  const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
+  if (s === null || w.shape[0] !== O || g.shape[2] !== win.outSize[0] || g.shape[3] !== win.outSize[1]) return null;
+  const { C, K, L } = s;
+  if (N * C * H * W === 0) return new Float32Array(0);
+  if (O * L === 0) return new Float32Array(N * C * H * W);
+  const parts = sampleTasks(N, N * O * K * L);
+  if (parts === 0) return null;
+  const wm = weightMatrix(w);
+  const gm = matrix(g);
+  const ar = getArena();
+  ar.reset();
+  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
+  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
+  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win);
+  const out = ar.alloc(N * C * H * W * 4);
+  const tasks = ranges(N, parts);
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      "conv2dBackwardInputF32",
+      n1 - n0,
+      p,
+      sg.ptr + n0 * sg.strides[0]! * 4,
+      sw.ptr,
+      out + n0 * C * H * W * 4,
+      ws[t]!,
+    ]),
+  );
+  return copyOutF32(ar, out, N * C * H * W);
+}
+
+/**
+ * The backend's `conv2dBackwardWeight` hook: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw]
+ * and, when `bias`, db [O] (float64 sums rounded once).
+ */
+export function conv2dBackwardWeight(g: StridedView, x: StridedView, win: Window2d, bias: boolean): { dw: TypedArray; db: TypedArray | null } | null {
+  if (g.dtype !== "float32" || x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = g.shape[1]!;
+  const s = shapes(x.shape, [O, C, ...win.kernel], win);
+  if (s === null || g.shape[0] !== N || g.shape[2] !== win.outSize[0] || g.shape[3] !== win.outSize[1]) return null;
+  const { K, L } = s;
+  if (O * K === 0) return { dw: new Float32Array(0), db: bias ? new Float32Array(O) : null };
+  if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
+  const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4))));
+  const gm = matrix(g);
+  const ar = getArena();
+  ar.reset();
+  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
+  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
+  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win);
+  const tasks = ranges(N, chunks);
+  const parts = ar.alloc(tasks.length * O * K * 4);
+  const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      "conv2dBackwardWeightF32",
+      n1 - n0,
+      p,
+      sx.ptr + n0 * sx.strides[0]! * 4,
+      sg.ptr + n0 * sg.strides[0]! * 4,
+      parts + t * O * K * 4,
+      bias ? db + t * O * 8 : 0,
+      ws[t]!,
+    ]),
+  );
+  const dw = ar.alloc(O * K * 4);
+  getRuntime().kernels.conv2dSumPartsF32(tasks.length, O * K, parts, dw);
+  let dbOut: Float32Array | null = null;
+  if (bias) {
+    const sum = new Float64Array(O);
+    for (let t = 0; t < tasks.length; t++) for (let o = 0; o < O; o++) sum[o] = sum[o]! + ar.f64[(db >> 3) + t * O + o]!;
+    dbOut = Float32Array.from(sum);
+  }
+  const dwOut = copyOutF32(ar, dw, O * K);
+  return { dw: dwOut, db: dbOut };
+}
