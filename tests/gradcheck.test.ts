@@ -265,6 +265,25 @@ check("composite: mean of softmax cross-entropy by hand", (z) => z.logSoftmax(1)
 check("composite: sigmoid(x·W + b)", (x, w, b) => x.matmul(w).add(b).sigmoid(), () => [leaf([2, 3]), leaf([3, 2]), leaf([2])]);
 check("composite: layer-norm style (x − mean) / std", (x) => x.sub(x.mean(-1, true)).div(x.std(-1, true)), () => [leaf([2, 4])]);
 
+// the fused linear layer (F.linear, Linear → ReLU) is one recorded `linear` op on the backends
+// with the fused kernel (wasm, native; js composes matmul, add and relu): checked on one of them
+const fusedLinearBackend = ["native", "wasm"].find((name) => tg.backend.list().includes(name));
+function onFusedLinearBackend(f: () => tg.Tensor): tg.Tensor {
+  const before = tg.backend.current();
+  if (fusedLinearBackend !== undefined) tg.backend.use(fusedLinearBackend);
+  try {
+    return f();
+  } finally {
+    tg.backend.use(before);
+  }
+}
+check("linear: x·Wᵀ + b, relu (the fused layer)", (x, w, b) => onFusedLinearBackend(() => tg.F.linearAct(x, w, b, true).square()), () => [
+  leaf([3, 4], { away: 0.2 }),
+  leaf([5, 4]),
+  leaf([5], { away: 0.5 }),
+]);
+check("linear: x·Wᵀ without bias (the fused layer)", (x, w) => onFusedLinearBackend(() => tg.F.linear(x, w).square()), () => [leaf([2, 3, 4]), leaf([2, 4])]);
+
 // ---------------------------------------------------------------------------- second order
 
 /** The gradient of `f`'s sum w.r.t. its inputs, itself differentiable; all input gradients concatenated. */
@@ -344,7 +363,7 @@ test("gradcheck rejects inputs that do not require grad", () => {
  * The 2-D window primitives (conv / pooling) are still being built behind nn.functional; gradcheck
  * them here through conv2d / maxPool2d / avgPool2d once those are public, and empty this list.
  */
-const PENDING_PUBLIC_API = new Set<string>(["im2col", "col2im", "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward"]);
+const PENDING_PUBLIC_API = new Set<string>([...(fusedLinearBackend === undefined ? ["linear"] : []), "im2col", "col2im", "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward"]);
 
 test("every gradient rule in vjpRules was exercised by a gradcheck above", () => {
   const missing = (Object.keys(vjpRules) as PrimOp[]).filter((op) => !covered.has(op) && !PENDING_PUBLIC_API.has(op));

@@ -66,3 +66,42 @@ test("Sequential still runs hooks and records the same graph when gradients are 
   x.matmul(fc.weight.t()).add(fc.bias!).relu().matmul(fc2.weight.t()).add(fc2.bias!).square().sum().backward();
   sameBits(g, fc.weight.grad!, "weight gradient through the Linear → ReLU pair");
 });
+
+for (const backend of tg.backend.list()) {
+  test(`${backend}: with a graph, the fused linear (one recorded node) gives the separate ops' output and gradients bit for bit`, () => {
+    const before = tg.backend.current();
+    tg.backend.use(backend);
+    try {
+      tg.manualSeed(11);
+      for (const [inF, outF] of [
+        [1, 1],
+        [1, 6],
+        [6, 1],
+        [7, 5],
+        [33, 17],
+        [300, 65],
+      ] as const)
+        for (const shape of [[inF], [1, inF], [4, inF], [9, inF], [2, 5, inF]])
+          for (const withBias of [true, false])
+            for (const relu of [true, false]) {
+              const what = `${shape} → ${outF}${withBias ? " + bias" : ""}${relu ? ", relu" : ""}`;
+              const leaves = [tg.randn(shape), tg.randn([outF, inF]), tg.randn([outF])].map((t) => t.requiresGrad_(true));
+              const [x, w, b] = leaves as [tg.Tensor, tg.Tensor, tg.Tensor];
+              const seed = tg.randn([...shape.slice(0, -1), outF]);
+              const fused = tg.F.linearAct(x, w, withBias ? b : null, relu);
+              if (shape.length === 2 && tg.backend.current() !== "js") assert.equal(fused.gradFn?.op, "linear", what);
+              const [fx, fw, fb] = tg.grad(fused.mul(seed).sum(), leaves, { allowUnused: true });
+              let y = x.matmul(w.t());
+              if (withBias) y = y.add(b);
+              if (relu) y = y.relu();
+              const [cx, cw, cb] = tg.grad(y.mul(seed).sum(), leaves, { allowUnused: true });
+              sameBits(fused.detach(), y.detach(), `output ${what}`);
+              sameBits(fx!, cx!, `input gradient ${what}`);
+              sameBits(fw!, cw!, `weight gradient ${what}`);
+              if (withBias) sameBits(fb!, cb!, `bias gradient ${what}`);
+            }
+    } finally {
+      tg.backend.use(before);
+    }
+  });
+}

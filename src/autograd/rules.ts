@@ -49,6 +49,7 @@ export interface PrimParams {
   cat: { dim: number };
   contiguous: null;
   matmul: null;
+  linear: { relu: boolean };
   gather: { dim: number };
   scatterAdd: { dim: number };
   solve: null;
@@ -202,6 +203,17 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
       // contiguous instead of a transposed copy — the same products summed in the same order
       needs[1] ? (isTransposed(b!) ? g.mT.matmul(a!).mT : a!.transpose(-1, -2).matmul(g)) : null,
     ],
+  },
+  // x [M, K] · wᵀ + b, then relu (the fused layer): the gradients matmul's, add's and relu's rules
+  // give for the separate ops, from the same kernel calls in the same order — bit-identical
+  linear: {
+    saves: true,
+    vjp: (g, { inputs: [x, w, b], out, params: { relu }, needs }) => {
+      const gy = relu ? ops.reluBackward(g, out) : g;
+      const grads = [needs[0] ? gy.matmul(w!) : null, needs[1] ? gy.mT.matmul(x!) : null];
+      if (b !== undefined) grads.push(needs[2] ? gy.sum(0) : null);
+      return grads;
+    },
   },
   gather: {
     saves: true,
