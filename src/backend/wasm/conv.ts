@@ -8,7 +8,7 @@
  * Threads: calls own ranges of samples. The forward and the input gradient write disjoint outputs,
  * and each sample's arithmetic is that of the composition on this backend (bit-identical to it).
  * The weight gradient sums over samples, so its samples are cut into chunks fixed by N and the
- * layer's size alone; each chunk's partial dW (and float64 db) is summed in chunk order here.
+ * layer's size alone; the chunks' partial dW (and float64 db) are summed in chunk order.
  * Results are therefore bit-identical for any thread count.
  */
 import type { TypedArray } from "../../tensor/dtype.ts";
@@ -21,6 +21,10 @@ import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } f
 const DW_CHUNKS = 16;
 /** …and the chunks' partial dW together stay under this many bytes (a large layer gets fewer chunks). */
 const DW_PARTIAL_BYTES = 1 << 24;
+/** Every task holds one sample's columns: beyond this many floats (64 MiB) they are left to the composition… */
+const MAX_COLUMNS = 1 << 24;
+/** …and a call has at most as many tasks as fit this many floats of columns (256 MiB). */
+const ALL_COLUMNS = 1 << 26;
 /** Below one sample per thread a large forward or input gradient is left to the composition, whose gemm splits rows across threads (the same bits). */
 const FEW_SAMPLES_MIN_MACS = 1 << 22;
 
@@ -136,9 +140,9 @@ function scratch(ar: Arena, p: number, tasks: number): number[] {
 }
 
 /** How many sample ranges a forward or input gradient of `macs` multiply-adds is cut into; 0: leave it to the composition. */
-function sampleTasks(N: number, macs: number): number {
-  if (N < getThreads() && macs >= FEW_SAMPLES_MIN_MACS) return 0;
-  return Math.max(1, Math.min(N, taskCount(macs, PARALLEL_MIN_MACS)));
+function sampleTasks(N: number, macs: number, columns: number): number {
+  if (columns > MAX_COLUMNS || (N < getThreads() && macs >= FEW_SAMPLES_MIN_MACS)) return 0;
+  return Math.max(1, Math.min(N, taskCount(macs, PARALLEL_MIN_MACS), Math.floor(ALL_COLUMNS / columns)));
 }
 
 /** The backend's `conv2d` hook: x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias) → [N, O, Ho, Wo]. */
@@ -148,7 +152,7 @@ export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null,
   if (s === null) return null;
   const { N, C, H, W, O, K, L } = s;
   if (N * O * L === 0) return new Float32Array(0);
-  const parts = sampleTasks(N, N * O * K * L);
+  const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
   const wm = weightMatrix(w);
   const ar = getArena();
@@ -185,7 +189,7 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
   const { C, K, L } = s;
   if (N * C * H * W === 0) return new Float32Array(0);
   if (O * L === 0) return new Float32Array(N * C * H * W);
-  const parts = sampleTasks(N, N * O * K * L);
+  const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
   const wm = weightMatrix(w);
   const gm = matrix(g);
@@ -224,7 +228,8 @@ export function conv2dBackwardWeight(g: StridedView, x: StridedView, win: Window
   const { K, L } = s;
   if (O * K === 0) return { dw: new Float32Array(0), db: bias ? new Float32Array(O) : null };
   if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
-  const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4))));
+  if (K * L > MAX_COLUMNS) return null;
+  const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
   const gm = matrix(g);
   const ar = getArena();
   ar.reset();

@@ -7,7 +7,8 @@
  * blocks of MR-tall row panels (zero-padded, so the micro-kernel always runs full tiles; partial
  * tiles go through a scratch tile). Packing is what makes transposed and strided inputs cost the
  * same as row-major ones. Calls of at most 4 rows (batch-1 inference) read A and B in place instead
- * (`sgemmFewRows`), with the same per-element arithmetic.
+ * (`sgemmFewRows`), with the same per-element arithmetic. `sgemmWith` is the same product on caller
+ * scratch sized to it (conv.ts gives each task of a threaded call its own), optionally adding to C.
  */
 
 /** Micro-tile: 4 rows × 8 columns = 8 f32x4 accumulators (+2 B vectors + 1 A broadcast). */
