@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "tensorgrad_native",
-      "sources": ["src/addon.cc", "src/elementwise.cc", "src/gemm.cc", "src/thread_pool.cc"],
+      "sources": ["src/addon.cc", "src/conv.cc", "src/elementwise.cc", "src/gemm.cc", "src/thread_pool.cc"],
       # Portable flags only: the AVX2/FMA micro-kernel is compiled through a target attribute
       # and chosen at run time (__builtin_cpu_supports), so the binary runs on any x86-64 / arm64.
       "cflags_cc": ["-O3", "-std=c++17", "-ffp-contract=off", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],

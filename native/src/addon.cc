@@ -15,6 +15,9 @@
 //   reduce(op, x, out, p)  p = [nk, nr, offset, kept shape…, kept strides…, reduced shape…, reduced strides…]
 //   maxPool2d(x, values, indices, p)  p as im2col's
 //   maxPool2dBackward(g, indices, out, p)  p = [gOffset, iOffset, N, C, Ho, Wo, H, W, 4 g strides, 4 index strides]
+//   conv2d(x, w, bias | null, out, p) / conv2dBackwardInput(g, w, dx, p) / conv2dBackwardWeight(g, x, dw, db | null, p)
+//     the fused convolution (conv.h); p = [N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo,
+//     xOffset, 4 x strides, wOffset, 4 w strides, gOffset, 4 g strides, biasOffset, biasStride]
 //   adamStep(w, g, m, v, vmax | null, h)  one Adam/AdamW step in place on w.length elements; h = 9 hyperparameters
 //   setThreads(n) / getThreads() / hardwareThreads()
 //   kernelName() → the micro-kernel in use ("avx512" | "avx2+fma" | "generic")
@@ -34,6 +37,7 @@
 #include <malloc.h>
 #endif
 
+#include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "thread_pool.h"
@@ -377,6 +381,105 @@ napi_value MaxPool2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The fused convolutions' shared parameters (see the list at the top); offsets[0..3] receive
+// the x, w, g and bias offsets. Views are checked by the callers, which know which they read.
+bool conv_params(napi_env env, napi_value arg, tg::ConvArgs* a, int64_t* offsets) {
+  int64_t v[32];
+  if (!get_params(env, arg, 32, v)) return false;
+  a->N = v[0], a->C = v[1], a->H = v[2], a->W = v[3], a->O = v[4];
+  a->win = tg::Window{v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+  for (int i = 0; i < 5; i++)
+    if (v[i] < 0) return out_of_bounds(env);
+  for (int i = 5; i < 15; i++)
+    if (v[i] < 0 || (i < 9 && v[i] == 0)) {
+      napi_throw_range_error(env, nullptr, "native.conv2d: bad window");
+      return false;
+    }
+  offsets[0] = v[15], offsets[1] = v[20], offsets[2] = v[25], offsets[3] = v[30];
+  for (int d = 0; d < 4; d++) a->sx[d] = v[16 + d], a->sw[d] = v[21 + d], a->sg[d] = v[26 + d];
+  a->sbias = v[31];
+  a->x = a->w = a->g = a->bias = nullptr;
+  return true;
+}
+
+// Points *p at `offset` in `arr` after checking that the 4-D view (dims, strides) lies inside it.
+bool conv_view(napi_env env, const ArrayArg& arr, int64_t offset, const int64_t* dims, const int64_t* strides, const float** p) {
+  if (!view_in_bounds(offset, dims, strides, 4, arr.length)) return out_of_bounds(env);
+  *p = static_cast<const float*>(arr.data) + offset;
+  return true;
+}
+
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 5) {
+    napi_throw_type_error(env, nullptr, "native.conv2d: expected (x, w, bias, out, params)");
+    return nullptr;
+  }
+  napi_valuetype bias_type;
+  TG_CALL(env, napi_typeof(env, argv[2], &bias_type));
+  ArrayArg x, w, bias, out;
+  tg::ConvArgs a;
+  int64_t off[4];
+  if (!get_array(env, argv[0], napi_float32_array, "conv2d x", &x) || !get_array(env, argv[1], napi_float32_array, "conv2d w", &w) ||
+      (bias_type != napi_null && !get_array(env, argv[2], napi_float32_array, "conv2d bias", &bias)) ||
+      !get_array(env, argv[3], napi_float32_array, "conv2d out", &out) || !conv_params(env, argv[4], &a, off))
+    return nullptr;
+  const int64_t xd[4] = {a.N, a.C, a.H, a.W}, wd[4] = {a.O, a.C, a.win.kh, a.win.kw}, bd[4] = {a.O, 1, 1, 1}, bs[4] = {a.sbias, 0, 0, 0};
+  if (!conv_view(env, x, off[0], xd, a.sx, &a.x) || !conv_view(env, w, off[1], wd, a.sw, &a.w) ||
+      (bias_type != napi_null && !conv_view(env, bias, off[3], bd, bs, &a.bias)))
+    return nullptr;
+  if (static_cast<uint64_t>(a.N * a.O * a.win.ho * a.win.wo) > out.length) return out_of_bounds(env), nullptr;
+  tg::conv2d_f32(a, static_cast<float*>(out.data));
+  return nullptr;
+}
+
+napi_value Conv2dBackwardInput(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  ArrayArg g, w, dx;
+  tg::ConvArgs a;
+  int64_t off[4];
+  if (argc < 4 || !get_array(env, argv[0], napi_float32_array, "conv2dBackwardInput g", &g) ||
+      !get_array(env, argv[1], napi_float32_array, "conv2dBackwardInput w", &w) ||
+      !get_array(env, argv[2], napi_float32_array, "conv2dBackwardInput dx", &dx) || !conv_params(env, argv[3], &a, off))
+    return nullptr;
+  const int64_t gd[4] = {a.N, a.O, a.win.ho, a.win.wo}, wd[4] = {a.O, a.C, a.win.kh, a.win.kw};
+  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, w, off[1], wd, a.sw, &a.w)) return nullptr;
+  if (static_cast<uint64_t>(a.N * a.C * a.H * a.W) > dx.length) return out_of_bounds(env), nullptr;
+  tg::conv2d_backward_input_f32(a, static_cast<float*>(dx.data));
+  return nullptr;
+}
+
+napi_value Conv2dBackwardWeight(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 5) {
+    napi_throw_type_error(env, nullptr, "native.conv2dBackwardWeight: expected (g, x, dw, db, params)");
+    return nullptr;
+  }
+  napi_valuetype db_type;
+  TG_CALL(env, napi_typeof(env, argv[3], &db_type));
+  ArrayArg g, x, dw, db;
+  tg::ConvArgs a;
+  int64_t off[4];
+  if (!get_array(env, argv[0], napi_float32_array, "conv2dBackwardWeight g", &g) ||
+      !get_array(env, argv[1], napi_float32_array, "conv2dBackwardWeight x", &x) ||
+      !get_array(env, argv[2], napi_float32_array, "conv2dBackwardWeight dw", &dw) ||
+      (db_type != napi_null && !get_array(env, argv[3], napi_float32_array, "conv2dBackwardWeight db", &db)) ||
+      !conv_params(env, argv[4], &a, off))
+    return nullptr;
+  const int64_t gd[4] = {a.N, a.O, a.win.ho, a.win.wo}, xd[4] = {a.N, a.C, a.H, a.W};
+  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, x, off[0], xd, a.sx, &a.x)) return nullptr;
+  if (static_cast<uint64_t>(a.O * a.C * a.win.kh * a.win.kw) > dw.length || (db_type != napi_null && static_cast<uint64_t>(a.O) > db.length))
+    return out_of_bounds(env), nullptr;
+  tg::conv2d_backward_weight_f32(a, static_cast<float*>(dw.data), db_type != napi_null ? static_cast<float*>(db.data) : nullptr);
+  return nullptr;
+}
+
 // adamStep(w, g, m, v, vmax | null, h): one Adam/AdamW step on w.length elements (elementwise.h).
 napi_value AdamStep(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -507,6 +610,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2d", nullptr, MaxPool2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2dBackward", nullptr, MaxPool2dBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardInput", nullptr, Conv2dBackwardInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardWeight", nullptr, Conv2dBackwardWeight, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -461,14 +461,18 @@ struct Problem {
   int64_t sam, sak;
   const float* B;
   int64_t sbk, sbn;
-  float* C;  // row stride N
+  float* C;
+  int64_t ldc;      // C's row stride (N for sgemm's contiguous outputs)
+  bool accumulate;  // C += A·B instead of C = A·B (sgemm_serial's callers)
 };
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // Rows [i0, i1) × packed B columns [j0, j1) of the K block [pc, pc+kc) of one column panel at jc.
+// Column jr's sliver starts at Bp + jr·bk: bk = kc for a panel packed here, the whole depth K for
+// a caller's pre-packed B (sgemm_packed).
 void compute_block(const Kernel& kr, const Problem& p, int64_t jc, int64_t pc, int64_t kc, const float* Bp,
-                   int64_t i0, int64_t i1, int64_t j0, int64_t j1, float* Ap) {
+                   int64_t i0, int64_t i1, int64_t j0, int64_t j1, float* Ap, int64_t bk) {
   for (int64_t ic = i0; ic < i1; ic += kr.mc) {
     const int64_t mc = std::min(kr.mc, i1 - ic);
     kr.pack_a(p.A + ic * p.sam + pc * p.sak, p.sam, p.sak, mc, kc, Ap);
@@ -476,7 +480,7 @@ void compute_block(const Kernel& kr, const Problem& p, int64_t jc, int64_t pc, i
       const int nr = static_cast<int>(std::min<int64_t>(kr.nr, j1 - jr));
       for (int64_t ir = 0; ir < mc; ir += kr.mr) {
         const int mr = static_cast<int>(std::min<int64_t>(kr.mr, mc - ir));
-        kr.run(kc, Ap + ir * kc, Bp + jr * kc, p.C + (ic + ir) * p.N + jc + jr, p.N, pc > 0, mr, nr);
+        kr.run(kc, Ap + ir * kc, Bp + jr * bk, p.C + (ic + ir) * p.ldc + jc + jr, p.ldc, p.accumulate || pc > 0, mr, nr);
       }
     }
   }
@@ -491,7 +495,7 @@ void gemm_serial(const Kernel& kr, const Problem& p) {
     for (int64_t pc = 0; pc < p.K; pc += kr.kc) {
       const int64_t kc = std::min(kr.kc, p.K - pc);
       kr.pack_b(p.B + pc * p.sbk + jc * p.sbn, p.sbk, p.sbn, kc, nc, Bp);
-      compute_block(kr, p, jc, pc, kc, Bp, 0, p.M, 0, nc, Ap);
+      compute_block(kr, p, jc, pc, kc, Bp, 0, p.M, 0, nc, Ap, kc);
     }
   }
 }
@@ -528,7 +532,7 @@ void gemm_parallel(const Kernel& kr, const Problem& p, int T) {
           const int64_t r = t / col_chunks, cc = t % col_chunks;
           const int64_t i0 = r * rows_per_task, i1 = std::min(p.M, i0 + rows_per_task);
           const int64_t j0 = cc * slivers_per_chunk * kr.nr, j1 = std::min(nc, (cc + 1) * slivers_per_chunk * kr.nr);
-          compute_block(kr, p, jc, pc, kc, Bp, i0, i1, j0, j1, Ap);
+          compute_block(kr, p, jc, pc, kc, Bp, i0, i1, j0, j1, Ap, kc);
         }
       });
     }
@@ -686,6 +690,34 @@ std::mutex& call_mutex() {
 
 }  // namespace
 
+void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t sam, int64_t sak, const float* b, int64_t sbk,
+                  int64_t sbn, float* c, int64_t ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; i++) std::memset(c + i * ldc, 0, static_cast<size_t>(N) * sizeof(float));
+    return;
+  }
+  gemm_serial(kKernels[selected_kernel()], Problem{M, N, K, a, sam, sak, b, sbk, sbn, c, ldc, accumulate});
+}
+
+void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* a, int64_t sam, int64_t sak, const float* bp, float* c,
+                  int64_t ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return sgemm_serial(M, N, 0, a, sam, sak, bp, 0, 0, c, ldc, accumulate);
+  const Kernel& kr = kKernels[selected_kernel()];
+  const Problem p{M, N, K, a, sam, sak, nullptr, 0, 0, c, ldc, accumulate};
+  float* Ap = thread_a().get(kr.mc * kr.kc);
+  // gemm_serial's K blocks over B already in panels; the caller keeps B small enough for L2
+  for (int64_t pc = 0; pc < K; pc += kr.kc) compute_block(kr, p, 0, pc, std::min(kr.kc, K - pc), bp + pc * kr.nr, 0, M, 0, N, Ap, K);
+}
+
+void sgemm_tile(int* mr, int* nr) {
+  const Kernel& kr = kKernels[selected_kernel()];
+  *mr = kr.mr;
+  *nr = kr.nr;
+}
+
 const char* sgemm_kernel_name() { return kKernels[selected_kernel()].name; }
 
 std::vector<std::string> sgemm_kernels() {
@@ -714,7 +746,7 @@ void sgemm(const SgemmArgs& g) {
   const Kernel& kr = kKernels[selected_kernel()];
   if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return;
   auto problem = [&](int64_t b) {
-    return Problem{g.M, g.N, g.K, g.a + b * g.sab, g.sam, g.sak, g.b + b * g.sbb, g.sbk, g.sbn, g.c + b * g.M * g.N};
+    return Problem{g.M, g.N, g.K, g.a + b * g.sab, g.sam, g.sak, g.b + b * g.sbb, g.sbk, g.sbn, g.c + b * g.M * g.N, g.N, false};
   };
   if (g.K == 0) {
     std::memset(g.c, 0, static_cast<size_t>(g.batch * g.M * g.N) * sizeof(float));

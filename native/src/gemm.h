@@ -20,6 +20,20 @@ struct SgemmArgs {
 
 void sgemm(const SgemmArgs& args);
 
+// One product on the calling thread: C[i·ldc + j] = (accumulate ? C[i·ldc + j] : 0) + Σ_k A(i,k)·B(k,j),
+// with A(i,k) = a[i*sam + k*sak] and B(k,j) = b[k*sbk + j*sbn]. It takes no lock and packs into the
+// calling thread's own buffers, so pool workers may run several at once (conv.cc: one sample
+// each). Every element gets the packed path's operations, whatever thread runs it.
+void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t sam, int64_t sak, const float* b, int64_t sbk,
+                  int64_t sbn, float* c, int64_t ldc, bool accumulate);
+// sgemm_serial with B already packed by the caller: column j's sliver (the NR columns from
+// j − j mod NR, NR = sgemm_tile's nr) holds B(k, ·) at bp[(j − j mod NR)·K + k·NR + j mod NR], zero
+// past N; bp 64-byte aligned. The same operations per element as sgemm_serial.
+void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* a, int64_t sam, int64_t sak, const float* bp, float* c,
+                  int64_t ldc, bool accumulate);
+// The register tile (rows, columns) of the micro-kernel in use: a product's cost in padded tiles.
+void sgemm_tile(int* mr, int* nr);
+
 // The micro-kernel in use: "avx512", "avx2+fma" or "generic".
 const char* sgemm_kernel_name();
 // The micro-kernels this CPU can run, fastest first.

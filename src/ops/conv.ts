@@ -2,8 +2,10 @@
  * @file The 2-D window primitives (im2col / col2im, max and average pooling and their
  * adjoints) as recorded ops over a fully resolved `Window2d`. These are the building blocks of
  * `nn.functional.conv2d` / `maxPool2d` / `avgPool2d`, which parse user options, check shapes
- * and pick output sizes; here inputs are assumed valid 4-D float NCHW tensors.
+ * and pick output sizes; here inputs are assumed valid 4-D float NCHW tensors. Also the fused
+ * convolution (one recorded op) for backends that have the conv2d hooks, and its gradients.
  */
+import { isGradEnabled } from "../autograd/mode.ts";
 import type { AvgPoolOptions, Window2d } from "../backend/backend.ts";
 import { isFloating } from "../tensor/dtype.ts";
 import { formatShape } from "../tensor/shape.ts";
@@ -80,4 +82,49 @@ export function avgPool2dBackward(g: Tensor, win: Window2d, opts: AvgPoolOptions
   const shape = [g.shape[0]!, g.shape[1]!, ...inSize];
   const data = kernels().avgPool2dBackward(g, win, opts, inSize);
   return record("avgPool2dBackward", [g], fromKernel(data, g.dtype, shape), { win, opts, inSize });
+}
+
+/**
+ * x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias [O]) → [N, O, Ho, Wo] as ONE recorded op through the
+ * backend's fused `conv2d` (groups 1, float32); null when the backend has no such kernel or
+ * declines, and then the caller composes im2col and matmul. Gradient: conv2dGradients.
+ */
+export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, win: Window2d): Tensor | null {
+  const k = kernels();
+  if (k.conv2d === undefined || x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
+  const data = k.conv2d(x, w, bias, win);
+  if (data === null) return null;
+  const out = fromKernel(data, x.dtype, [x.shape[0]!, w.shape[0]!, ...win.outSize]);
+  return record("conv2d", bias === null ? [x, w] : [x, w, bias], out, { win });
+}
+
+/**
+ * The gradients of conv2dFused for the inputs that need one ([x, w, bias?]):
+ * dx = col2im(wᵀ·g), dw = Σₙ gₙ·im2col(x)ₙᵀ, db = Σ g over N, Ho, Wo. The backend's fused
+ * kernels compute them when no graph is being recorded; under createGraph they are composed from
+ * differentiable ops (im2col, matmul, col2im, sum), so higher-order gradients still work.
+ */
+export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, needs: readonly boolean[]): (Tensor | null)[] {
+  const [n, c, h, width] = x.shape as [number, number, number, number];
+  const o = w.shape[0]!;
+  const inSize: [number, number] = [h, width];
+  const k = kernels();
+  const fused = !isGradEnabled() && g.dtype === "float32";
+  const needBias = needs.length > 2 && needs[2] === true;
+  let gx: Tensor | null = null;
+  let gw: Tensor | null = null;
+  let gb: Tensor | null = null;
+  if (needs[0]) {
+    const data = fused ? (k.conv2dBackwardInput?.(g, w, win, inSize) ?? null) : null;
+    gx = data !== null ? fromKernel(data, g.dtype, [n, c, h, width]) : col2im(w.reshape([o, -1]).mT.matmul(g.reshape([n, o, -1])), win, inSize);
+  }
+  if (needs[1]) {
+    const r = fused ? (k.conv2dBackwardWeight?.(g, x, win, needBias) ?? null) : null;
+    if (r !== null) {
+      gw = fromKernel(r.dw, g.dtype, w.shape);
+      if (r.db !== null) gb = fromKernel(r.db, g.dtype, [o]);
+    } else gw = g.reshape([n, o, -1]).matmul(im2col(x, win).mT).sum(0).reshape(w.shape);
+  }
+  if (needBias && gb === null) gb = g.sum([0, 2, 3]);
+  return needs.length > 2 ? [gx, gw, gb] : [gx, gw];
 }

@@ -30,6 +30,16 @@ export interface NativeAddon {
   maxPool2d(x: Float32Array, values: Float32Array, indices: Int32Array, p: Float64Array): void;
   /** p = [gOffset, iOffset, N, C, Ho, Wo, H, W, 4 g strides, 4 index strides]. */
   maxPool2dBackward(g: Float32Array, indices: Int32Array, out: Float32Array, p: Float64Array): void;
+  /**
+   * The fused convolution (native/src/conv.h): p = [N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw,
+   * Ho, Wo, xOffset, 4 x strides, wOffset, 4 w strides, gOffset, 4 g strides, biasOffset,
+   * biasStride]; out gets N·O·Ho·Wo.
+   */
+  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, p: Float64Array): void;
+  /** dx [N, C, H, W] = col2im(wᵀ·g) per sample; p as conv2d's. */
+  conv2dBackwardInput(g: Float32Array, w: Float32Array, dx: Float32Array, p: Float64Array): void;
+  /** dw [O, C, kh, kw] = Σₙ gₙ·colsₙᵀ, db [O] = Σ g (unless null); p as conv2d's. */
+  conv2dBackwardWeight(g: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, p: Float64Array): void;
   /** One Adam/AdamW step in place on w.length elements; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled, sign]. */
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, h: Float64Array): void;
   setThreads(n: number): void;

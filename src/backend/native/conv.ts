@@ -1,4 +1,4 @@
-/** @file The native backend's 2-D window kernels (float32): im2col, col2im, max pooling and its backward. Bit-identical to js. */
+/** @file The native backend's 2-D window kernels (float32): im2col, col2im, max pooling and its backward (bit-identical to js), and the fused convolution with its two gradients. */
 import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
@@ -59,4 +59,75 @@ export function maxPool2dBackward(g: StridedView, indices: StridedView, inSize: 
   p.set([g.offset, indices.offset, N, C, Ho, Wo, inSize[0], inSize[1], ...g.strides, ...indices.strides]);
   addon.maxPool2dBackward(g.data as Float32Array, indices.data as Int32Array, out, p);
   return out;
+}
+
+/** Scratch for the fused convolutions' 32 integer arguments (see NativeAddon.conv2d). */
+const convParams = new Float64Array(32);
+const NO_VIEW: StridedView | null = null;
+
+/** Fills convParams for x [N, C, H, W], O output channels and the views a call reads (null: unused, zeros). */
+function fillConvParams(nchw: readonly number[], o: number, win: Window2d, x: StridedView | null, w: StridedView | null, g: StridedView | null, bias: StridedView | null): Float64Array {
+  const p = convParams;
+  p.fill(0);
+  p.set(nchw, 0);
+  p[4] = o;
+  p.set([...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize], 5);
+  const put = (v: StridedView | null, at: number) => {
+    if (v === null) return;
+    p[at] = v.offset;
+    p.set(v.strides, at + 1);
+  };
+  put(x, 15);
+  put(w, 20);
+  put(g, 25);
+  if (bias !== null) {
+    p[30] = bias.offset;
+    p[31] = bias.strides[0]!;
+  }
+  return p;
+}
+
+const isF32 = (v: StridedView | null) => v === null || v.dtype === "float32";
+
+/**
+ * The fused convolution x [N, C, H, W] ⋆ w [O, C, kh, kw] + bias → [N, O, Ho, Wo]: per sample (or
+ * block of output positions) im2col into an L2-sized scratch and one packed product, bias added
+ * in the same pass. Null (the front end composes) for other dtypes.
+ */
+export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d): TypedArray | null {
+  if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias)) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = w.shape[0]!;
+  const out = outputF32(N * O * win.outSize[0] * win.outSize[1]);
+  if (out.length === 0) return out;
+  const p = fillConvParams([N, C, H, W], O, win, x, w, NO_VIEW, bias);
+  addon.conv2d(x.data as Float32Array, w.data as Float32Array, bias === null ? null : (bias.data as Float32Array), out, p);
+  return out;
+}
+
+/** conv2d's input gradient: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize], per sample wᵀ·g into scratch, then col2im. */
+export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray | null {
+  if (addon === null || !isF32(g) || !isF32(w)) return null;
+  const [N, O] = g.shape as [number, number];
+  const C = w.shape[1]!;
+  const out = outputF32(N * C * inSize[0] * inSize[1]);
+  if (out.length === 0) return out;
+  const p = fillConvParams([N, C, inSize[0], inSize[1]], O, win, NO_VIEW, w, g, NO_VIEW);
+  addon.conv2dBackwardInput(g.data as Float32Array, w.data as Float32Array, out, p);
+  return out;
+}
+
+/**
+ * conv2d's weight (and bias) gradient: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] and db
+ * [O] when `bias`; samples summed in chunks fixed by the shapes, so any thread count gives the same bits.
+ */
+export function conv2dBackwardWeight(g: StridedView, x: StridedView, win: Window2d, bias: boolean): { dw: TypedArray; db: TypedArray | null } | null {
+  if (addon === null || !isF32(g) || !isF32(x)) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = g.shape[1]!;
+  const dw = outputF32(O * C * win.kernel[0] * win.kernel[1]);
+  const db = bias ? outputF32(O) : null;
+  const p = fillConvParams([N, C, H, W], O, win, x, NO_VIEW, g, NO_VIEW);
+  addon.conv2dBackwardWeight(g.data as Float32Array, x.data as Float32Array, dw, db, p);
+  return { dw, db };
 }

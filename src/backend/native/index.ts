@@ -14,6 +14,10 @@
  *   js), im2col, col2im, maxPool2d and its backward, over any strided views: the same operations
  *   in the same order as js, so bit-identical to it; threaded when large. Elementwise calls and
  *   reductions under NATIVE_ELEMENTWISE_MIN elements stay in js (cheaper than crossing N-API).
+ * - conv2d, conv2dBackwardInput, conv2dBackwardWeight (optional in Backend): the fused float32
+ *   convolution — per sample (or block of output positions), im2col into an L2-sized scratch
+ *   and one packed product straight into the result, the input gradient's col2im and the weight
+ *   gradient's sum over the batch in the same pass; bit-identical for any thread count.
  * - reluBackward and adamStep (optional in Backend): relu's gradient in one pass, and the
  *   Adam/AdamW update with optim/adam.ts's float32 arithmetic — both bit-identical to js.
  * Delegated to the js reference backend for now: pow, exp/log/tanh/sigmoid/sin/cos/erf (libm and
@@ -29,7 +33,7 @@
 import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
-import { col2im, im2col, maxPool2d, maxPool2dBackward } from "./conv.ts";
+import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2d, maxPool2dBackward } from "./conv.ts";
 import { adamStep, binary, copy, reduce, reluBackward, unary } from "./elementwise.ts";
 import { linear, matmul } from "./gemm.ts";
 
@@ -52,6 +56,9 @@ export const nativeBackend: Backend = {
   col2im,
   maxPool2d,
   maxPool2dBackward,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
 };
 
 /** The backend when the addon is built and loads here, else null (see `nativeUnavailableReason`). */

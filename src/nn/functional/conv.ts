@@ -1,11 +1,12 @@
 /**
  * @file `conv2d`: 2-D convolution (really cross-correlation, as in every framework) over NCHW
  * tensors, written as im2col + one batched matrix product, so its gradients come from the
- * im2col / col2im adjoint pair and matmul's rule — second order included.
+ * im2col / col2im adjoint pair and matmul's rule — second order included. A backend with the
+ * fused conv2d kernels (native) runs float32 convolutions with groups 1 as one op instead.
  */
 import type { Window2d } from "../../backend/backend.ts";
 import { checkTensor } from "../../ops/core.ts";
-import { batchedImage, im2col, pair, windowOutSize } from "../../ops/conv.ts";
+import { batchedImage, conv2dFused, im2col, pair, windowOutSize } from "../../ops/conv.ts";
 import { formatShape } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
@@ -83,6 +84,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     );
   const outSize: [number, number] = [windowOutSize(h, kh, top, bottom, stride[0], dilation[0]), windowOutSize(w, kw, left, right, stride[1], dilation[1])];
   const win: Window2d = { kernel: [kh, kw], stride, padding: [top, left], dilation, outSize };
+  if (groups === 1) {
+    // one op, one pass over each sample's columns in cache, when the backend has the kernels
+    const fused = conv2dFused(input, weight, bias ?? null, win);
+    if (fused !== null) return unbatched ? fused.squeeze(0) : fused;
+  }
   const cols = im2col(input, win); // [N, C·kh·kw, Ho·Wo]
   const length = outSize[0] * outSize[1];
   let out =

@@ -1,0 +1,38 @@
+// Fused float32 2-D convolution (groups 1) and its two gradients, one sample's columns at a time
+// (see conv.cc).
+#pragma once
+#include <cstdint>
+
+#include "elementwise.h"
+
+namespace tg {
+
+// Shapes, window and views of one convolution: x [N, C, H, W], w [O, C, kh, kw], g (the output's
+// gradient) [N, O, Ho, Wo], bias [O]. Pointers are offset to the first element; strides are in
+// elements and may be anything (transposed, negative). Views a call does not read may be null.
+struct ConvArgs {
+  int64_t N, C, H, W, O;
+  Window win;  // win.ho, win.wo: the output size
+  const float* x;
+  int64_t sx[4];
+  const float* w;
+  int64_t sw[4];
+  const float* g;
+  int64_t sg[4];
+  const float* bias;  // null: no bias
+  int64_t sbias;
+  // Set by the kernels themselves: whether their AVX-512 paths run (the CPU has it and the
+  // avx512 gemm micro-kernel is selected, so selecting another one tests the portable code).
+  bool avx512 = false;
+};
+
+// out [N, O, Ho, Wo] (contiguous, may be uninitialised) = w · columns(x) per sample, + bias.
+void conv2d_f32(const ConvArgs& a, float* out);
+// dx [N, C, H, W] (contiguous, may be uninitialised) = col2im(wᵀ · g) per sample.
+void conv2d_backward_input_f32(const ConvArgs& a, float* dx);
+// dw [O, C, kh, kw] = Σ_n g_n · columns(x_n)ᵀ; db [O] = g summed over N, Ho, Wo (when db is not null).
+// Samples are summed in fixed chunks whose partial sums are added in a fixed order, so the
+// result is the same for any thread count.
+void conv2d_backward_weight_f32(const ConvArgs& a, float* dw, float* db);
+
+}  // namespace tg
