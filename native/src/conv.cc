@@ -27,6 +27,10 @@
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define TG_X86_GNU 1
 #include <immintrin.h>
+#if !defined(__clang__)
+// GCC 12's AVX-512 headers trip this warning on their own _mm512_undefined_*()
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #endif
 
 namespace tg {
@@ -107,6 +111,10 @@ template <class Image, class Cols, class Run>
 inline void for_runs(const ConvArgs& a, Image* x, const int64_t* sx, int64_t l0, int64_t l1, Cols* cols, int64_t ld, Run run) {
   const Window& w = a.win;
   const int64_t kk = w.kh * w.kw;
+  // each tap column's valid output columns, once per block rather than once per run
+  constexpr int kMaxCachedTaps = 16;
+  int64_t tap_lo[kMaxCachedTaps], tap_hi[kMaxCachedTaps];
+  for (int64_t j = 0; j < std::min<int64_t>(w.kw, kMaxCachedTaps); j++) tap_range(j * w.dw - w.pw, w.sw, a.W, w.wo, &tap_lo[j], &tap_hi[j]);
   int64_t ho = l0 / w.wo, w0 = l0 - ho * w.wo;
   for (int64_t l = l0; l < l1; ho++, w0 = 0) {
     const int64_t w1 = std::min(w.wo, w0 + (l1 - l)), n = w1 - w0;
@@ -116,7 +124,10 @@ inline void for_runs(const ConvArgs& a, Image* x, const int64_t* sx, int64_t l0,
       for (int64_t j = 0; j < w.kw; j++) {
         const int64_t shift = j * w.dw - w.pw;
         int64_t wlo, whi;
-        tap_range(shift, w.sw, a.W, w.wo, &wlo, &whi);
+        if (j < kMaxCachedTaps)
+          wlo = tap_lo[j], whi = tap_hi[j];
+        else
+          tap_range(shift, w.sw, a.W, w.wo, &wlo, &whi);
         int64_t lo = std::max(w0, wlo) - w0, hi = std::min(w1, whi) - w0;
         if (!row_in || lo >= hi) lo = hi = 0;
         Image* src = lo < hi ? x + hin * sx[2] + (shift + w0 * w.sw) * sx[3] : x;
@@ -283,9 +294,24 @@ inline int64_t padded(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // Σ p[l·stride] for l < n in double, over eight interleaved partial sums (one chain of dependent
 // adds was the weight gradient's slowest loop) combined in a fixed order.
-double sum_f64(const float* p, int64_t n, int64_t stride) {
+#ifdef TG_X86_GNU
+// The eight partial sums of sum_f64's main loop, as one vector (lane k: elements ≡ k mod 8): the
+// same additions in the same order.
+__attribute__((target("avx512f"))) int64_t sum8_avx512(const float* p, int64_t n, double* acc) {
+  __m512d v = _mm512_setzero_pd();
+  int64_t l = 0;
+  for (; l + 8 <= n; l += 8) v = _mm512_add_pd(v, _mm512_cvtps_pd(_mm256_loadu_ps(p + l)));
+  _mm512_storeu_pd(acc, v);
+  return l;
+}
+#endif
+
+double sum_f64(const float* p, int64_t n, int64_t stride, bool avx512) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t l = 0;
+#ifdef TG_X86_GNU
+  if (avx512 && stride == 1) l = sum8_avx512(p, n, acc);
+#endif
   for (; l + 8 <= n; l += 8)
     for (int k = 0; k < 8; k++) acc[k] += p[(l + k) * stride];
   for (; l < n; l++) acc[l & 7] += p[l * stride];
@@ -358,6 +384,13 @@ __attribute__((target("avx512f"))) void dots_avx512(const float* g, int64_t so, 
   }
 }
 #endif
+
+// The dot-product weight gradient (only chosen where AVX-512 runs).
+void dot_products(const float* g, int64_t so, const float* cols, int64_t sr, int64_t O, int64_t R, int64_t n, float* part) {
+#ifdef TG_X86_GNU
+  dots_avx512(g, so, cols, sr, O, R, n, part);
+#endif
+}
 
 ConvArgs with_simd(const ConvArgs& args) {
   ConvArgs a = args;
@@ -455,35 +488,33 @@ void conv2d_backward_weight_f32(const ConvArgs& args, float* dw, float* db) {
   const bool dots = false;
 #endif
   const int64_t lanes = dots ? 16 : 1, width = ockk * lanes;
+  // units: (sample, block of positions) in order; chunks: runs of consecutive units (so a
+  // single large image is split too)
+  const int64_t lb = block_positions(ckk, L), blocks = (L + lb - 1) / lb, units = a.N * blocks;
   const int64_t max_chunks = std::clamp<int64_t>(kPartialFloats / std::max<int64_t>(width, 1), 1, kMaxWeightChunks);
-  const int64_t per_chunk = (a.N + max_chunks - 1) / max_chunks, chunks = (a.N + per_chunk - 1) / per_chunk;
+  const int64_t per_chunk = (units + max_chunks - 1) / max_chunks, chunks = (units + per_chunk - 1) / per_chunk;
   std::vector<float> part(static_cast<size_t>(chunks * width));
   std::vector<double> bpart(db != nullptr ? static_cast<size_t>(chunks * O) : 0, 0.0);
-  const int64_t lb = block_positions(ckk, L), blocks = (L + lb - 1) / lb;
   run_tasks(chunks, static_cast<double>(a.N) * O * ckk * L, [&](int64_t c) {
     float* p = part.data() + c * width;
     if (dots) zero(p, width);
     bool first = true;
-    for (int64_t n = c * per_chunk, end = std::min(a.N, n + per_chunk); n < end; n++)
-      for (int64_t b = 0; b < blocks; b++) {
-        const int64_t l0 = b * lb, l1 = std::min(L, l0 + lb), nl = l1 - l0;
-        int64_t so, sl;
-        const float* g = grad_block(a, n, l0, l1, &so, &sl, dots);
-        float* cols = cols_scratch(ckk * nl);
-        im2col_block(a, a.x + n * a.sx[0], l0, l1, cols, nl);
-#ifdef TG_X86_GNU
-        if (dots)
-          dots_avx512(g, so, cols, nl, O, ckk, nl, p);
-        else
-#endif
-            if (transposed)
-          sgemm_serial(ckk, O, nl, cols, nl, 1, g, sl, so, p, O, !first);  // cols · gᵀ
-        else
-          sgemm_serial(O, ckk, nl, g, so, sl, cols, 1, nl, p, ckk, !first);  // g · colsᵀ
-        first = false;
-        if (db != nullptr)
-          for (int64_t o = 0; o < O; o++) bpart[c * O + o] += sum_f64(g + o * so, nl, sl);
-      }
+    for (int64_t u = c * per_chunk, end = std::min(units, u + per_chunk); u < end; u++) {
+      const int64_t n = u / blocks, l0 = (u % blocks) * lb, l1 = std::min(L, l0 + lb), nl = l1 - l0;
+      int64_t so, sl;
+      const float* g = grad_block(a, n, l0, l1, &so, &sl, dots);
+      float* cols = cols_scratch(ckk * nl);
+      im2col_block(a, a.x + n * a.sx[0], l0, l1, cols, nl);
+      if (dots)
+        dot_products(g, so, cols, nl, O, ckk, nl, p);
+      else if (transposed)
+        sgemm_serial(ckk, O, nl, cols, nl, 1, g, sl, so, p, O, !first);  // cols · gᵀ
+      else
+        sgemm_serial(O, ckk, nl, g, so, sl, cols, 1, nl, p, ckk, !first);  // g · colsᵀ
+      first = false;
+      if (db != nullptr)
+        for (int64_t o = 0; o < O; o++) bpart[c * O + o] += sum_f64(g + o * so, nl, sl, a.avx512);
+    }
   });
   // the chunks' partials (and lanes) in a fixed order, in double, rounded once; rows of dW in parallel
   run_tasks(O, static_cast<double>(chunks) * width, [&](int64_t o) {

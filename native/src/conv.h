@@ -31,8 +31,8 @@ void conv2d_f32(const ConvArgs& a, float* out);
 // dx [N, C, H, W] (contiguous, may be uninitialised) = col2im(wᵀ · g) per sample.
 void conv2d_backward_input_f32(const ConvArgs& a, float* dx);
 // dw [O, C, kh, kw] = Σ_n g_n · columns(x_n)ᵀ; db [O] = g summed over N, Ho, Wo (when db is not null).
-// Samples are summed in fixed chunks whose partial sums are added in a fixed order, so the
-// result is the same for any thread count.
+// Samples (and blocks of a large image's positions) are summed in chunks fixed by the shapes,
+// whose partial sums are added in a fixed order, so the result is the same for any thread count.
 void conv2d_backward_weight_f32(const ConvArgs& a, float* dw, float* db);
 
 }  // namespace tg

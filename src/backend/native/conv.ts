@@ -89,6 +89,9 @@ function fillConvParams(nchw: readonly number[], o: number, win: Window2d, x: St
 
 const isF32 = (v: StridedView | null) => v === null || v.dtype === "float32";
 
+/** Floats of one sample's columns above which conv2dBackwardInput leaves a batch of fewer than 4 to the composed path. */
+const LARGE_IMAGE_COLUMNS = 1 << 17;
+
 /**
  * The fused convolution x [N, C, H, W] ⋆ w [O, C, kh, kw] + bias → [N, O, Ho, Wo]: per sample (or
  * block of output positions) im2col into an L2-sized scratch and one packed product, bias added
@@ -110,6 +113,10 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
   if (addon === null || !isF32(g) || !isF32(w)) return null;
   const [N, O] = g.shape as [number, number];
   const C = w.shape[1]!;
+  // Its tasks are whole samples (their windows overlap in dx): fewer than four large images would
+  // leave threads idle, so the composed path (threaded matmul and col2im) takes them — a choice by
+  // shape alone, so results still do not depend on the thread count.
+  if (N < 4 && C * win.kernel[0] * win.kernel[1] * win.outSize[0] * win.outSize[1] > LARGE_IMAGE_COLUMNS) return null;
   const out = outputF32(N * C * inSize[0] * inSize[1]);
   if (out.length === 0) return out;
   const p = fillConvParams([N, C, inSize[0], inSize[1]], O, win, NO_VIEW, w, g, NO_VIEW);
