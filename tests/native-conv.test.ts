@@ -173,6 +173,8 @@ describe("native fused conv2d kernels", { skip }, () => {
       { N: 4, C: 1, H: 28, W: 28, O: 16, kh: 3, kw: 3, pad: [1, 1, 1, 1] },
       { N: 1, C: 2, H: 3, W: 3, O: 1, kh: 3, kw: 3 },
       { N: 2, C: 3, H: 4, W: 6, O: 2, kh: 2, kw: 2, stride: [3, 2], dilation: [1, 3], pad: [1, 2, 3, 0] },
+      // more tap columns than the per-block cache of tap ranges holds
+      { N: 2, C: 3, H: 4, W: 25, O: 2, kh: 1, kw: 17, pad: [0, 0, 2, 1] },
     ];
     for (const c of cases) {
       checkCase(c);
@@ -258,6 +260,13 @@ describe("native fused conv2d kernels", { skip }, () => {
     const { dw, db } = nativeBackend.conv2dBackwardWeight!(g, x, w0, true)!;
     assert.deepEqual([...dw], new Array(54).fill(0));
     assert.deepEqual([...db!], [0, 0, 0]);
+    // no input channels: the output is the bias, the bias gradient counts the positions
+    const b = vec(3);
+    const noChannels = windowOf({ N: 2, C: 0, H: 5, W: 5, O: 3, kh: 3, kw: 3, pad: [1, 1, 1, 1] });
+    const y = nativeBackend.conv2d!(view4([2, 0, 5, 5]), view4([3, 0, 3, 3]), b, noChannels)!;
+    assert.deepEqual([...y.subarray(0, 26)], [...new Array(25).fill(at(b, 0)), at(b, 1)]);
+    const g1: StridedView = { data: new Float32Array(150).fill(1), dtype: "float32", shape: [2, 3, 5, 5], strides: [75, 25, 5, 1], offset: 0 };
+    assert.deepEqual([...nativeBackend.conv2dBackwardWeight!(g1, view4([2, 0, 5, 5]), noChannels, true)!.db!], [50, 50, 50]);
   });
 
   test("views outside their arrays are refused", () => {
