@@ -292,8 +292,6 @@ const float* grad_block(const ConvArgs& a, int64_t n, int64_t l0, int64_t l1, in
 
 inline int64_t padded(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-// Σ p[l·stride] for l < n in double, over eight interleaved partial sums (one chain of dependent
-// adds was the weight gradient's slowest loop) combined in a fixed order.
 #ifdef TG_X86_GNU
 // The eight partial sums of sum_f64's main loop, as one vector (lane k: elements ≡ k mod 8): the
 // same additions in the same order.
@@ -306,6 +304,8 @@ __attribute__((target("avx512f"))) int64_t sum8_avx512(const float* p, int64_t n
 }
 #endif
 
+// Σ p[l·stride] for l < n in double, over eight interleaved partial sums (one chain of dependent
+// adds was the weight gradient's slowest loop) combined in a fixed order.
 double sum_f64(const float* p, int64_t n, int64_t stride, bool avx512) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t l = 0;
