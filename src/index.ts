@@ -99,6 +99,7 @@ export {
 export * as backend from "./backend/public.ts";
 export * as linalg from "./linalg/public.ts";
 export * as nn from "./nn/index.ts";
+export * as jit from "./jit/index.ts";
 export * as optim from "./optim/index.ts";
 export * as F from "./nn/functional/index.ts";
 export * as io from "./io/index.ts";

@@ -22,6 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   linalg: CORE,
   nn: MODEL,
   optim: MODEL,
+  jit: [...MODEL, "jit"],
   data: [...MODEL, "data", "datasets"],
   datasets: [...MODEL, "data", "datasets"],
   io: BESIDE_TRAIN,

@@ -7,6 +7,9 @@
 //     p = [batch, M, N, K, aOffset, sab, sam, sak, bOffset, sbb, sbk, sbn]; c gets batch·M·N.
 //     With a fifth argument (the fused linear layer), p also has [biasOffset, biasStride, relu]:
 //     then every row of c gets + bias (when not null), then relu (when relu ≠ 0).
+//   packLinear(w, p) → ArrayBuffer   p = [N, K, wOffset, swn, swk]: W [N, K] packed once (gemm.h)
+//   linearPacked(x, packed, bias | null, out, p)   p = [M, xOffset, sxm, sxk, biasOffset, biasStride, relu]:
+//     out [M, N] = x·Wᵀ + bias, then relu, bit-identical to sgemm with the same epilogue
 //   binary(op, a, b, out, p)   p = [nd, aOffset, bOffset, shape…, aStrides…, bStrides…]; out is
 //                              Float32Array, or Uint8Array for comparisons (op codes: elementwise.h)
 //   unary(op, x, out, p) / copy(x, out, p)      p = [nd, offset, shape…, strides…]
@@ -177,6 +180,65 @@ int64_t product(const int64_t* shape, int nd) {
   int64_t n = 1;
   for (int d = 0; d < nd; d++) n *= shape[d];
   return n;
+}
+
+// packLinear(w, p): a fresh ArrayBuffer holding W packed for linearPacked.
+napi_value PackLinear(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  ArrayArg w;
+  int64_t v[5];
+  if (argc < 2 || !get_array(env, argv[0], napi_float32_array, "packLinear w", &w) || !get_params(env, argv[1], 5, v)) return nullptr;
+  const int64_t N = v[0], K = v[1];
+  const int64_t dims[2] = {N, K}, strides[2] = {v[3], v[4]};
+  if (N < 0 || K < 0 || !view_in_bounds(v[2], dims, strides, 2, w.length)) return out_of_bounds(env), nullptr;
+  const int64_t bytes = tg::linear_packed_bytes(N, K);
+  void* data = nullptr;
+  napi_value buffer;
+  TG_CALL(env, napi_create_arraybuffer(env, static_cast<size_t>(bytes), &data, &buffer));
+  tg::linear_pack(N, K, static_cast<const float*>(w.data) + v[2], v[3], v[4], data);
+  return buffer;
+}
+
+// linearPacked(x, packed, bias | null, out, p): out [M, N] = x·Wᵀ + bias, then relu.
+napi_value LinearPacked(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 5) {
+    napi_throw_type_error(env, nullptr, "native.linearPacked: expected (x, packed, bias, out, params)");
+    return nullptr;
+  }
+  napi_valuetype bias_type;
+  TG_CALL(env, napi_typeof(env, argv[2], &bias_type));
+  ArrayArg x, bias, out;
+  int64_t v[7];
+  bool is_buffer = false;
+  void* packed = nullptr;
+  size_t bytes = 0;
+  if (napi_is_arraybuffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_arraybuffer_info(env, argv[1], &packed, &bytes) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "native.linearPacked: packed must be an ArrayBuffer from packLinear");
+    return nullptr;
+  }
+  if (!get_array(env, argv[0], napi_float32_array, "linearPacked x", &x) ||
+      (bias_type != napi_null && !get_array(env, argv[2], napi_float32_array, "linearPacked bias", &bias)) ||
+      !get_array(env, argv[3], napi_float32_array, "linearPacked out", &out) || !get_params(env, argv[4], 7, v))
+    return nullptr;
+  int64_t N = 0, K = 0;
+  if (!tg::linear_packed_shape(packed, static_cast<int64_t>(bytes), &N, &K)) {
+    napi_throw_type_error(env, nullptr, "native.linearPacked: packed does not hold a packed weight");
+    return nullptr;
+  }
+  const int64_t M = v[0];
+  const int64_t xd[2] = {M, K}, xs[2] = {v[2], v[3]}, bd[1] = {N}, bs[1] = {v[5]};
+  if (M < 0 || !view_in_bounds(v[1], xd, xs, 2, x.length) || static_cast<uint64_t>(M * N) > out.length ||
+      (bias_type != napi_null && !view_in_bounds(v[4], bd, bs, 1, bias.length)))
+    return out_of_bounds(env), nullptr;
+  const float* b = bias_type != napi_null ? static_cast<const float*>(bias.data) + v[4] : nullptr;
+  tg::linear_packed(M, static_cast<const float*>(x.data) + v[1], v[2], v[3], packed, b, v[5], v[6] != 0, static_cast<float*>(out.data));
+  return nullptr;
 }
 
 napi_value Binary(napi_env env, napi_callback_info info) {
@@ -602,6 +664,8 @@ napi_value Init(napi_env env, napi_value exports) {
   tune_malloc();
   const napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"packLinear", nullptr, PackLinear, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"linearPacked", nullptr, LinearPacked, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copy", nullptr, Copy, nullptr, nullptr, nullptr, napi_default, nullptr},

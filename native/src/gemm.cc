@@ -776,3 +776,321 @@ void sgemm(const SgemmArgs& g) {
 }
 
 }  // namespace tg
+
+// ---------------------------------------------------------------- pre-packed linear layers
+// A frozen model (tg.jit.freeze) packs each weight W [N, K] once into the selected kernel's B
+// slivers over the whole depth: sliver s holds W(s·NR + j, k) at s·NR·K + k·NR + j (zero past N),
+// so block pc of a sliver is the panel pack_b would build, at + pc·NR. Products then skip packing
+// B: ≤ kFewRows rows stream the slivers in order (gemv), more rows run the micro-kernels on them.
+// Every output element still gets sgemm's operations in sgemm's order (one multiply-add chain per
+// KC block from zero, blocks added in order; FMA unless the generic kernel is selected), then
+// bias_relu_f32's add and relu, so a frozen layer is bit-identical to the ordinary one for any
+// row count and any thread count.
+namespace tg {
+namespace {
+
+constexpr uint32_t kPackedMagic = 0x4b503754;  // "T7PK"
+constexpr int64_t kHeaderBytes = 64;
+
+struct PackedHeader {
+  uint32_t magic;
+  int32_t nr;
+  int32_t pad;  // floats between the header and the 64-byte aligned slivers
+  int32_t unused;
+  int64_t N, K;
+};
+
+int aligned_pad(const void* packed) {
+  const auto addr = reinterpret_cast<uintptr_t>(packed) + kHeaderBytes;
+  return static_cast<int>(((64 - (addr & 63)) & 63) / 4);
+}
+
+// The slivers, 64-byte aligned. V8 does not move an ArrayBuffer's memory, but should the buffer
+// ever sit at another alignment than when it was packed, the slivers move to the new position.
+float* packed_slivers(void* packed) {
+  auto* h = static_cast<PackedHeader*>(packed);
+  float* base = reinterpret_cast<float*>(static_cast<char*>(packed) + kHeaderBytes);
+  const int pad = aligned_pad(packed);
+  if (pad != h->pad) {
+    const int64_t n = (h->N + h->nr - 1) / h->nr * h->nr * h->K;
+    std::memmove(base + pad, base + h->pad, static_cast<size_t>(n) * sizeof(float));
+    h->pad = pad;
+  }
+  return base + pad;
+}
+
+struct PackedProblem {
+  int64_t M, N, K;
+  const float* A;
+  int64_t sam, sak;
+  const float* Bp;  // slivers
+  int nr;
+  const float* bias;
+  int64_t sbias;
+  bool relu;
+  float* C;  // [M, N]
+};
+
+// bias_relu_f32's operations on C[m, j0:j1): + bias, then relu (NaN kept, −0 → +0).
+void packed_epilogue(const PackedProblem& p, int64_t m0, int64_t m1, int64_t j0, int64_t j1) {
+  if (p.bias == nullptr && !p.relu) return;
+  for (int64_t m = m0; m < m1; m++) {
+    float* c = p.C + m * p.N;
+    if (p.bias != nullptr)
+      for (int64_t j = j0; j < j1; j++) c[j] = c[j] + p.bias[j * p.sbias];
+    if (p.relu)
+      for (int64_t j = j0; j < j1; j++) {
+        uint32_t bits;
+        std::memcpy(&bits, c + j, 4);
+        bits &= -static_cast<uint32_t>((c[j] > 0) | (c[j] != c[j]));
+        std::memcpy(c + j, &bits, 4);
+      }
+  }
+}
+
+// Slivers [s0, s1) of a ≤ kFewRows-row product in plain C++: t = t + a·b (kernel_generic's order).
+void gemv_packed_generic(const PackedProblem& p, int64_t kcb, int64_t s0, int64_t s1) {
+  const int nr = p.nr;
+  for (int64_t s = s0; s < s1; s++) {
+    const int64_t jn = std::min<int64_t>(nr, p.N - s * nr);
+    for (int64_t m = 0; m < p.M; m++) {
+      float t[NR_MAX], c[NR_MAX];
+      for (int64_t pc = 0; pc < p.K; pc += kcb) {
+        const int64_t kend = std::min(p.K, pc + kcb);
+        for (int j = 0; j < nr; j++) t[j] = 0.0f;
+        const float* b = p.Bp + s * nr * p.K + pc * nr;
+        for (int64_t k = pc; k < kend; k++, b += nr) {
+          const float a = p.A[m * p.sam + k * p.sak];
+          for (int j = 0; j < nr; j++) t[j] += a * b[j];
+        }
+        for (int j = 0; j < nr; j++) c[j] = pc == 0 ? t[j] : c[j] + t[j];
+      }
+      float* out = p.C + m * p.N + s * nr;
+      for (int64_t j = 0; j < jn; j++) out[j] = p.K == 0 ? 0.0f : c[j];
+    }
+  }
+}
+
+#ifdef TG_X86_GNU
+// R rows × S slivers of NR columns from sliver s: R·S·NR/16 independent FMA chains, each sliver
+// one sequential stream. Block sums go through a tile in memory (once per KC block).
+template <int R, int S, int NR>
+__attribute__((target("avx512f"))) void gemv512_block(const PackedProblem& p, int64_t kcb, int64_t s) {
+  constexpr int V = NR / 16;
+  alignas(64) float tile[R][S * NR];
+  for (int64_t pc = 0; pc < p.K; pc += kcb) {
+    const int64_t kend = std::min(p.K, pc + kcb);
+    __m512 acc[R][S][V];
+    for (int m = 0; m < R; m++)
+      for (int q = 0; q < S; q++)
+        for (int v = 0; v < V; v++) acc[m][q][v] = _mm512_setzero_ps();
+    const float* b = p.Bp + s * NR * p.K + pc * NR;
+    for (int64_t k = pc; k < kend; k++, b += NR) {
+      __m512 a[R];
+      for (int m = 0; m < R; m++) a[m] = _mm512_set1_ps(p.A[m * p.sam + k * p.sak]);
+      for (int q = 0; q < S; q++)
+        for (int v = 0; v < V; v++) {
+          const __m512 bv = _mm512_load_ps(b + q * NR * p.K + 16 * v);
+          for (int m = 0; m < R; m++) acc[m][q][v] = _mm512_fmadd_ps(a[m], bv, acc[m][q][v]);
+        }
+    }
+    for (int m = 0; m < R; m++)
+      for (int q = 0; q < S; q++)
+        for (int v = 0; v < V; v++) {
+          float* t = &tile[m][q * NR + 16 * v];
+          _mm512_store_ps(t, pc == 0 ? acc[m][q][v] : _mm512_add_ps(acc[m][q][v], _mm512_load_ps(t)));
+        }
+  }
+  const int64_t jn = std::min<int64_t>(S * NR, p.N - s * NR);
+  for (int m = 0; m < R; m++) {
+    float* out = p.C + m * p.N + s * NR;
+    if (p.K == 0)
+      for (int64_t j = 0; j < jn; j++) out[j] = 0.0f;
+    else
+      std::memcpy(out, tile[m], static_cast<size_t>(jn) * sizeof(float));
+  }
+}
+
+// The same with 8-lane vectors (an AVX2 CPU, or slivers packed for another kernel).
+template <int R, int S, int NR>
+__attribute__((target("avx2,fma"))) void gemv256_block(const PackedProblem& p, int64_t kcb, int64_t s) {
+  constexpr int V = NR / 8;
+  alignas(64) float tile[R][S * NR];
+  for (int64_t pc = 0; pc < p.K; pc += kcb) {
+    const int64_t kend = std::min(p.K, pc + kcb);
+    __m256 acc[R][S][V];
+    for (int m = 0; m < R; m++)
+      for (int q = 0; q < S; q++)
+        for (int v = 0; v < V; v++) acc[m][q][v] = _mm256_setzero_ps();
+    const float* b = p.Bp + s * NR * p.K + pc * NR;
+    for (int64_t k = pc; k < kend; k++, b += NR) {
+      __m256 a[R];
+      for (int m = 0; m < R; m++) a[m] = _mm256_broadcast_ss(p.A + m * p.sam + k * p.sak);
+      for (int q = 0; q < S; q++)
+        for (int v = 0; v < V; v++) {
+          const __m256 bv = _mm256_load_ps(b + q * NR * p.K + 8 * v);
+          for (int m = 0; m < R; m++) acc[m][q][v] = _mm256_fmadd_ps(a[m], bv, acc[m][q][v]);
+        }
+    }
+    for (int m = 0; m < R; m++)
+      for (int q = 0; q < S; q++)
+        for (int v = 0; v < V; v++) {
+          float* t = &tile[m][q * NR + 8 * v];
+          _mm256_store_ps(t, pc == 0 ? acc[m][q][v] : _mm256_add_ps(acc[m][q][v], _mm256_load_ps(t)));
+        }
+  }
+  const int64_t jn = std::min<int64_t>(S * NR, p.N - s * NR);
+  for (int m = 0; m < R; m++) {
+    float* out = p.C + m * p.N + s * NR;
+    if (p.K == 0)
+      for (int64_t j = 0; j < jn; j++) out[j] = 0.0f;
+    else
+      std::memcpy(out, tile[m], static_cast<size_t>(jn) * sizeof(float));
+  }
+}
+
+// Slivers [s0, s1): groups of S, then the rest one at a time. S·(NR/lanes)·R ≈ 8 chains hide
+// the FMA latency without running out of registers.
+template <int R, int NR, bool W512>
+void gemv_rows(const PackedProblem& p, int64_t kcb, int64_t s0, int64_t s1) {
+  constexpr int lanes = W512 ? 16 : 8;
+  constexpr int S = std::max(1, 8 / (R * (NR / lanes)));
+  int64_t s = s0;
+  for (; s + S <= s1; s += S) {
+    if constexpr (W512)
+      gemv512_block<R, S, NR>(p, kcb, s);
+    else
+      gemv256_block<R, S, NR>(p, kcb, s);
+  }
+  for (; s < s1; s++) {
+    if constexpr (W512)
+      gemv512_block<R, 1, NR>(p, kcb, s);
+    else
+      gemv256_block<R, 1, NR>(p, kcb, s);
+  }
+}
+
+template <int NR, bool W512>
+void gemv_simd(const PackedProblem& p, int64_t kcb, int64_t s0, int64_t s1) {
+  switch (p.M) {
+    case 1: return gemv_rows<1, NR, W512>(p, kcb, s0, s1);
+    case 2: return gemv_rows<2, NR, W512>(p, kcb, s0, s1);
+    case 3: return gemv_rows<3, NR, W512>(p, kcb, s0, s1);
+    default: return gemv_rows<4, NR, W512>(p, kcb, s0, s1);
+  }
+}
+#endif
+
+// Slivers [s0, s1) of a ≤ kFewRows-row product with the selected kernel's arithmetic.
+void gemv_packed(const Kernel& kr, const PackedProblem& p, int64_t s0, int64_t s1) {
+#ifdef TG_X86_GNU
+  if (kr.run != kernel_generic && (p.nr == 16 || p.nr == 32)) {
+    if (p.nr == 32 && has_avx512()) return gemv_simd<32, true>(p, kr.kc, s0, s1);
+    if (p.nr == 32) return gemv_simd<32, false>(p, kr.kc, s0, s1);
+    if (has_avx512()) return gemv_simd<16, true>(p, kr.kc, s0, s1);
+    return gemv_simd<16, false>(p, kr.kc, s0, s1);
+  }
+#endif
+  gemv_packed_generic(p, kr.kc, s0, s1);
+}
+
+// Rows [i0, i1) × slivers [s0, s1) with the micro-kernel (its NR is the slivers' NR) on the
+// pre-packed B: pack_a per KC block, as compute_block does.
+void gemm_packed_block(const Kernel& kr, const PackedProblem& p, int64_t i0, int64_t i1, int64_t s0, int64_t s1, float* Ap) {
+  for (int64_t ic = i0; ic < i1; ic += kr.mc) {
+    const int64_t mc = std::min(kr.mc, i1 - ic);
+    for (int64_t pc = 0; pc < p.K; pc += kr.kc) {
+      const int64_t kc = std::min(kr.kc, p.K - pc);
+      kr.pack_a(p.A + ic * p.sam + pc * p.sak, p.sam, p.sak, mc, kc, Ap);
+      for (int64_t s = s0; s < s1; s++) {
+        const int nr = static_cast<int>(std::min<int64_t>(kr.nr, p.N - s * kr.nr));
+        for (int64_t ir = 0; ir < mc; ir += kr.mr) {
+          const int mr = static_cast<int>(std::min<int64_t>(kr.mr, mc - ir));
+          kr.run(kc, Ap + ir * kc, p.Bp + s * kr.nr * p.K + pc * kr.nr, p.C + (ic + ir) * p.N + s * kr.nr, p.N, pc > 0, mr, nr);
+        }
+      }
+    }
+  }
+}
+
+// Rows [i0, i1) × slivers [s0, s1) by the right path, epilogue included.
+void linear_packed_task(const Kernel& kr, const PackedProblem& p, int64_t i0, int64_t i1, int64_t s0, int64_t s1) {
+  const int64_t j0 = s0 * p.nr, j1 = std::min(p.N, s1 * p.nr);
+  if (p.K == 0) {
+    for (int64_t m = i0; m < i1; m++) std::fill(p.C + m * p.N + j0, p.C + m * p.N + j1, 0.0f);
+  } else if (p.nr == kr.nr && i1 - i0 > kFewRows) {
+    gemm_packed_block(kr, p, i0, i1, s0, s1, thread_a().get(kr.mc * kr.kc));
+  } else {
+    // slivers packed for another kernel (setKernel after freezing) take the gemv, 4 rows at a time
+    for (int64_t m = i0; m < i1; m += kFewRows) {
+      PackedProblem q = p;
+      q.M = std::min(kFewRows, i1 - m);
+      q.A = p.A + m * p.sam;
+      q.C = p.C + m * p.N;
+      gemv_packed(kr, q, s0, s1);
+    }
+  }
+  packed_epilogue(p, i0, i1, j0, j1);
+}
+
+}  // namespace
+
+int64_t linear_packed_bytes(int64_t N, int64_t K) {
+  // room for the widest slivers, whichever kernel linear_pack then finds selected
+  return kHeaderBytes + 64 + (N + NR_MAX - 1) / NR_MAX * NR_MAX * K * static_cast<int64_t>(sizeof(float));
+}
+
+void linear_pack(int64_t N, int64_t K, const float* w, int64_t swn, int64_t swk, void* dst) {
+  const int nr = kKernels[selected_kernel()].nr;
+  auto* h = static_cast<PackedHeader*>(dst);
+  *h = PackedHeader{kPackedMagic, nr, aligned_pad(dst), 0, N, K};
+  float* bp = packed_slivers(dst);
+  for (int64_t s = 0; s * nr < N; s++) {
+    float* sliver = bp + s * nr * K;
+    for (int j = 0; j < nr; j++) {
+      const int64_t n = s * nr + j;
+      for (int64_t k = 0; k < K; k++) sliver[k * nr + j] = n < N ? w[n * swn + k * swk] : 0.0f;
+    }
+  }
+}
+
+bool linear_packed_shape(const void* packed, int64_t bytes, int64_t* N, int64_t* K) {
+  if (bytes < kHeaderBytes + 64) return false;
+  const auto* h = static_cast<const PackedHeader*>(packed);
+  if (h->magic != kPackedMagic || (h->nr != 16 && h->nr != 32) || h->N < 0 || h->K < 0) return false;
+  if (bytes < kHeaderBytes + 64 + (h->N + h->nr - 1) / h->nr * h->nr * h->K * static_cast<int64_t>(sizeof(float))) return false;
+  *N = h->N;
+  *K = h->K;
+  return true;
+}
+
+void linear_packed(int64_t M, const float* a, int64_t sam, int64_t sak, void* packed, const float* bias, int64_t sbias, bool relu,
+                   float* c) {
+  std::lock_guard<std::mutex> lk(call_mutex());
+  const Kernel& kr = kKernels[selected_kernel()];
+  const auto* h = static_cast<const PackedHeader*>(packed);
+  const PackedProblem p{M, h->N, h->K, a, sam, sak, packed_slivers(packed), h->nr, bias, sbias, relu, c};
+  if (M <= 0 || p.N <= 0) return;
+  const int64_t slivers = (p.N + p.nr - 1) / p.nr;
+  const double work = static_cast<double>(M) * p.N * std::max<int64_t>(p.K, 1);
+  const int T = static_cast<int>(std::min<double>({static_cast<double>(num_threads()), std::max(1.0, work / kMinWorkPerThread),
+                                                   static_cast<double>(slivers * ((M + kr.mc - 1) / kr.mc))}));
+  if (T <= 1) return linear_packed_task(kr, p, 0, M, 0, slivers);
+  // tasks: row blocks × sliver chunks, about four per thread, claimed from a counter
+  const int64_t row_tasks = M <= kFewRows ? 1 : (M + kr.mc - 1) / kr.mc;
+  const int64_t rows_per_task = M <= kFewRows ? M : round_up((M + row_tasks - 1) / row_tasks, kr.mr);
+  const int64_t col_chunks = std::clamp<int64_t>((4 * T + row_tasks - 1) / row_tasks, 1, slivers);
+  const int64_t per_chunk = (slivers + col_chunks - 1) / col_chunks;
+  const int64_t chunks = (slivers + per_chunk - 1) / per_chunk;
+  const int64_t tasks = row_tasks * chunks;
+  std::atomic<int64_t> next{0};
+  parallel_run(T, [&] {
+    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
+      const int64_t r = t / chunks, cc = t % chunks;
+      const int64_t s0 = cc * per_chunk;
+      linear_packed_task(kr, p, r * rows_per_task, std::min(M, (r + 1) * rows_per_task), s0, std::min(slivers, s0 + per_chunk));
+    }
+  });
+}
+
+}  // namespace tg

@@ -41,4 +41,17 @@ std::vector<std::string> sgemm_kernels();
 // Selects a micro-kernel by name ("auto" = the fastest this CPU runs); false if it cannot run here.
 bool sgemm_set_kernel(const std::string& name);
 
+// ---- pre-packed linear layers (tg.jit.freeze): W [N, K] packed once into the selected kernel's
+// B slivers, then y = x·Wᵀ + bias (then relu) per call without packing W again.
+// Bytes a packed W [N, K] takes (header, alignment slack and slivers).
+int64_t linear_packed_bytes(int64_t N, int64_t K);
+// Packs W(n, k) = w[n*swn + k*swk] into dst (linear_packed_bytes(N, K) bytes, 4-byte aligned).
+void linear_pack(int64_t N, int64_t K, const float* w, int64_t swn, int64_t swk, void* dst);
+// N and K of a packed W, or false when `bytes` bytes at `packed` do not hold one.
+bool linear_packed_shape(const void* packed, int64_t bytes, int64_t* N, int64_t* K);
+// C [M, N] (contiguous) = A·Wᵀ, then + bias[j*sbias] (unless null), then relu; A(i,k) = a[i*sam + k*sak].
+// Bit-identical to sgemm followed by bias_relu_f32, for any M and thread count.
+void linear_packed(int64_t M, const float* a, int64_t sam, int64_t sak, void* packed, const float* bias, int64_t sbias, bool relu,
+                   float* c);
+
 }  // namespace tg

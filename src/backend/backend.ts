@@ -71,6 +71,18 @@ export interface Backend {
    * float dtype. Bit-identical to matmul, then add, then relu; without it the front end composes them.
    */
   linear?(x: StridedView, w: StridedView, bias: StridedView | null, relu: boolean): TypedArray;
+  /**
+   * Optional: a copy of the weight w [N, K] in this backend's own pre-packed layout for
+   * `linearPacked` (a frozen model's layers, tg.jit.freeze, pack their weights once instead of on
+   * every call), or null when it cannot (e.g. not float32). Later writes to w are not seen.
+   */
+  packLinear?(w: StridedView): PackedLinear | null;
+  /**
+   * Optional, with `packLinear`: x [M, K] · wᵀ + bias, then relu when asked, with w packed by
+   * this backend's `packLinear` — bit-identical to `linear` (and to matmul, add, relu) on the w
+   * it packed, for any M and thread count.
+   */
+  linearPacked?(x: StridedView, w: PackedLinear, bias: StridedView | null, relu: boolean): TypedArray;
   /** Optional relu gradient: g · (y > 0 ? 1 : 0), both float views of one shape (else the front end composes gt, cast, mul). */
   reluBackward?(g: StridedView, y: StridedView): TypedArray;
   /**
@@ -120,6 +132,16 @@ export interface Backend {
   allocPersistent?(dtype: DType, n: number): TypedArray | null;
   /** Whether `data` is, or is a view of, storage from `allocPersistent`. */
   isPersistent?(data: TypedArray): boolean;
+}
+
+/** A weight from a backend's `packLinear`: opaque to everything but the backend that packed it. */
+export interface PackedLinear {
+  /** The name of the backend whose `linearPacked` reads it. */
+  readonly backend: string;
+  /** N: the weight's rows (the layer's outputs). */
+  readonly outFeatures: number;
+  /** K: the weight's columns (the layer's inputs). */
+  readonly inFeatures: number;
 }
 
 /**

@@ -14,6 +14,10 @@ export interface NativeAddon {
    * relu]: then c + bias on every row, then relu when relu ≠ 0 (the fused linear layer).
    */
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, p: Float64Array, bias?: Float32Array | null): void;
+  /** p = [N, K, wOffset, swn, swk]: a new buffer holding W [N, K] packed for linearPacked (the selected kernel's B slivers). */
+  packLinear(w: Float32Array, p: Float64Array): ArrayBuffer;
+  /** out [M, N] = x·Wᵀ + bias, then relu; p = [M, xOffset, sxm, sxk, biasOffset, biasStride, relu]; bit-identical to sgemm's fused linear. */
+  linearPacked(x: Float32Array, packed: ArrayBuffer, bias: Float32Array | null, out: Float32Array, p: Float64Array): void;
   /** out = a op b over broadcast strided views; p = [nd, aOffset, bOffset, shape…, aStrides…, bStrides…]; op 12 is a·(b > 0 ? 1 : 0). */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, p: Float64Array): void;
   /** p = [nd, offset, shape…, strides…]. */

@@ -1,6 +1,6 @@
 /** @file The native backend's batched matrix product: float32 in the addon's sgemm, other dtypes in the js kernel. */
 import type { TypedArray } from "../../tensor/dtype.ts";
-import type { StridedView } from "../backend.ts";
+import type { PackedLinear, StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { nativeAddon } from "./addon.ts";
@@ -65,5 +65,51 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
   p[13] = bias === null ? 0 : bias.strides[0]!;
   p[14] = relu ? 1 : 0;
   addon.sgemm(x.data as Float32Array, w.data as Float32Array, out, p, bias === null ? null : (bias.data as Float32Array));
+  return out;
+}
+
+/** The native backend's packed weight: the addon's ArrayBuffer (header, then the kernel's B slivers). */
+interface NativePackedLinear extends PackedLinear {
+  readonly data: ArrayBuffer;
+}
+
+const packParams = new Float64Array(5);
+const packedParams = new Float64Array(7);
+
+/** w [N, K] float32 packed once by the addon (the selected micro-kernel's slivers over the whole depth); null for other dtypes. */
+export function packLinear(w: StridedView): PackedLinear | null {
+  if (w.dtype !== "float32" || addon === null) return null;
+  const [N, K] = w.shape as [number, number];
+  packParams[0] = N;
+  packParams[1] = K;
+  packParams[2] = w.offset;
+  packParams[3] = w.strides[0]!;
+  packParams[4] = w.strides[1]!;
+  const packed: NativePackedLinear = { backend: "native", outFeatures: N, inFeatures: K, data: addon.packLinear(w.data as Float32Array, packParams) };
+  return packed;
+}
+
+/**
+ * `linear` with a weight from packLinear: no transpose or packing of w per call (batch-1
+ * inference streams its slivers once), the same operations per element as `linear`, so the
+ * same bits.
+ */
+export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView | null, relu: boolean): TypedArray {
+  const packed = w as NativePackedLinear;
+  if (addon === null || packed.backend !== "native" || !(packed.data instanceof ArrayBuffer))
+    throw new Error("native linearPacked: the weight was not packed by the native backend's packLinear");
+  if (x.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) throw new Error("native linearPacked: x and bias must be float32");
+  const M = x.shape[0]!;
+  const out = outputF32(M * w.outFeatures);
+  if (out.length === 0) return out;
+  const p = packedParams;
+  p[0] = M;
+  p[1] = x.offset;
+  p[2] = x.strides[0]!;
+  p[3] = x.strides[1]!;
+  p[4] = bias === null ? 0 : bias.offset;
+  p[5] = bias === null ? 0 : bias.strides[0]!;
+  p[6] = relu ? 1 : 0;
+  addon.linearPacked(x.data as Float32Array, packed.data, bias === null ? null : (bias.data as Float32Array), out, p);
   return out;
 }

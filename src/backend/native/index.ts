@@ -6,6 +6,9 @@
  * - linear (optional in Backend): matmul + bias + relu in one sgemm call with an epilogue,
  *   bit-identical to the three ops; F.linear and Sequential's Linear → ReLU use it whenever no
  *   graph is recorded.
+ * - packLinear / linearPacked (optional in Backend): a frozen model's (tg.jit.freeze) weights
+ *   packed once into the micro-kernel's slivers; ≤ 4 rows stream them (gemv), more rows run the
+ *   micro-kernels on them without packing B — bit-identical to linear.
  * - matmul: a packed, cache-blocked sgemm with register-tile micro-kernels (12×32 AVX-512 or
  *   6×16 AVX2/FMA, chosen at run time from the CPU's features; a portable C++ kernel elsewhere),
  *   any strides, batched, split across a std::thread pool. It differs from js only by summation
@@ -35,7 +38,7 @@ import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
 import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2d, maxPool2dBackward } from "./conv.ts";
 import { adamStep, binary, copy, reduce, reluBackward, unary } from "./elementwise.ts";
-import { linear, matmul } from "./gemm.ts";
+import { linear, linearPacked, matmul, packLinear } from "./gemm.ts";
 
 export { type NativeAddon, nativeAddon, nativeUnavailableReason } from "./addon.ts";
 export { NATIVE_ELEMENTWISE_MIN } from "./elementwise.ts";
@@ -46,6 +49,8 @@ export const nativeBackend: Backend = {
   name: "native",
   matmul,
   linear,
+  packLinear,
+  linearPacked,
   binary,
   reluBackward,
   adamStep,

@@ -5,7 +5,7 @@
  * the relu in place in wasm memory, one output copied out.
  */
 import type { TypedArray } from "../../tensor/dtype.ts";
-import type { StridedView } from "../backend.ts";
+import type { PackedLinear, StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage, stageF32 } from "./runtime.ts";
@@ -66,4 +66,34 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
   }
   if (relu) rt.kernels.unaryF32(OP_RELU, 1, 1, 1, M * N, c, 0, 0, 0, 1, c);
   return copyOutF32(ar, c, M * N);
+}
+
+/** The wasm backend's packed weight: Wᵀ [K, N] row-major, in wasm memory when it can be (read in place, never staged). */
+interface WasmPackedLinear extends PackedLinear {
+  readonly wt: Float32Array;
+}
+
+/**
+ * w [N, K] float32 stored once as Wᵀ [K, N]: the gemm's B then is row-major, which its few-row
+ * path (batch-1 inference) streams row by row with 8 FMA chains instead of transposing 4×4 tiles
+ * of a column-major B, and which packs by plain copies for more rows. Resident in wasm memory
+ * (as parameters are) when the memory is shared, so no call copies it in.
+ */
+export function packLinear(w: StridedView): PackedLinear | null {
+  if (w.dtype !== "float32") return null;
+  const [N, K] = w.shape as [number, number];
+  const wt = (getRuntime().shared ? getArena().allocResident(K * N) : null) ?? new Float32Array(K * N);
+  const src = w.data as Float32Array;
+  const [sn, sk] = w.strides as [number, number];
+  for (let n = 0; n < N; n++) for (let k = 0, i = w.offset + n * sn; k < K; k++, i += sk) wt[k * N + n] = src[i]!;
+  const packed: WasmPackedLinear = { backend: "wasm", outFeatures: N, inFeatures: K, wt };
+  return packed;
+}
+
+/** `linear` on a weight from packLinear: the same gemm per element (its result does not depend on B's layout), so the same bits. */
+export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView | null, relu: boolean): TypedArray {
+  const packed = w as WasmPackedLinear;
+  if (packed.backend !== "wasm" || !(packed.wt instanceof Float32Array)) throw new Error("wasm linearPacked: the weight was not packed by the wasm backend's packLinear");
+  const { outFeatures: N, inFeatures: K } = packed;
+  return linear(x, { data: packed.wt, dtype: "float32", shape: [N, K], strides: [1, N], offset: 0 }, bias, relu);
 }

@@ -15,7 +15,8 @@
  * rows the call has (calls of ≤ 4 rows read A and B unpacked, with the packed path's arithmetic).
  * The optional hooks reluBackward (one pass) and adamStep (the optimizer's float32 loop, SIMD) run
  * in wasm too, bit-identical to the js loops. The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
- * memory. The fused convolution hooks (conv2d, conv2dBackwardInput, conv2dBackwardWeight: conv.ts)
+ * memory; a frozen model's layers (packLinear / linearPacked, tg.jit.freeze) keep Wᵀ resident in
+ * wasm memory, which the few-row path streams row by row. The fused convolution hooks (conv2d, conv2dBackwardInput, conv2dBackwardWeight: conv.ts)
  * build one sample's columns at a time in cache and run the gemm on them, samples split across the
  * worker pool; the forward and input gradient equal this backend's im2col/matmul/col2im composition bit
  * for bit, and all three give the same bits for any thread count. Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
@@ -25,7 +26,7 @@ import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.ts";
 import { adamStep, binary, copy, reluBackward, unary, where } from "./elementwise.ts";
-import { linear, matmul } from "./gemm.ts";
+import { linear, linearPacked, matmul, packLinear } from "./gemm.ts";
 import { reduce } from "./reduce.ts";
 import { getArena, getRuntime, loadAsync, wasmAvailable } from "./runtime.ts";
 import { startWorkers } from "./threads.ts";
@@ -40,6 +41,8 @@ export const wasmBackend: Backend = {
   name: "wasm",
   matmul,
   linear,
+  packLinear,
+  linearPacked,
   unary,
   binary,
   where,

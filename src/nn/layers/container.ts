@@ -1,5 +1,6 @@
 /** @file Containers: Sequential (a chain of modules named "0", "1", …) and Residual (y = x + block(x)). */
 import { Tensor } from "../../tensor/tensor.ts";
+import { frozenLinearOf } from "../frozen.ts";
 import { linearAct } from "../functional/linear.ts";
 import { Module } from "../module.ts";
 import { ReLU } from "./activation.ts";
@@ -64,7 +65,8 @@ export class Sequential extends Module {
       // and a single kernel call when no graph is recorded (inference)
       if (next !== undefined && !m._hasHooks() && !next._hasHooks() && m.constructor === Linear && next.constructor === ReLU && out instanceof Tensor) {
         const fc = m as Linear;
-        out = linearAct(out, fc.weight, fc.bias, true);
+        const frozen = frozenLinearOf(fc);
+        out = frozen !== undefined ? frozen.forward(out as Tensor, true) : linearAct(out, fc.weight, fc.bias, true);
         i++;
         continue;
       }

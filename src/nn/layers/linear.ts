@@ -2,6 +2,7 @@
 import * as ops from "../../ops/index.ts";
 import type { DType } from "../../tensor/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
+import { frozenLinearOf } from "../frozen.ts";
 import { linear } from "../functional/linear.ts";
 import { defaultLayerInit } from "../init.ts";
 import { Module } from "../module.ts";
@@ -49,6 +50,9 @@ export class Linear extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    // inside a frozen model (tg.jit.freeze): its snapshot of this layer, weights pre-packed
+    const frozen = frozenLinearOf(this);
+    if (frozen !== undefined) return frozen.forward(x, false);
     return linear(x, this.weight, this.bias);
   }
 
