@@ -5,7 +5,7 @@
  * asymmetric padding, C = 1, N = 1, few and many output channels, several K blocks, strided,
  * offset and negative-stride views of every operand, with and without bias. The forward and the
  * input gradient also equal the wasm backend's own composition bit for bit, and every hook gives
- * the same bits on 1, 2 and 3 threads.
+ * the same bits on 1, 2 and 3 threads (one large image on 2 threads goes to the composition).
  */
 import "./ensure-wasm.ts";
 import assert from "node:assert/strict";
@@ -286,6 +286,23 @@ describe("wasm conv2d hooks: the same bits on any thread count", () => {
           for (const [k, a] of one.entries()) assertSameBits(many[k]!, a, `${c.what}: output ${k} on ${t} threads`);
         }
       }
+    } finally {
+      setThreads(before);
+    }
+  });
+
+  test("a large product over fewer samples than threads is left to the composition (which splits its gemm), the same bits either way", () => {
+    const before = getThreads();
+    try {
+      const c: Case = { what: "one large image", N: 1, C: 16, H: 32, W: 32, O: 64, k: [3, 3], pad: [1, 1, 1, 1] };
+      const ops = operands(c);
+      setThreads(2);
+      assert.equal(wasmBackend.conv2d!(ops.x, ops.w, ops.bias, ops.win), null);
+      assert.equal(wasmBackend.conv2dBackwardInput!(ops.g, ops.w, ops.win, [c.H, c.W]), null);
+      assert.ok(wasmBackend.conv2dBackwardWeight!(ops.g, ops.x, ops.win, true) !== null, "dW has no thread-dependent fallback");
+      const composed = composedForward(wasmBackend, ops);
+      setThreads(1);
+      assertSameBits(wasmBackend.conv2d!(ops.x, ops.w, ops.bias, ops.win)!, composed, "fused on 1 thread vs composed on 2");
     } finally {
       setThreads(before);
     }

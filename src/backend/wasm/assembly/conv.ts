@@ -27,7 +27,6 @@ function q(p: usize, i: i32): i32 {
   return load<i32>(p + (<usize>i << 2));
 }
 
-
 /** The zero-padded image one sample is copied into: rows and columns (enough for every tap of every output position). */
 // @ts-ignore: decorator
 @inline
