@@ -253,7 +253,7 @@ export function conv2dBackwardWeight(g: StridedView, x: StridedView, win: Window
     ]),
   );
   const dw = ar.alloc(O * K * 4);
-  getRuntime().kernels.conv2dSumPartsF32(tasks.length, O * K, parts, dw);
+  getRuntime().kernels.conv2dSumPartsF32(p, tasks.length, parts, dw);
   let dbOut: Float32Array | null = null;
   if (bias) {
     const sum = new Float64Array(O);

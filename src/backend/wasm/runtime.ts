@@ -205,7 +205,7 @@ export interface KernelExports {
   conv2dF32(nn: number, p: number, x: number, w: number, bias: number, sb: number, out: number, scratch: number): void;
   conv2dBackwardInputF32(nn: number, p: number, g: number, w: number, out: number, scratch: number): void;
   conv2dBackwardWeightF32(nn: number, p: number, x: number, g: number, dw: number, db: number, scratch: number): void;
-  conv2dSumPartsF32(parts: number, n: number, src: number, dst: number): void;
+  conv2dSumPartsF32(p: number, parts: number, src: number, dst: number): void;
 }
 
 export interface WasmRuntime {

@@ -5,7 +5,7 @@
  *
  *   forward          out_n [O, L] = W [O, K] · cols(x_n) + bias
  *   input gradient   dx_n = col2im(Wᵀ [K, O] · g_n [O, L])
- *   weight gradient  dW [O, K] += g_n · cols(x_n)ᵀ over the samples of a chunk; db [O] += Σ_l g_n
+ *   weight gradient  dW [O, K] += g_n · cols(x_n)ᵀ (or dWᵀ += cols · g_nᵀ) over the samples of a chunk; db [O] += Σ_l g_n
  *
  * Each call takes a range of samples and its own scratch, so calls run on any thread. The columns
  * hold exactly window.ts's im2col values and the gemm is `sgemm`'s arithmetic, so the forward and
@@ -57,8 +57,8 @@ export function conv2dScratchBytes(p: usize): i32 {
   const K = q(p, C_) * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
   const O = q(p, O_);
-  // the largest of the three products: forward O×L×K, input gradient K×L×O, weight gradient O×K×L
-  return <i32>layout(p) + max(sgemmScratchBytes(O, L, K), max(sgemmScratchBytes(K, L, O), sgemmScratchBytes(O, K, L)));
+  // the largest of the products: forward O×L×K, input gradient K×L×O, weight gradient O×K×L or K×O×L
+  return <i32>layout(p) + max(max(sgemmScratchBytes(O, L, K), sgemmScratchBytes(K, L, O)), max(sgemmScratchBytes(O, K, L), sgemmScratchBytes(K, O, L)));
 }
 
 /** Copies sample x into the interior of the padded image (whose border is zero: see `columns`). */
@@ -185,9 +185,21 @@ export function conv2dBackwardInputF32(nn: i32, p: usize, g: usize, w: usize, ou
 }
 
 /**
- * Weight gradient of `nn` samples summed into `dw` [O, K] (overwritten), and, when `db` ≠ 0, the
- * bias gradient into `db` [O] as float64 sums (overwritten). A chunk's sum runs in sample order,
- * so its bits do not depend on the thread that runs it.
+ * Whether the weight gradient is computed transposed, dWᵀ [K, O] = cols · gᵀ, instead of
+ * dW [O, K] = g · colsᵀ: when fewer padded micro-tile rows and columns (4 × 8) are wasted — a first
+ * layer's K = 9 taps pad to 16 columns, but only to 12 rows. The same products in the same order
+ * either way (a·b = b·a), so the same bits.
+ */
+// @ts-ignore: decorator
+@inline
+function transposedWeight(O: i32, K: i32): bool {
+  return ((K + 3) & ~3) * ((O + 7) & ~7) < ((O + 3) & ~3) * ((K + 7) & ~7);
+}
+
+/**
+ * Weight gradient of `nn` samples summed into `dw` (overwritten: [O, K], or [K, O] when
+ * `transposedWeight`), and, when `db` ≠ 0, the bias gradient into `db` [O] as float64 sums
+ * (overwritten). A chunk's sum runs in sample order, so its bits do not depend on the thread that runs it.
  */
 export function conv2dBackwardWeightF32(nn: i32, p: usize, x: usize, g: usize, dw: usize, db: usize, scratch: usize): void {
   const C = q(p, C_), O = q(p, O_), sn = q(p, SN), sgn = q(p, SGN), sgo = q(p, SGO), sgl = q(p, SGL);
@@ -195,35 +207,58 @@ export function conv2dBackwardWeightF32(nn: i32, p: usize, x: usize, g: usize, d
   const L = q(p, GEO + 8) * q(p, GEO + 9);
   const lay = layout(p);
   const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
+  const transposed = transposedWeight(O, K);
   if (db !== 0) memory.fill(db, 0, <usize>O << 3);
   for (let n = 0; n < nn; n++) {
     const gn = g + ((<usize>n * <usize>sgn) << 2);
     columns(p, x + ((<usize>n * <usize>sn) << 2), cols, pad, n === 0);
-    // colsᵀ [L, K]: the columns read with swapped strides
-    sgemmWith(O, K, L, gn, sgo, sgl, cols, 1, L, dw, K, ws, n > 0);
+    // colsᵀ [L, K] and gᵀ [L, O]: the operands read with swapped strides
+    if (transposed) sgemmWith(K, O, L, cols, L, 1, gn, sgl, sgo, dw, O, ws, n > 0);
+    else sgemmWith(O, K, L, gn, sgo, sgl, cols, 1, L, dw, K, ws, n > 0);
     if (db !== 0) for (let o = 0; o < O; o++) sumRow(gn + ((<usize>o * <usize>sgo) << 2), L, sgl, db + (<usize>o << 3));
   }
 }
 
-/** *acc += Σ of `n` floats at `row` (stride `s`), in float64: four lanes, then a fixed fold. */
+/** *acc += Σ of `n` floats at `row` (stride `s`), in float64: eight lanes (four independent add chains), then a fixed fold. */
 function sumRow(row: usize, n: i32, s: i32, acc: usize): void {
-  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
   let i = 0;
   if (s === 1)
-    for (; i + 4 <= n; i += 4) {
+    for (; i + 8 <= n; i += 8) {
       const v = v128.load(row + (<usize>i << 2));
+      const w = v128.load(row + (<usize>i << 2), 16);
       a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v));
       a1 = f64x2.add(a1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+      a2 = f64x2.add(a2, f64x2.promote_low_f32x4(w));
+      a3 = f64x2.add(a3, f64x2.promote_low_f32x4(i32x4.shuffle(w, w, 2, 3, 0, 1)));
     }
   let t: f64 = 0;
   for (; i < n; i++) t += <f64>load<f32>(row + ((<usize>i * <usize>s) << 2));
-  const v = f64x2.add(a0, a1);
+  const v = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
   store<f64>(acc, load<f64>(acc) + (f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1) + t));
 }
 
-/** dst[i] = src[0][i] + src[1][i] + … + src[parts − 1][i] for i < n, in that order (the chunk partials of dW, `n` floats apart). */
-export function conv2dSumPartsF32(parts: i32, n: i32, src: usize, dst: usize): void {
+/**
+ * dw [O, K] = the sum of a call's `parts` chunk partials at `src` (conv2dBackwardWeightF32's
+ * layout, O·K floats apart), added in chunk order; transposed back when they are dWᵀ.
+ */
+export function conv2dSumPartsF32(p: usize, parts: i32, src: usize, dst: usize): void {
+  const O = q(p, O_), K = q(p, C_) * q(p, GEO) * q(p, GEO + 1);
+  const n = O * K;
   const stride = <usize>n << 2;
+  if (transposedWeight(O, K)) {
+    for (let k = 0; k < K; k++)
+      for (let o = 0; o < O; o++) {
+        let s = src + (<usize>(k * O + o) << 2);
+        let acc = load<f32>(s);
+        for (let t = 1; t < parts; t++) {
+          s += stride;
+          acc += load<f32>(s);
+        }
+        store<f32>(dst + (<usize>(o * K + k) << 2), acc);
+      }
+    return;
+  }
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     let s = src + (<usize>i << 2);
