@@ -72,9 +72,10 @@ export interface Backend {
    */
   linear?(x: StridedView, w: StridedView, bias: StridedView | null, relu: boolean): TypedArray;
   /**
-   * Optional: a copy of the weight w [N, K] in this backend's own pre-packed layout for
-   * `linearPacked` (a frozen model's layers, tg.jit.freeze, pack their weights once instead of on
-   * every call), or null when it cannot (e.g. not float32). Later writes to w are not seen.
+   * Optional: the weight w [N, K] in this backend's own pre-packed layout for `linearPacked` (a
+   * frozen model's layers, tg.jit.freeze, pack their weights once instead of on every call), or
+   * null when it cannot (e.g. not float32). It may keep a reference to w (wasm does, for products
+   * of many rows): the caller must not change w afterwards.
    */
   packLinear?(w: StridedView): PackedLinear | null;
   /**

@@ -9,6 +9,7 @@ import { fromKernel, kernels } from "../ops/core.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { linearAct } from "./functional/linear.ts";
 import type { Module } from "./module.ts";
+import { Parameter } from "./parameter.ts";
 
 /** A Linear layer's weight and bias as they were when frozen, and the weight packed per backend (packed lazily, null: that backend cannot). */
 export class FrozenLinear {
@@ -17,9 +18,11 @@ export class FrozenLinear {
   private readonly packed = new Map<string, PackedLinear | null>();
 
   constructor(weight: Tensor, bias: Tensor | null) {
-    // copies: later writes to the parameters (optimizer steps, dataSync() views) must not show
-    this.weight = noGrad(() => weight.contiguous().clone());
-    this.bias = bias === null ? null : noGrad(() => bias.clone());
+    // copies: later writes to the parameters (optimizer steps, dataSync() views) must not show;
+    // held as (gradient-free) Parameters so that they live where the backend's kernels read
+    // parameters in place (wasm memory), and packLinear may keep a reference to them
+    this.weight = new Parameter(noGrad(() => weight.contiguous().clone()), false);
+    this.bias = bias === null ? null : new Parameter(noGrad(() => bias.clone()), false);
     this.packedFor();
   }
 

@@ -9,7 +9,7 @@ import type { PackedLinear, StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage, stageF32 } from "./runtime.ts";
-import { parallelGemm } from "./threads.ts";
+import { FEW_ROWS_MIN_MACS, getThreads, parallelGemm } from "./threads.ts";
 
 /** C = A·B for float32 [B, M, K] · [B, K, N] views into a fresh arena block; returns its byte address. */
 function gemmIntoArena(ar: Arena, a: StridedView, b: StridedView, B: number, M: number, N: number, K: number): number {
@@ -55,10 +55,15 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
   if (M * N === 0) return new Float32Array(0);
   const a: StridedView = { data: x.data, dtype: "float32", shape: [1, M, K], strides: [0, x.strides[0]!, x.strides[1]!], offset: x.offset };
   const b: StridedView = { data: w.data, dtype: "float32", shape: [1, K, N], strides: [0, w.strides[1]!, w.strides[0]!], offset: w.offset };
-  const rt = getRuntime();
   const ar = getArena();
   ar.reset();
   const c = gemmIntoArena(ar, a, b, 1, M, N, K);
+  return biasReluOut(ar, c, M, N, bias, relu);
+}
+
+/** C [M, N] at c in the arena + bias, then relu, in place; then copied out. */
+function biasReluOut(ar: Arena, c: number, M: number, N: number, bias: StridedView | null, relu: boolean): Float32Array {
+  const rt = getRuntime();
   if (bias !== null) {
     const sb = stage(ar, bias.data, [N], bias.strides, bias.offset);
     // in place: every element is read before it is written
@@ -68,32 +73,65 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
   return copyOutF32(ar, c, M * N);
 }
 
-/** The wasm backend's packed weight: Wᵀ [K, N] row-major, in wasm memory when it can be (read in place, never staged). */
+/**
+ * The wasm backend's packed weight: w [N, K] as slivers of SLIVER columns, sliver s holding
+ * w[s·SLIVER + j, k] at s·SLIVER·K + k·SLIVER + j (zero past N), in wasm memory when it can be;
+ * and `w` itself, the caller's view, for products of more rows.
+ */
 interface WasmPackedLinear extends PackedLinear {
-  readonly wt: Float32Array;
+  readonly slivers: Float32Array;
+  readonly w: StridedView;
 }
 
+/** Columns per sliver: the few-row kernel's widest block (bn1x32: 8 FMA chains). */
+const SLIVER = 32;
+
 /**
- * w [N, K] float32 stored once as Wᵀ [K, N]: the gemm's B then is row-major, which its few-row
- * path (batch-1 inference) streams row by row with 8 FMA chains instead of transposing 4×4 tiles
- * of a column-major B, and which packs by plain copies for more rows. Resident in wasm memory
- * (as parameters are) when the memory is shared, so no call copies it in.
+ * w [N, K] float32 packed once for few-row products (batch-1 inference): each sliver is a
+ * row-major B [K, 32] whose rows are contiguous, so the gemm's few-row path streams it as one
+ * sequential run (8 FMA chains) instead of transposing 4×4 tiles of the column-major w or
+ * striding down the rows of a whole Wᵀ. Resident in wasm memory (as parameters are) when the
+ * memory is shared, so no call copies it in. Products of more rows use `w` as `linear` does
+ * (it keeps a reference: the caller must not change w afterwards).
  */
 export function packLinear(w: StridedView): PackedLinear | null {
   if (w.dtype !== "float32") return null;
   const [N, K] = w.shape as [number, number];
-  const wt = (getRuntime().shared ? getArena().allocResident(K * N) : null) ?? new Float32Array(K * N);
+  const n = Math.ceil(N / SLIVER) * SLIVER * K;
+  const slivers = (getRuntime().shared && n > 0 ? getArena().allocResident(n) : null) ?? new Float32Array(n);
   const src = w.data as Float32Array;
   const [sn, sk] = w.strides as [number, number];
-  for (let n = 0; n < N; n++) for (let k = 0, i = w.offset + n * sn; k < K; k++, i += sk) wt[k * N + n] = src[i]!;
-  const packed: WasmPackedLinear = { backend: "wasm", outFeatures: N, inFeatures: K, wt };
+  for (let j = 0; j < N; j++) {
+    const base = Math.floor(j / SLIVER) * SLIVER * K + (j % SLIVER);
+    for (let k = 0, i = w.offset + j * sn; k < K; k++, i += sk) slivers[base + k * SLIVER] = src[i]!;
+  }
+  const packed: WasmPackedLinear = { backend: "wasm", outFeatures: N, inFeatures: K, slivers, w };
   return packed;
 }
 
-/** `linear` on a weight from packLinear: the same gemm per element (its result does not depend on B's layout), so the same bits. */
+/**
+ * `linear` with a weight from packLinear: up to 4 rows, one few-row gemm per sliver (C columns
+ * [32s, 32s + 32), row stride N); more rows, `linear` on w. Each element gets the gemm's
+ * operations whatever B's layout or the columns a call covers, so the bits are `linear`'s.
+ */
 export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView | null, relu: boolean): TypedArray {
   const packed = w as WasmPackedLinear;
-  if (packed.backend !== "wasm" || !(packed.wt instanceof Float32Array)) throw new Error("wasm linearPacked: the weight was not packed by the wasm backend's packLinear");
-  const { outFeatures: N, inFeatures: K } = packed;
-  return linear(x, { data: packed.wt, dtype: "float32", shape: [N, K], strides: [1, N], offset: 0 }, bias, relu);
+  if (packed.backend !== "wasm" || !(packed.slivers instanceof Float32Array)) throw new Error("wasm linearPacked: the weight was not packed by the wasm backend's packLinear");
+  const [M, K] = x.shape as [number, number];
+  const N = packed.outFeatures;
+  const rt = getRuntime();
+  const ar = getArena();
+  // threads split a large few-row product by columns in `linear` (not sliver by sliver)
+  if (M > 4 || x.dtype !== "float32" || K === 0 || !ar.isResident(packed.slivers) || (getThreads() > 1 && M * N * K >= FEW_ROWS_MIN_MACS))
+    return linear(x, packed.w, bias, relu);
+  if (M * N === 0) return new Float32Array(0);
+  ar.reset();
+  const sa = stageF32(ar, x.data as Float32Array, [M, K], x.strides, x.offset);
+  const sb = stageF32(ar, packed.slivers, [packed.slivers.length], [1], 0);
+  const c = ar.alloc(M * N * 4);
+  const ws = ar.alloc(rt.kernels.sgemmWorkspaceBytes());
+  const [sam, sak] = sa.strides as [number, number];
+  for (let j = 0; j < N; j += SLIVER)
+    rt.kernels.sgemm(M, Math.min(SLIVER, N - j), K, sa.ptr, sam, sak, sb.ptr + j * K * 4, SLIVER, 1, c + j * 4, N, ws);
+  return biasReluOut(ar, c, M, N, bias, relu);
 }
