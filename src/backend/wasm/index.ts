@@ -15,8 +15,8 @@
  * rows the call has (calls of ≤ 4 rows read A and B unpacked, with the packed path's arithmetic).
  * The optional hooks reluBackward (one pass) and adamStep (the optimizer's float32 loop, SIMD) run
  * in wasm too, bit-identical to the js loops. The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
- * memory; a frozen model's layers (packLinear / linearPacked, tg.jit.freeze) keep Wᵀ resident in
- * wasm memory, which the few-row path streams row by row. The fused convolution hooks (conv2d, conv2dBackwardInput, conv2dBackwardWeight: conv.ts)
+ * memory; a frozen model's layers (packLinear / linearPacked, tg.jit.freeze) keep W in 32-column
+ * slivers resident in wasm memory, each streamed in order by the few-row path. The fused convolution hooks (conv2d, conv2dBackwardInput, conv2dBackwardWeight: conv.ts)
  * build one sample's columns at a time in cache and run the gemm on them, samples split across the
  * worker pool; the forward and input gradient equal this backend's im2col/matmul/col2im composition bit
  * for bit, and all three give the same bits for any thread count. Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
