@@ -6,10 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { poisonNativeOutputs } from "../src/backend/native/alloc.ts";
 import { nativeAddon } from "../src/backend/native/index.ts";
 import * as tg from "../src/index.ts";
 
 const nn = tg.nn;
+// native outputs come NaN-filled: an element linearPacked skips fails a comparison
+poisonNativeOutputs(true);
 
 function sameBits(got: tg.Tensor, want: tg.Tensor, what: string): void {
   assert.deepEqual(got.shape, want.shape, `${what}: shape`);
@@ -181,3 +184,24 @@ test("a frozen model is inference-only: no graph, no parameters, train() refused
   // a wrong input shape names the op as the unfrozen layer does
   assert.throws(() => frozen.call(tg.randn([3, 5])), /linear: input shape \[3,5\]/);
 });
+
+for (const backend of tg.backend.list()) {
+  test(`${backend}: empty layers and empty batches freeze too`, () => {
+    withBackend(backend, () => {
+      tg.manualSeed(13);
+      for (const [inF, outF] of [
+        [0, 3],
+        [3, 0],
+      ] as const) {
+        const model = new nn.Sequential(new nn.Linear(inF, outF), new nn.ReLU());
+        const frozen = tg.jit.freeze(model);
+        for (const n of [0, 1, 5]) {
+          const x = tg.randn([n, inF]);
+          sameBits(frozen.call(x), eager(model, x), `Linear(${inF}, ${outF}), batch ${n}`);
+        }
+      }
+      const model = mlp([9, 4], true);
+      sameBits(tg.jit.freeze(model).call(tg.zeros([0, 9])), eager(model, tg.zeros([0, 9])), "batch 0");
+    });
+  });
+}
