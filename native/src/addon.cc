@@ -18,7 +18,7 @@
 //   reduce(op, x, out, p)  p = [nk, nr, offset, kept shape…, kept strides…, reduced shape…, reduced strides…]
 //   maxPool2d(x, values, indices, p)  p as im2col's
 //   maxPool2dBackward(g, indices, out, p)  p = [gOffset, iOffset, N, C, Ho, Wo, H, W, 4 g strides, 4 index strides]
-//   conv2d(x, w, bias | null, out, p) / conv2dBackwardInput(g, w, dx, p) / conv2dBackwardWeight(g, x, dw, db | null, p)
+//   conv2d(x, w, bias | null, out, p[, relu]) / conv2dBackwardInput(g, w, dx, p) / conv2dBackwardWeight(g, x, dw, db | null, p)
 //     the fused convolution (conv.h); p = [N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo,
 //     xOffset, 4 x strides, wOffset, 4 w strides, gOffset, 4 g strides, biasOffset, biasStride]
 //   adamStep(w, g, m, v, vmax | null, h)  one Adam/AdamW step in place on w.length elements; h = 9 hyperparameters
@@ -472,11 +472,11 @@ bool conv_view(napi_env env, const ArrayArg& arr, int64_t offset, const int64_t*
 }
 
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "native.conv2d: expected (x, w, bias, out, params)");
+    napi_throw_type_error(env, nullptr, "native.conv2d: expected (x, w, bias, out, params[, relu])");
     return nullptr;
   }
   napi_valuetype bias_type;
@@ -493,6 +493,11 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
       (bias_type != napi_null && !conv_view(env, bias, off[3], bd, bs, &a.bias)))
     return nullptr;
   if (static_cast<uint64_t>(a.N * a.O * a.win.ho * a.win.wo) > out.length) return out_of_bounds(env), nullptr;
+  if (argc > 5) {
+    bool relu = false;
+    TG_CALL(env, napi_get_value_bool(env, argv[5], &relu));
+    a.relu = relu;
+  }
   tg::conv2d_f32(a, static_cast<float*>(out.data));
   return nullptr;
 }

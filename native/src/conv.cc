@@ -404,6 +404,15 @@ ConvArgs with_simd(const ConvArgs& args) {
 
 }  // namespace
 
+// relu's result as the elementwise kernel gives it: x when x > 0 or NaN, else +0.
+inline float relu_bits(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  b &= -static_cast<uint32_t>((x > 0) | (x != x));
+  std::memcpy(&x, &b, sizeof b);
+  return x;
+}
+
 void conv2d_f32(const ConvArgs& args, float* out) {
   const ConvArgs a = with_simd(args);
   const Window& w = a.win;
@@ -426,12 +435,18 @@ void conv2d_f32(const ConvArgs& args, float* out) {
     im2col_packed(a, a.x + n * a.sx[0], l0, l1, nr, bp);
     float* o = out + n * O * L + l0;
     sgemm_packed(O, nl, ckk, wm, wrow, 1, bp, o, L, false);
-    // the same float addition as the separate bias add, while the block is still in cache
+    // the same float addition as the separate bias add, and the relu kernel's bits, while the
+    // block is still in cache
     if (a.bias != nullptr)
       for (int64_t oc = 0; oc < O; oc++) {
         float* row = o + oc * L;
         const float b = bias[oc];
         for (int64_t l = 0; l < nl; l++) row[l] += b;
+      }
+    if (a.relu)
+      for (int64_t oc = 0; oc < O; oc++) {
+        float* row = o + oc * L;
+        for (int64_t l = 0; l < nl; l++) row[l] = relu_bits(row[l]);
       }
   });
 }

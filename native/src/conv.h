@@ -21,12 +21,14 @@ struct ConvArgs {
   int64_t sg[4];
   const float* bias;  // null: no bias
   int64_t sbias;
+  // conv2d only: relu after the bias (exactly the relu kernel's result, NaN kept, −0 → +0)
+  bool relu = false;
   // Set by the kernels themselves: whether their AVX-512 paths run (the CPU has it and the
   // avx512 gemm micro-kernel is selected, so selecting another one tests the portable code).
   bool avx512 = false;
 };
 
-// out [N, O, Ho, Wo] (contiguous, may be uninitialised) = w · columns(x) per sample, + bias.
+// out [N, O, Ho, Wo] (contiguous, may be uninitialised) = w · columns(x) per sample, + bias, then relu when a.relu.
 void conv2d_f32(const ConvArgs& a, float* out);
 // dx [N, C, H, W] (contiguous, may be uninitialised) = col2im(wᵀ · g) per sample.
 void conv2d_backward_input_f32(const ConvArgs& a, float* dx);

@@ -57,7 +57,7 @@ export interface PrimParams {
   lstsq: null;
   im2col: { win: Window2d };
   col2im: { win: Window2d; inSize: readonly [number, number] };
-  conv2d: { win: Window2d };
+  conv2d: { win: Window2d; relu: boolean };
   maxPool2d: { indices: Tensor; inSize: readonly [number, number] };
   maxPool2dBackward: { indices: Tensor; inSize: readonly [number, number] };
   avgPool2d: { win: Window2d; opts: AvgPoolOptions; inSize: readonly [number, number] };
@@ -249,7 +249,11 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   im2col: one(false, (g, { inputs: [x], params: { win } }) => windows.col2im(g, win, [x!.shape[2]!, x!.shape[3]!])),
   col2im: one(false, (g, { params: { win } }) => windows.im2col(g, win)),
   // the fused convolution (inputs x, w[, bias]): dx = col2im(wᵀg), dw = Σ g·im2col(x)ᵀ, db = Σ g
-  conv2d: { saves: true, vjp: (g, { inputs: [x, w], params: { win }, needs }) => windows.conv2dGradients(g, x!, w!, win, needs) },
+  // (with relu fused in: relu's rule first, on the saved output)
+  conv2d: {
+    saves: true,
+    vjp: (g, { inputs: [x, w], out, params: { win, relu }, needs }) => windows.conv2dGradients(relu ? ops.reluBackward(g, out) : g, x!, w!, win, needs),
+  },
   // max pooling routes g back to each window's argmax; the scatter's own gradient gathers there
   maxPool2d: one(false, (g, { params: { indices, inSize } }) => windows.maxPool2dBackward(g, indices, inSize)),
   maxPool2dBackward: one(false, (g, { params: { indices } }) => {

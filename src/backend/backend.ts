@@ -117,8 +117,8 @@ export interface Backend {
   // Without them (or when they return null) the front end composes im2col, matmul, col2im and
   // sums. Results equal that composition to float32 matmul tolerance, and are bit-identical for
   // any thread count.
-  /** x [N, C, H, W], w [O, C, kh, kw], bias [O] or null → [N, O, Ho, Wo]: each sample's columns times w, plus bias. */
-  conv2d?(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d): TypedArray | null;
+  /** x [N, C, H, W], w [O, C, kh, kw], bias [O] or null → [N, O, Ho, Wo]: each sample's columns times w, plus bias, then relu when `relu` (the relu kernel's bits). */
+  conv2d?(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu?: boolean): TypedArray | null;
   /** conv2d's gradient for its input: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize] (col2im of wᵀ·g per sample). */
   conv2dBackwardInput?(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray | null;
   /** conv2d's gradients for w and bias: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] summed over the batch, db [O] (g summed over N, Ho, Wo) when `bias`. */

@@ -86,16 +86,16 @@ export function avgPool2dBackward(g: Tensor, win: Window2d, opts: AvgPoolOptions
 
 /**
  * x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias [O]) → [N, O, Ho, Wo] as ONE recorded op through the
- * backend's fused `conv2d` (groups 1, float32); null when the backend has no such kernel or
+ * backend's fused `conv2d` (groups 1, float32), relu included when asked; null when the backend has no such kernel or
  * declines, and then the caller composes im2col and matmul. Gradient: conv2dGradients.
  */
-export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, win: Window2d): Tensor | null {
+export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, win: Window2d, relu = false): Tensor | null {
   const k = kernels();
   if (k.conv2d === undefined || x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
-  const data = k.conv2d(x, w, bias, win);
+  const data = k.conv2d(x, w, bias, win, relu);
   if (data === null) return null;
   const out = fromKernel(data, x.dtype, [x.shape[0]!, w.shape[0]!, ...win.outSize]);
-  return record("conv2d", bias === null ? [x, w] : [x, w, bias], out, { win });
+  return record("conv2d", bias === null ? [x, w] : [x, w, bias], out, { win, relu });
 }
 
 /**

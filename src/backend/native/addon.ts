@@ -37,9 +37,9 @@ export interface NativeAddon {
   /**
    * The fused convolution (native/src/conv.h): p = [N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw,
    * Ho, Wo, xOffset, 4 x strides, wOffset, 4 w strides, gOffset, 4 g strides, biasOffset,
-   * biasStride]; out gets N·O·Ho·Wo.
+   * biasStride]; out gets N·O·Ho·Wo, with relu applied when `relu`.
    */
-  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, p: Float64Array): void;
+  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, p: Float64Array, relu?: boolean): void;
   /** dx [N, C, H, W] = col2im(wᵀ·g) per sample; p as conv2d's. */
   conv2dBackwardInput(g: Float32Array, w: Float32Array, dx: Float32Array, p: Float64Array): void;
   /** dw [O, C, kh, kw] = Σₙ gₙ·colsₙᵀ, db [O] = Σ g (unless null); p as conv2d's. */

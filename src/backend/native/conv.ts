@@ -95,16 +95,16 @@ const LARGE_IMAGE_COLUMNS = 1 << 17;
 /**
  * The fused convolution x [N, C, H, W] ⋆ w [O, C, kh, kw] + bias → [N, O, Ho, Wo]: per sample (or
  * block of output positions) im2col into an L2-sized scratch and one packed product, bias added
- * in the same pass. Null (the front end composes) for other dtypes.
+ * (and relu applied, when asked) in the same pass. Null (the front end composes) for other dtypes.
  */
-export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d): TypedArray | null {
+export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu = false): TypedArray | null {
   if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias)) return null;
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const O = w.shape[0]!;
   const out = outputF32(N * O * win.outSize[0] * win.outSize[1]);
   if (out.length === 0) return out;
   const p = fillConvParams([N, C, H, W], O, win, x, w, NO_VIEW, bias);
-  addon.conv2d(x.data as Float32Array, w.data as Float32Array, bias === null ? null : (bias.data as Float32Array), out, p);
+  addon.conv2d(x.data as Float32Array, w.data as Float32Array, bias === null ? null : (bias.data as Float32Array), out, p, relu);
   return out;
 }
 

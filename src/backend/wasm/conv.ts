@@ -91,8 +91,8 @@ function weightMatrix(w: StridedView): Matrix {
 }
 
 /** Writes assembly/conv.ts's int32 parameter block into the arena. */
-function params(ar: Arena, x: readonly number[], C: number, H: number, W: number, O: number, w: Matrix | null, g: readonly number[], win: Window2d): number {
-  const p = ar.alloc(23 * 4);
+function params(ar: Arena, x: readonly number[], C: number, H: number, W: number, O: number, w: Matrix | null, g: readonly number[], win: Window2d, relu = false): number {
+  const p = ar.alloc(24 * 4);
   ar.i32.set(
     [
       C,
@@ -108,6 +108,7 @@ function params(ar: Arena, x: readonly number[], C: number, H: number, W: number
       ...win.padding,
       ...win.dilation,
       ...win.outSize,
+      relu ? 1 : 0,
     ],
     p >> 2,
   );
@@ -146,7 +147,7 @@ function sampleTasks(N: number, macs: number, columns: number): number {
 }
 
 /** The backend's `conv2d` hook: x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias) → [N, O, Ho, Wo]. */
-export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d): TypedArray | null {
+export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu = false): TypedArray | null {
   if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
   const s = shapes(x.shape, w.shape, win);
   if (s === null) return null;
@@ -160,7 +161,7 @@ export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null,
   const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
   const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
   const sb = bias === null ? null : stage(ar, bias.data, bias.shape, bias.strides, bias.offset);
-  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win);
+  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win, relu);
   const out = ar.alloc(N * O * L * 4);
   const tasks = ranges(N, parts);
   const ws = scratch(ar, p, tasks.length);

@@ -49,6 +49,15 @@ function resolvePadding(padding: Conv2dPadding, kernel: [number, number], dilati
  * tg.nn.functional.conv2d(x, tg.randn([4, 1, 2, 2]), null, { padding: 1 }).shape // [1, 4, 7, 7]
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  return conv2dAct(x, weight, bias, opts, false);
+}
+
+/**
+ * `conv2d`, then relu when `relu` is set (what nn.Sequential runs for a Conv2d followed by a
+ * ReLU): with the fused kernels, relu is applied in the same pass (the relu kernel's bits) and
+ * recorded in the one conv2d node; otherwise the separate relu op runs.
+ */
+export function conv2dAct(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions, relu: boolean): Tensor {
   const [input, unbatched] = batchedImage(x, "conv2d");
   checkTensor(weight, "conv2d", "weight");
   if (weight.ndim !== 4)
@@ -86,7 +95,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const win: Window2d = { kernel: [kh, kw], stride, padding: [top, left], dilation, outSize };
   if (groups === 1) {
     // one op, one pass over each sample's columns in cache, when the backend has the kernels
-    const fused = conv2dFused(input, weight, bias ?? null, win);
+    const fused = conv2dFused(input, weight, bias ?? null, win, relu);
     if (fused !== null) return unbatched ? fused.squeeze(0) : fused;
   }
   const cols = im2col(input, win); // [N, C·kh·kw, Ho·Wo]
@@ -97,5 +106,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
       : weight.reshape([groups, o / groups, cg * kh * kw]).matmul(cols.reshape([n, groups, cg * kh * kw, length])); // [N, G, O/G, L]
   out = out.reshape([n, o, ...outSize]);
   if (bias !== undefined && bias !== null) out = out.add(bias.reshape([o, 1, 1]));
+  if (relu) out = out.relu();
   return unbatched ? out.squeeze(0) : out;
 }

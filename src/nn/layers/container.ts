@@ -4,6 +4,7 @@ import { frozenLinearOf } from "../frozen.ts";
 import { linearAct } from "../functional/linear.ts";
 import { Module } from "../module.ts";
 import { ReLU } from "./activation.ts";
+import { Conv2d } from "./conv.ts";
 import { Linear } from "./linear.ts";
 
 /**
@@ -67,6 +68,12 @@ export class Sequential extends Module {
         const fc = m as Linear;
         const frozen = frozenLinearOf(fc);
         out = frozen !== undefined ? frozen.forward(out as Tensor, true) : linearAct(out, fc.weight, fc.bias, true);
+        i++;
+        continue;
+      }
+      // likewise Conv2d then ReLU: relu in the convolution's pass where the backend has the fused kernels
+      if (next !== undefined && !m._hasHooks() && !next._hasHooks() && m.constructor === Conv2d && next.constructor === ReLU && out instanceof Tensor) {
+        out = (m as Conv2d).forwardAct(out, true);
         i++;
         continue;
       }

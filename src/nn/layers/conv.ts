@@ -3,7 +3,7 @@ import { pair } from "../../ops/conv.ts";
 import { zeros } from "../../ops/creation.ts";
 import type { DType } from "../../tensor/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
-import { type Conv2dOptions, type Conv2dPadding, conv2d } from "../functional/conv.ts";
+import { type Conv2dOptions, type Conv2dPadding, conv2dAct } from "../functional/conv.ts";
 import { defaultLayerInit } from "../init.ts";
 import { Module } from "../module.ts";
 import { Parameter } from "../parameter.ts";
@@ -80,7 +80,12 @@ export class Conv2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return this.forwardAct(x, false);
+  }
+
+  /** @internal The forward pass, then relu when `relu` (nn.Sequential's Conv2d → ReLU pairs: one fused op where the backend has it). */
+  forwardAct(x: Tensor, relu: boolean): Tensor {
+    return conv2dAct(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }, relu);
   }
 
   override extraRepr(): string {

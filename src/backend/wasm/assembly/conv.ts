@@ -13,7 +13,7 @@
  *
  * `p` points at the call's int32 parameters: C, H, W, x strides (n, c, h, w), O, W strides (o, k:
  * the weight as an [O, K] matrix), g strides (n, o, l: the gradient as [O, L] per sample), then
- * the 10-int window geometry window.ts reads (kh, kw, strides, paddings, dilations, Ho, Wo).
+ * the 10-int window geometry window.ts reads (kh, kw, strides, paddings, dilations, Ho, Wo), then the forward's relu flag (0/1).
  */
 import { sgemmScratchBytes, sgemmWith } from "./gemm";
 
@@ -113,7 +113,8 @@ function columns(p: usize, x: usize, cols: usize, pad: usize, first: bool): void
 /**
  * Forward for `nn` samples: x at sample 0 of the range, `out` at its [O, Ho, Wo] block; `bias`
  * (stride `sb`) or 0. The bias is added to each sample's block while it is in cache, after the
- * product: the same float32 sum as a separate add.
+ * product: the same float32 sum as a separate add; then relu when the parameters ask (the relu
+ * kernel's max with +0: NaN kept, −0 → +0).
  */
 export function conv2dF32(nn: i32, p: usize, x: usize, w: usize, bias: usize, sb: i32, out: usize, scratch: usize): void {
   const C = q(p, C_), O = q(p, O_), sn = q(p, SN);
@@ -122,17 +123,25 @@ export function conv2dF32(nn: i32, p: usize, x: usize, w: usize, bias: usize, sb
   const lay = layout(p);
   const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
   const block = (<usize>O * <usize>L) << 2;
+  const relu = q(p, GEO + 10) != 0;
+  const zero = f32x4.splat(0);
   for (let n = 0; n < nn; n++, out += block) {
     columns(p, x + ((<usize>n * <usize>sn) << 2), cols, pad, n === 0);
     sgemmWith(O, L, K, w, q(p, SWO), q(p, SWK), cols, L, 1, out, L, ws, false);
-    if (bias === 0) continue;
-    for (let o = 0; o < O; o++) {
-      const b = load<f32>(bias + ((<usize>o * <usize>sb) << 2));
-      const bv = f32x4.splat(b);
-      const row = out + ((<usize>o * <usize>L) << 2);
-      let l = 0;
-      for (; l + 4 <= L; l += 4) v128.store(row + (<usize>l << 2), f32x4.add(v128.load(row + (<usize>l << 2)), bv));
-      for (; l < L; l++) store<f32>(row + (<usize>l << 2), load<f32>(row + (<usize>l << 2)) + b);
+    if (bias !== 0)
+      for (let o = 0; o < O; o++) {
+        const b = load<f32>(bias + ((<usize>o * <usize>sb) << 2));
+        const bv = f32x4.splat(b);
+        const row = out + ((<usize>o * <usize>L) << 2);
+        let l = 0;
+        for (; l + 4 <= L; l += 4) v128.store(row + (<usize>l << 2), f32x4.add(v128.load(row + (<usize>l << 2)), bv));
+        for (; l < L; l++) store<f32>(row + (<usize>l << 2), load<f32>(row + (<usize>l << 2)) + b);
+      }
+    if (relu) {
+      const all = O * L;
+      let i = 0;
+      for (; i + 4 <= all; i += 4) v128.store(out + (<usize>i << 2), f32x4.max(v128.load(out + (<usize>i << 2)), zero));
+      for (; i < all; i++) store<f32>(out + (<usize>i << 2), max<f32>(load<f32>(out + (<usize>i << 2)), 0));
     }
   }
 }
