@@ -962,6 +962,13 @@ void gemv_rows(const PackedProblem& p, int64_t kcb, int64_t s0, int64_t s1) {
     else
       gemv256_block<R, S, NR>(p, kcb, s);
   }
+  constexpr int S2 = S / 2 > 1 ? S / 2 : 1;
+  for (; S2 > 1 && s + S2 <= s1; s += S2) {
+    if constexpr (W512)
+      gemv512_block<R, S2, NR>(p, kcb, s);
+    else
+      gemv256_block<R, S2, NR>(p, kcb, s);
+  }
   for (; s < s1; s++) {
     if constexpr (W512)
       gemv512_block<R, 1, NR>(p, kcb, s);
@@ -1079,7 +1086,9 @@ void linear_packed(int64_t M, const float* a, int64_t sam, int64_t sak, void* pa
   // tasks: row blocks × sliver chunks, about four per thread, claimed from a counter
   const int64_t row_tasks = M <= kFewRows ? 1 : (M + kr.mc - 1) / kr.mc;
   const int64_t rows_per_task = M <= kFewRows ? M : round_up((M + row_tasks - 1) / row_tasks, kr.mr);
-  const int64_t col_chunks = std::clamp<int64_t>((4 * T + row_tasks - 1) / row_tasks, 1, slivers);
+  // a few-row chunk keeps at least 4 slivers: the gemv interleaves that many streams
+  const int64_t max_chunks = M <= kFewRows ? std::max<int64_t>(1, slivers / 4) : slivers;
+  const int64_t col_chunks = std::clamp<int64_t>((4 * T + row_tasks - 1) / row_tasks, 1, max_chunks);
   const int64_t per_chunk = (slivers + col_chunks - 1) / col_chunks;
   const int64_t chunks = (slivers + per_chunk - 1) / per_chunk;
   const int64_t tasks = row_tasks * chunks;
