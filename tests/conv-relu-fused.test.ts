@@ -59,3 +59,30 @@ test("a hooked ReLU after a Conv2d is not fused away", () => {
   seq.call(tg.randn([1, 1, 5, 5]));
   assert.equal(calls, 1);
 });
+
+test("the gradient hooks' relu mask (y) equals reluBackward first, for strided g and y views, on native and wasm", async () => {
+  const { nativeBackend, nativeAddon } = await import("../src/backend/native/index.ts");
+  const { wasmBackend } = await import("../src/backend/wasm/index.ts");
+  const backends = [...(nativeAddon() !== null ? [nativeBackend] : []), ...(tg.backend.list().includes("wasm") ? [wasmBackend] : [])];
+  const win = { kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], outSize: [6, 5] } as const;
+  tg.manualSeed(4);
+  const x = tg.randn([3, 2, 6, 5]);
+  const w = tg.randn([4, 2, 3, 3]);
+  // g and y as permuted views (NHWC storage); y with positives, exact zeros, −0 and a NaN
+  const g = tg.randn([3, 6, 5, 4]).permute([0, 3, 1, 2]);
+  const yData = tg.randn([3, 6, 5, 4]).relu().dataSync() as Float32Array;
+  yData[0] = -0;
+  yData[1] = Number.NaN;
+  const y = tg.tensor(yData).reshape([3, 6, 5, 4]).permute([0, 3, 1, 2]);
+  const { reluBackward } = await import("../src/ops/elementwise.ts");
+  const masked = tg.noGrad(() => reluBackward(g, y)).contiguous();
+  for (const b of backends) {
+    const dx = b.conv2dBackwardInput!(g, w, win, [6, 5], y)!;
+    const dxRef = b.conv2dBackwardInput!(masked, w, win, [6, 5])!;
+    sameBits(tg.tensor(Array.from(dx)), tg.tensor(Array.from(dxRef)), `${b.name} input gradient`);
+    const r = b.conv2dBackwardWeight!(g, x, win, true, y)!;
+    const rRef = b.conv2dBackwardWeight!(masked, x, win, true)!;
+    sameBits(tg.tensor(Array.from(r.dw)), tg.tensor(Array.from(rRef.dw)), `${b.name} weight gradient`);
+    sameBits(tg.tensor(Array.from(r.db!)), tg.tensor(Array.from(rRef.db!)), `${b.name} bias gradient`);
+  }
+});

@@ -18,7 +18,7 @@
 //   reduce(op, x, out, p)  p = [nk, nr, offset, kept shape…, kept strides…, reduced shape…, reduced strides…]
 //   maxPool2d(x, values, indices, p)  p as im2col's
 //   maxPool2dBackward(g, indices, out, p)  p = [gOffset, iOffset, N, C, Ho, Wo, H, W, 4 g strides, 4 index strides]
-//   conv2d(x, w, bias | null, out, p[, relu]) / conv2dBackwardInput(g, w, dx, p) / conv2dBackwardWeight(g, x, dw, db | null, p)
+//   conv2d(x, w, bias | null, out, p[, relu]) / conv2dBackwardInput(g, w, dx, p[, y, yp]) / conv2dBackwardWeight(g, x, dw, db | null, p[, y, yp])
 //     the fused convolution (conv.h); p = [N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo,
 //     xOffset, 4 x strides, wOffset, 4 w strides, gOffset, 4 g strides, biasOffset, biasStride]
 //   adamStep(w, g, m, v, vmax | null, h)  one Adam/AdamW step in place on w.length elements; h = 9 hyperparameters
@@ -471,6 +471,24 @@ bool conv_view(napi_env env, const ArrayArg& arr, int64_t offset, const int64_t*
   return true;
 }
 
+// The optional relu'd output (y, [offset, 4 strides]) after a conv gradient's other arguments:
+// points a->y at it (a view of g's shape), or leaves it null when absent.
+bool conv_relu_output(napi_env env, size_t argc, napi_value* argv, size_t at, tg::ConvArgs* a) {
+  if (argc <= at + 1) return true;
+  napi_valuetype t;
+  if (napi_typeof(env, argv[at], &t) != napi_ok) {
+    napi_throw_error(env, nullptr, "native: N-API failure");
+    return false;
+  }
+  if (t == napi_null || t == napi_undefined) return true;
+  ArrayArg y;
+  int64_t v[5];
+  if (!get_array(env, argv[at], napi_float32_array, "conv2d gradient y", &y) || !get_params(env, argv[at + 1], 5, v)) return false;
+  for (int d = 0; d < 4; d++) a->sy[d] = v[1 + d];
+  const int64_t gd[4] = {a->N, a->O, a->win.ho, a->win.wo};
+  return conv_view(env, y, v[0], gd, a->sy, &a->y);
+}
+
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -503,8 +521,8 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 }
 
 napi_value Conv2dBackwardInput(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 6;
+  napi_value argv[6];
   TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   ArrayArg g, w, dx;
   tg::ConvArgs a;
@@ -514,18 +532,18 @@ napi_value Conv2dBackwardInput(napi_env env, napi_callback_info info) {
       !get_array(env, argv[2], napi_float32_array, "conv2dBackwardInput dx", &dx) || !conv_params(env, argv[3], &a, off))
     return nullptr;
   const int64_t gd[4] = {a.N, a.O, a.win.ho, a.win.wo}, wd[4] = {a.O, a.C, a.win.kh, a.win.kw};
-  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, w, off[1], wd, a.sw, &a.w)) return nullptr;
+  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, w, off[1], wd, a.sw, &a.w) || !conv_relu_output(env, argc, argv, 4, &a)) return nullptr;
   if (static_cast<uint64_t>(a.N * a.C * a.H * a.W) > dx.length) return out_of_bounds(env), nullptr;
   tg::conv2d_backward_input_f32(a, static_cast<float*>(dx.data));
   return nullptr;
 }
 
 napi_value Conv2dBackwardWeight(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "native.conv2dBackwardWeight: expected (g, x, dw, db, params)");
+    napi_throw_type_error(env, nullptr, "native.conv2dBackwardWeight: expected (g, x, dw, db, params[, y, yParams])");
     return nullptr;
   }
   napi_valuetype db_type;
@@ -540,7 +558,7 @@ napi_value Conv2dBackwardWeight(napi_env env, napi_callback_info info) {
       !conv_params(env, argv[4], &a, off))
     return nullptr;
   const int64_t gd[4] = {a.N, a.O, a.win.ho, a.win.wo}, xd[4] = {a.N, a.C, a.H, a.W};
-  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, x, off[0], xd, a.sx, &a.x)) return nullptr;
+  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, x, off[0], xd, a.sx, &a.x) || !conv_relu_output(env, argc, argv, 5, &a)) return nullptr;
   if (static_cast<uint64_t>(a.O * a.C * a.win.kh * a.win.kw) > dw.length || (db_type != napi_null && static_cast<uint64_t>(a.O) > db.length))
     return out_of_bounds(env), nullptr;
   tg::conv2d_backward_weight_f32(a, static_cast<float*>(dw.data), db_type != napi_null ? static_cast<float*>(db.data) : nullptr);

@@ -268,10 +268,34 @@ const float* weight_matrix(const ConvArgs& a, std::vector<float>& copy, int64_t*
 
 // Sample n's gradient over positions [l0, l1) as an [O, l1 − l0] matrix (element (o, l) at
 // o·*so + l·*sl): the view itself when Ho·Wo flattens to one stride (to stride 1 when unit_sl),
-// else a copy in scratch.
+// else a copy in scratch (always, masked by relu's gradient, when a.y is set).
 const float* grad_block(const ConvArgs& a, int64_t n, int64_t l0, int64_t l1, int64_t* so, int64_t* sl, bool unit_sl = false) {
   const Window& w = a.win;
   const float* g = a.g + n * a.sg[0];
+  if (a.y != nullptr) {
+    // relu's gradient applied while copying the block (it stays in cache for the product)
+    const float* y = a.y + n * a.sy[0];
+    const int64_t ld = l1 - l0;
+    float* d = grad_scratch(a.O * ld);
+    const bool flat = (w.ho == 1 || a.sg[2] == w.wo * a.sg[3]) && (w.ho == 1 || a.sy[2] == w.wo * a.sy[3]);
+    for (int64_t o = 0; o < a.O; o++) {
+      float* row = d + o * ld - l0;
+      if (flat) {
+        const float* gr = g + o * a.sg[1];
+        const float* yr = y + o * a.sy[1];
+        for (int64_t l = l0; l < l1; l++) row[l] = yr[l * a.sy[3]] > 0 ? gr[l * a.sg[3]] : gr[l * a.sg[3]] * 0.0f;
+      } else {
+        for (int64_t l = l0; l < l1; l++) {
+          const int64_t h = l / w.wo, c = l % w.wo;
+          const float gv = g[o * a.sg[1] + h * a.sg[2] + c * a.sg[3]];
+          row[l] = y[o * a.sy[1] + h * a.sy[2] + c * a.sy[3]] > 0 ? gv : gv * 0.0f;
+        }
+      }
+    }
+    *so = ld;
+    *sl = 1;
+    return d;
+  }
   *so = a.sg[1];
   if ((w.ho == 1 || a.sg[2] == w.wo * a.sg[3]) && (!unit_sl || a.sg[3] == 1 || l1 - l0 == 1)) {
     *sl = a.sg[3];

@@ -21,6 +21,10 @@ struct ConvArgs {
   int64_t sg[4];
   const float* bias;  // null: no bias
   int64_t sbias;
+  // backward only, may be null: the convolution's relu'd output y [N, O, Ho, Wo]; g is then read
+  // masked by relu's gradient (g where y > 0, else g·0: the reluBackward kernel's bits)
+  const float* y = nullptr;
+  int64_t sy[4] = {0, 0, 0, 0};
   // conv2d only: relu after the bias (exactly the relu kernel's result, NaN kept, −0 → +0)
   bool relu = false;
   // Set by the kernels themselves: whether their AVX-512 paths run (the CPU has it and the

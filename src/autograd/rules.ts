@@ -249,10 +249,10 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   im2col: one(false, (g, { inputs: [x], params: { win } }) => windows.col2im(g, win, [x!.shape[2]!, x!.shape[3]!])),
   col2im: one(false, (g, { params: { win } }) => windows.im2col(g, win)),
   // the fused convolution (inputs x, w[, bias]): dx = col2im(wᵀg), dw = Σ g·im2col(x)ᵀ, db = Σ g
-  // (with relu fused in: relu's rule first, on the saved output)
+  // (with relu fused in: relu's rule first, on the saved output — inside the kernels when they can)
   conv2d: {
     saves: true,
-    vjp: (g, { inputs: [x, w], out, params: { win, relu }, needs }) => windows.conv2dGradients(relu ? ops.reluBackward(g, out) : g, x!, w!, win, needs),
+    vjp: (g, { inputs: [x, w], out, params: { win, relu }, needs }) => windows.conv2dGradients(g, x!, w!, win, needs, relu ? out : null),
   },
   // max pooling routes g back to each window's argmax; the scatter's own gradient gathers there
   maxPool2d: one(false, (g, { params: { indices, inSize } }) => windows.maxPool2dBackward(g, indices, inSize)),

@@ -119,10 +119,13 @@ export interface Backend {
   // any thread count.
   /** x [N, C, H, W], w [O, C, kh, kw], bias [O] or null → [N, O, Ho, Wo]: each sample's columns times w, plus bias, then relu when `relu` (the relu kernel's bits). */
   conv2d?(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu?: boolean): TypedArray | null;
-  /** conv2d's gradient for its input: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize] (col2im of wᵀ·g per sample). */
-  conv2dBackwardInput?(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray | null;
-  /** conv2d's gradients for w and bias: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] summed over the batch, db [O] (g summed over N, Ho, Wo) when `bias`. */
-  conv2dBackwardWeight?(g: StridedView, x: StridedView, win: Window2d, bias: boolean): { dw: TypedArray; db: TypedArray | null } | null;
+  /**
+   * conv2d's gradient for its input: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize] (col2im of wᵀ·g per sample).
+   * With `y` (a relu-fused conv2d's output, g's shape) g is first masked by relu's gradient, exactly as reluBackward(g, y).
+   */
+  conv2dBackwardInput?(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y?: StridedView | null): TypedArray | null;
+  /** conv2d's gradients for w and bias: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] summed over the batch, db [O] (g summed over N, Ho, Wo) when `bias`; `y` as in conv2dBackwardInput. */
+  conv2dBackwardWeight?(g: StridedView, x: StridedView, win: Window2d, bias: boolean, y?: StridedView | null): { dw: TypedArray; db: TypedArray | null } | null;
 
   // ---- optional: storage that kernels read in place ----
   /**

@@ -11,6 +11,7 @@ import { isFloating } from "../tensor/dtype.ts";
 import { formatShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkTensor, fromKernel, kernels, record } from "./core.ts";
+import { reluBackward } from "./elementwise.ts";
 
 /** Checks x is [C, H, W] or [N, C, H, W] and float; returns the batched view and whether to squeeze it back. */
 export function batchedImage(x: Tensor, op: string): [Tensor, boolean] {
@@ -104,27 +105,31 @@ export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, win: Wind
  * kernels compute them when no graph is being recorded; under createGraph they are composed from
  * differentiable ops (im2col, matmul, col2im, sum), so higher-order gradients still work.
  */
-export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, needs: readonly boolean[]): (Tensor | null)[] {
+export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, needs: readonly boolean[], reluOut: Tensor | null = null): (Tensor | null)[] {
   const [n, c, h, width] = x.shape as [number, number, number, number];
   const o = w.shape[0]!;
   const inSize: [number, number] = [h, width];
   const k = kernels();
   const fused = !isGradEnabled() && g.dtype === "float32";
+  // a relu-fused forward: the kernels mask g by relu's gradient as they read it; otherwise (and
+  // under createGraph) relu's rule runs first, once
+  let gy: Tensor | null = reluOut === null ? g : null;
+  const masked = (): Tensor => (gy ??= reluBackward(g, reluOut!));
   const needBias = needs.length > 2 && needs[2] === true;
   let gx: Tensor | null = null;
   let gw: Tensor | null = null;
   let gb: Tensor | null = null;
   if (needs[0]) {
-    const data = fused ? (k.conv2dBackwardInput?.(g, w, win, inSize) ?? null) : null;
-    gx = data !== null ? fromKernel(data, g.dtype, [n, c, h, width]) : col2im(w.reshape([o, -1]).mT.matmul(g.reshape([n, o, -1])), win, inSize);
+    const data = fused ? (k.conv2dBackwardInput?.(g, w, win, inSize, reluOut) ?? null) : null;
+    gx = data !== null ? fromKernel(data, g.dtype, [n, c, h, width]) : col2im(w.reshape([o, -1]).mT.matmul(masked().reshape([n, o, -1])), win, inSize);
   }
   if (needs[1]) {
-    const r = fused ? (k.conv2dBackwardWeight?.(g, x, win, needBias) ?? null) : null;
+    const r = fused ? (k.conv2dBackwardWeight?.(g, x, win, needBias, reluOut) ?? null) : null;
     if (r !== null) {
       gw = fromKernel(r.dw, g.dtype, w.shape);
       if (r.db !== null) gb = fromKernel(r.db, g.dtype, [o]);
-    } else gw = g.reshape([n, o, -1]).matmul(im2col(x, win).mT).sum(0).reshape(w.shape);
+    } else gw = masked().reshape([n, o, -1]).matmul(im2col(x, win).mT).sum(0).reshape(w.shape);
   }
-  if (needBias && gb === null) gb = g.sum([0, 2, 3]);
+  if (needBias && gb === null) gb = masked().sum([0, 2, 3]);
   return needs.length > 2 ? [gx, gw, gb] : [gx, gw];
 }

@@ -40,10 +40,10 @@ export interface NativeAddon {
    * biasStride]; out gets N·O·Ho·Wo, with relu applied when `relu`.
    */
   conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, p: Float64Array, relu?: boolean): void;
-  /** dx [N, C, H, W] = col2im(wᵀ·g) per sample; p as conv2d's. */
-  conv2dBackwardInput(g: Float32Array, w: Float32Array, dx: Float32Array, p: Float64Array): void;
+  /** dx [N, C, H, W] = col2im(wᵀ·g) per sample; p as conv2d's; g masked by relu's gradient when y (with yp = [offset, 4 strides]) is given. */
+  conv2dBackwardInput(g: Float32Array, w: Float32Array, dx: Float32Array, p: Float64Array, y?: Float32Array | null, yp?: Float64Array): void;
   /** dw [O, C, kh, kw] = Σₙ gₙ·colsₙᵀ, db [O] = Σ g (unless null); p as conv2d's. */
-  conv2dBackwardWeight(g: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, p: Float64Array): void;
+  conv2dBackwardWeight(g: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, p: Float64Array, y?: Float32Array | null, yp?: Float64Array): void;
   /** One Adam/AdamW step in place on w.length elements; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled, sign]. */
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, h: Float64Array): void;
   setThreads(n: number): void;

@@ -89,6 +89,16 @@ function fillConvParams(nchw: readonly number[], o: number, win: Window2d, x: St
 
 const isF32 = (v: StridedView | null) => v === null || v.dtype === "float32";
 
+const yParams = new Float64Array(5);
+/** [offset, 4 strides] of the relu'd output a gradient is masked by (unused when there is none). */
+function reluOutputParams(y: StridedView | null): Float64Array {
+  if (y !== null) {
+    yParams[0] = y.offset;
+    yParams.set(y.strides, 1);
+  }
+  return yParams;
+}
+
 /** Floats of one sample's columns above which conv2dBackwardInput leaves a batch of fewer than 4 to the composed path. */
 const LARGE_IMAGE_COLUMNS = 1 << 17;
 
@@ -109,8 +119,8 @@ export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null,
 }
 
 /** conv2d's input gradient: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize], per sample wᵀ·g into scratch, then col2im. */
-export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray | null {
-  if (addon === null || !isF32(g) || !isF32(w)) return null;
+export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
+  if (addon === null || !isF32(g) || !isF32(w) || !isF32(y)) return null;
   const [N, O] = g.shape as [number, number];
   const C = w.shape[1]!;
   // Its tasks are whole samples (their windows overlap in dx): fewer than four large images would
@@ -120,7 +130,7 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
   const out = outputF32(N * C * inSize[0] * inSize[1]);
   if (out.length === 0) return out;
   const p = fillConvParams([N, C, inSize[0], inSize[1]], O, win, NO_VIEW, w, g, NO_VIEW);
-  addon.conv2dBackwardInput(g.data as Float32Array, w.data as Float32Array, out, p);
+  addon.conv2dBackwardInput(g.data as Float32Array, w.data as Float32Array, out, p, y === null ? null : (y.data as Float32Array), reluOutputParams(y));
   return out;
 }
 
@@ -128,13 +138,19 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
  * conv2d's weight (and bias) gradient: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] and db
  * [O] when `bias`; samples summed in chunks fixed by the shapes, so any thread count gives the same bits.
  */
-export function conv2dBackwardWeight(g: StridedView, x: StridedView, win: Window2d, bias: boolean): { dw: TypedArray; db: TypedArray | null } | null {
-  if (addon === null || !isF32(g) || !isF32(x)) return null;
+export function conv2dBackwardWeight(
+  g: StridedView,
+  x: StridedView,
+  win: Window2d,
+  bias: boolean,
+  y: StridedView | null = null,
+): { dw: TypedArray; db: TypedArray | null } | null {
+  if (addon === null || !isF32(g) || !isF32(x) || !isF32(y)) return null;
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const O = g.shape[1]!;
   const dw = outputF32(O * C * win.kernel[0] * win.kernel[1]);
   const db = bias ? outputF32(O) : null;
   const p = fillConvParams([N, C, H, W], O, win, x, NO_VIEW, g, NO_VIEW);
-  addon.conv2dBackwardWeight(g.data as Float32Array, x.data as Float32Array, dw, db, p);
+  addon.conv2dBackwardWeight(g.data as Float32Array, x.data as Float32Array, dw, db, p, y === null ? null : (y.data as Float32Array), reluOutputParams(y));
   return { dw, db };
 }

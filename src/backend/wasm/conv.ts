@@ -14,6 +14,7 @@
 import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
+import { reluBackward } from "./elementwise.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
 import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
 
@@ -115,6 +116,12 @@ function params(ar: Arena, x: readonly number[], C: number, H: number, W: number
   return p;
 }
 
+/** g masked by relu's gradient with the conv output y (the reluBackward kernel), as a contiguous view. */
+function masked(g: StridedView, y: StridedView): StridedView {
+  const [, O, Ho, Wo] = g.shape as [number, number, number, number];
+  return { data: reluBackward(g, y), dtype: "float32", shape: g.shape, strides: [O * Ho * Wo, Ho * Wo, Wo, 1], offset: 0 };
+}
+
 /** Sample ranges [n0, n1) for `parts` tasks. */
 function ranges(N: number, parts: number): [number, number][] {
   const out: [number, number][] = [];
@@ -181,8 +188,9 @@ export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null,
 }
 
 /** The backend's `conv2dBackwardInput` hook: g [N, O, Ho, Wo], w [O, C, kh, kw] → dx [N, C, ...inSize]. */
-export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray | null {
+export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
   if (g.dtype !== "float32" || w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
+  if (y !== null) g = masked(g, y);
   const [N, O] = g.shape as [number, number];
   const [H, W] = inSize;
   const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
@@ -220,8 +228,15 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
  * The backend's `conv2dBackwardWeight` hook: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw]
  * and, when `bias`, db [O] (float64 sums rounded once).
  */
-export function conv2dBackwardWeight(g: StridedView, x: StridedView, win: Window2d, bias: boolean): { dw: TypedArray; db: TypedArray | null } | null {
+export function conv2dBackwardWeight(
+  g: StridedView,
+  x: StridedView,
+  win: Window2d,
+  bias: boolean,
+  y: StridedView | null = null,
+): { dw: TypedArray; db: TypedArray | null } | null {
   if (g.dtype !== "float32" || x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
+  if (y !== null) g = masked(g, y);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const O = g.shape[1]!;
   const s = shapes(x.shape, [O, C, ...win.kernel], win);

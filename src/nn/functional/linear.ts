@@ -38,7 +38,7 @@ export function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null | undef
   }
   const fused = kernels().linear;
   // a recorded 1-D input keeps the separate ops: its bias gradient is not a sum over rows (−0 stays −0)
-  const vectorGraph = x.ndim === 1 && isGradEnabled() && (x._requiresGrad || weight._requiresGrad || (b !== null && b._requiresGrad));
+  const vectorGraph = x.ndim === 1 && isGradEnabled() && (x._requiresGrad || weight._requiresGrad || b?._requiresGrad === true);
   if (fused !== undefined && !vectorGraph && x.dtype === weight.dtype && (b === null || b.dtype === x.dtype)) {
     // the matmul front end's folding of leading dims: [..., in] → [rows, in]
     const rows = x.ndim === 2 ? x : x.ndim === 1 ? x.reshape([1, inF]) : x.contiguous().reshape([-1, inF]);
