@@ -266,6 +266,20 @@ const float* weight_matrix(const ConvArgs& a, std::vector<float>& copy, int64_t*
   return copy.data();
 }
 
+// relu's gradient as the reluBackward kernel gives it — g where y > 0, else g·0 (±0, or NaN for
+// an infinite or NaN g) — without a branch (y's sign is unpredictable)
+inline float relu_grad(float g, float y) {
+  uint32_t gb, zb;
+  const float z = g * 0.0f;
+  std::memcpy(&gb, &g, sizeof gb);
+  std::memcpy(&zb, &z, sizeof zb);
+  const uint32_t m = -static_cast<uint32_t>(y > 0);
+  const uint32_t r = (gb & m) | (zb & ~m);
+  float out;
+  std::memcpy(&out, &r, sizeof out);
+  return out;
+}
+
 // Sample n's gradient over positions [l0, l1) as an [O, l1 − l0] matrix (element (o, l) at
 // o·*so + l·*sl): the view itself when Ho·Wo flattens to one stride (to stride 1 when unit_sl),
 // else a copy in scratch (always, masked by relu's gradient, when a.y is set).
@@ -280,15 +294,16 @@ const float* grad_block(const ConvArgs& a, int64_t n, int64_t l0, int64_t l1, in
     const bool flat = (w.ho == 1 || a.sg[2] == w.wo * a.sg[3]) && (w.ho == 1 || a.sy[2] == w.wo * a.sy[3]);
     for (int64_t o = 0; o < a.O; o++) {
       float* row = d + o * ld - l0;
-      if (flat) {
-        const float* gr = g + o * a.sg[1];
-        const float* yr = y + o * a.sy[1];
-        for (int64_t l = l0; l < l1; l++) row[l] = yr[l * a.sy[3]] > 0 ? gr[l * a.sg[3]] : gr[l * a.sg[3]] * 0.0f;
+      const float* gr = g + o * a.sg[1];
+      const float* yr = y + o * a.sy[1];
+      if (flat && a.sg[3] == 1 && a.sy[3] == 1) {
+        for (int64_t l = l0; l < l1; l++) row[l] = relu_grad(gr[l], yr[l]);  // vectorized
+      } else if (flat) {
+        for (int64_t l = l0; l < l1; l++) row[l] = relu_grad(gr[l * a.sg[3]], yr[l * a.sy[3]]);
       } else {
         for (int64_t l = l0; l < l1; l++) {
           const int64_t h = l / w.wo, c = l % w.wo;
-          const float gv = g[o * a.sg[1] + h * a.sg[2] + c * a.sg[3]];
-          row[l] = y[o * a.sy[1] + h * a.sy[2] + c * a.sy[3]] > 0 ? gv : gv * 0.0f;
+          row[l] = relu_grad(gr[h * a.sg[2] + c * a.sg[3]], yr[h * a.sy[2] + c * a.sy[3]]);
         }
       }
     }
