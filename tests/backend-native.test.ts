@@ -337,6 +337,31 @@ describe("native backend", { skip }, () => {
       }
     });
 
+    test("sums over leading axes with a contiguous kept axis (bias gradients; 32 outputs at a time) equal js", () => {
+      const before = getThreads();
+      try {
+        for (const [shape, axes] of [
+          [[128, 512], [0]],
+          [[7, 33], [0]],
+          [[3, 31], [0]],
+          [[5, 4, 100], [0, 1]],
+          [[1, 64], [0]],
+          [[9, 2, 70], [0]],
+        ] as [number[], number[]][])
+          for (const threads of [1, 2]) {
+            setThreads(threads);
+            const x = tg.randn(shape);
+            assertSame(nativeBackend.reduce("sum", x, axes), jsBackend.reduce("sum", x, axes), `sum over ${axes} of [${shape}]`);
+            // every other row of a taller matrix: the reduced axis strided, the kept one contiguous
+            const tall = tg.randn([2 * shape[0]!, ...shape.slice(1)]);
+            const rows = tall.reshape([shape[0]!, 2, ...shape.slice(1)]).narrow(1, 0, 1).squeeze(1);
+            assertSame(nativeBackend.reduce("sum", rows, axes), jsBackend.reduce("sum", rows, axes), `sum over ${axes} of strided [${shape}]`);
+          }
+      } finally {
+        setThreads(before);
+      }
+    });
+
     test("reductions over random axes of random strided views (sum in double, NaN-propagating max/min, first arg*)", () => {
       const before = getThreads();
       try {
