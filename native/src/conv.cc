@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "scratch.h"
 #include "thread_pool.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -39,8 +40,6 @@ namespace {
 // Floats of one block of columns (128 KiB): with the product's packed panels and its output
 // block it stays in L2. Larger images are split into blocks of output positions.
 constexpr int64_t kBlockFloats = 32768;
-// Multiply-adds below which a second thread costs more than it saves (as in gemm.cc).
-constexpr double kMinWorkPerThread = 48.0 * 48.0 * 48.0;
 // The weight gradient's samples are summed in at most this many chunks (the parallelism of the
 // weight gradient), and fewer when their partial sums would pass kPartialFloats floats in all.
 constexpr int64_t kMaxWeightChunks = 16;
@@ -48,27 +47,13 @@ constexpr int64_t kPartialFloats = int64_t{1} << 22;
 // The dot-product weight gradient's 16-lane partials of one chunk, at most (1 MiB).
 constexpr int64_t kDotPartialFloats = int64_t{1} << 18;
 
-// A 64-byte aligned buffer kept between calls, one per thread.
-struct Scratch {
-  float* p = nullptr;
-  int64_t cap = 0;
-  ~Scratch() { std::free(p); }
-  float* get(int64_t n) {
-    if (n > cap) {
-      std::free(p);
-      const size_t bytes = ((static_cast<size_t>(n) * sizeof(float) + 63) / 64) * 64;
-      p = static_cast<float*>(std::aligned_alloc(64, bytes));
-      cap = n;
-    }
-    return p;
-  }
-};
+// Per-thread buffers kept between calls: a block's columns and its gradient.
 float* cols_scratch(int64_t n) {
-  static thread_local Scratch s;
+  static thread_local ScratchBuffer s;
   return s.get(n);
 }
 float* grad_scratch(int64_t n) {
-  static thread_local Scratch s;
+  static thread_local ScratchBuffer s;
   return s.get(n);
 }
 
@@ -266,20 +251,6 @@ const float* weight_matrix(const ConvArgs& a, std::vector<float>& copy, int64_t*
   return copy.data();
 }
 
-// relu's gradient as the reluBackward kernel gives it — g where y > 0, else g·0 (±0, or NaN for
-// an infinite or NaN g) — without a branch (y's sign is unpredictable)
-inline float relu_grad(float g, float y) {
-  uint32_t gb, zb;
-  const float z = g * 0.0f;
-  std::memcpy(&gb, &g, sizeof gb);
-  std::memcpy(&zb, &z, sizeof zb);
-  const uint32_t m = -static_cast<uint32_t>(y > 0);
-  const uint32_t r = (gb & m) | (zb & ~m);
-  float out;
-  std::memcpy(&out, &r, sizeof out);
-  return out;
-}
-
 // Sample n's gradient over positions [l0, l1) as an [O, l1 − l0] matrix (element (o, l) at
 // o·*so + l·*sl): the view itself when Ho·Wo flattens to one stride (to stride 1 when unit_sl),
 // else a copy in scratch (always, masked by relu's gradient, when a.y is set).
@@ -287,7 +258,8 @@ const float* grad_block(const ConvArgs& a, int64_t n, int64_t l0, int64_t l1, in
   const Window& w = a.win;
   const float* g = a.g + n * a.sg[0];
   if (a.y != nullptr) {
-    // relu's gradient applied while copying the block (it stays in cache for the product)
+    // relu's gradient (the reluBackward kernel's bits) applied while copying the block (it stays
+    // in cache for the product)
     const float* y = a.y + n * a.sy[0];
     const int64_t ld = l1 - l0;
     float* d = grad_scratch(a.O * ld);
@@ -297,13 +269,13 @@ const float* grad_block(const ConvArgs& a, int64_t n, int64_t l0, int64_t l1, in
       const float* gr = g + o * a.sg[1];
       const float* yr = y + o * a.sy[1];
       if (flat && a.sg[3] == 1 && a.sy[3] == 1) {
-        for (int64_t l = l0; l < l1; l++) row[l] = relu_grad(gr[l], yr[l]);  // vectorized
+        for (int64_t l = l0; l < l1; l++) row[l] = relu_grad_f32(gr[l], yr[l]);  // vectorized
       } else if (flat) {
-        for (int64_t l = l0; l < l1; l++) row[l] = relu_grad(gr[l * a.sg[3]], yr[l * a.sy[3]]);
+        for (int64_t l = l0; l < l1; l++) row[l] = relu_grad_f32(gr[l * a.sg[3]], yr[l * a.sy[3]]);
       } else {
         for (int64_t l = l0; l < l1; l++) {
           const int64_t h = l / w.wo, c = l % w.wo;
-          row[l] = relu_grad(gr[h * a.sg[2] + c * a.sg[3]], yr[h * a.sy[2] + c * a.sy[3]]);
+          row[l] = relu_grad_f32(gr[h * a.sg[2] + c * a.sg[3]], yr[h * a.sy[2] + c * a.sy[3]]);
         }
       }
     }
@@ -443,15 +415,6 @@ ConvArgs with_simd(const ConvArgs& args) {
 
 }  // namespace
 
-// relu's result as the elementwise kernel gives it: x when x > 0 or NaN, else +0.
-inline float relu_bits(float x) {
-  uint32_t b;
-  std::memcpy(&b, &x, sizeof b);
-  b &= -static_cast<uint32_t>((x > 0) | (x != x));
-  std::memcpy(&x, &b, sizeof b);
-  return x;
-}
-
 void conv2d_f32(const ConvArgs& args, float* out) {
   const ConvArgs a = with_simd(args);
   const Window& w = a.win;
@@ -485,7 +448,7 @@ void conv2d_f32(const ConvArgs& args, float* out) {
     if (a.relu)
       for (int64_t oc = 0; oc < O; oc++) {
         float* row = o + oc * L;
-        for (int64_t l = 0; l < nl; l++) row[l] = relu_bits(row[l]);
+        for (int64_t l = 0; l < nl; l++) row[l] = relu_f32(row[l]);
       }
   });
 }

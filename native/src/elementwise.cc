@@ -134,25 +134,7 @@ struct Min {  // Math.min: NaN wins, -0 beats +0
     return std::signbit(a) ? a : b;
   }
 };
-// Relu and its gradient select by bit masks: a relu's signs are random, so a branch mispredicts
-// half the time, and GCC will not vectorize a float select (it could trap) but does this.
-inline uint32_t bits_of(float x) {
-  uint32_t b;
-  std::memcpy(&b, &x, sizeof b);
-  return b;
-}
-inline float float_of(uint32_t b) {
-  float x;
-  std::memcpy(&x, &b, sizeof x);
-  return x;
-}
-// g·(y > 0 ? 1 : 0): g where y > 0, else g·0 (±0, or NaN for an infinite or NaN g)
-struct ReluGrad {
-  static float f(float g, float y) {
-    const uint32_t m = -static_cast<uint32_t>(y > 0);
-    return float_of((bits_of(g) & m) | (bits_of(g * 0.0f) & ~m));
-  }
-};
+struct ReluGrad { static float f(float g, float y) { return relu_grad_f32(g, y); } };
 struct Eq { static uint8_t f(float a, float b) { return a == b; } };
 struct Ne { static uint8_t f(float a, float b) { return a != b; } };
 struct Gt { static uint8_t f(float a, float b) { return a > b; } };
@@ -187,7 +169,7 @@ void binary_walk(const Walk& w, const float* a, const float* b, Out* out) {
 struct Neg { static float f(float x) { return -x; } };
 struct Abs { static float f(float x) { return std::fabs(x); } };
 // x > 0 or NaN: x; else +0 (−0 too)
-struct Relu { static float f(float x) { return float_of(bits_of(x) & -static_cast<uint32_t>((x > 0) | (x != x))); } };
+struct Relu { static float f(float x) { return relu_f32(x); } };
 struct Sqrt { static float f(float x) { return std::sqrt(x); } };
 struct Rsqrt { static float f(float x) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(x))); } };
 struct Sign { static float f(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; } };
@@ -244,16 +226,17 @@ void unary_f32(int op, const float* x, const int64_t* sx, int nd, const int64_t*
   }
 }
 
+void bias_relu_row(float* row, int64_t j0, int64_t j1, const float* bias, int64_t bias_stride, bool relu) {
+  if (bias != nullptr)
+    for (int64_t j = j0; j < j1; j++) row[j] = Add::f(row[j], bias[j * bias_stride]);
+  if (relu)
+    for (int64_t j = j0; j < j1; j++) row[j] = Relu::f(row[j]);
+}
+
 void bias_relu_f32(float* c, int64_t rows, int64_t N, const float* bias, int64_t bias_stride, bool relu) {
   split(rows * N, [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo / N; r * N < hi; r++) {
-      const int64_t j0 = std::max(lo - r * N, int64_t{0}), j1 = std::min(hi - r * N, N);
-      float* row = c + r * N;
-      if (bias != nullptr)
-        for (int64_t j = j0; j < j1; j++) row[j] = Add::f(row[j], bias[j * bias_stride]);
-      if (relu)
-        for (int64_t j = j0; j < j1; j++) row[j] = Relu::f(row[j]);
-    }
+    for (int64_t r = lo / N; r * N < hi; r++)
+      bias_relu_row(c + r * N, std::max(lo - r * N, int64_t{0}), std::min(hi - r * N, N), bias, bias_stride, relu);
   });
 }
 

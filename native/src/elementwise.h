@@ -1,10 +1,31 @@
 // Float32 elementwise and window kernels over strided views (see elementwise.cc).
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 namespace tg {
 
 constexpr int kMaxDims = 16;
+
+// Relu and its gradient select by bit masks: a relu's signs are random, so a branch mispredicts
+// half the time, and GCC will not vectorize a float select (it could trap) but does this.
+inline uint32_t bits_of(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline float float_of(uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+// relu: x when x > 0 or NaN, else +0
+inline float relu_f32(float x) { return float_of(bits_of(x) & -static_cast<uint32_t>((x > 0) | (x != x))); }
+// relu's gradient g·(y > 0 ? 1 : 0): g where y > 0, else g·0 (±0, or NaN for an infinite or NaN g)
+inline float relu_grad_f32(float g, float y) {
+  const uint32_t m = -static_cast<uint32_t>(y > 0);
+  return float_of((bits_of(g) & m) | (bits_of(g * 0.0f) & ~m));
+}
 
 // A strided view of float32 (or uint8 for conditions) storage, already offset to its first element.
 struct View {
@@ -26,6 +47,8 @@ void unary_f32(int op, const float* x, const int64_t* sx, int nd, const int64_t*
 // The fused linear layer's epilogue on c [rows, N]: c + bias[j·bias_stride] (bias may be null), then
 // relu when asked — exactly the binary add and unary relu kernels' operations.
 void bias_relu_f32(float* c, int64_t rows, int64_t N, const float* bias, int64_t bias_stride, bool relu);
+// The same on one row's columns [j0, j1), on the calling thread.
+void bias_relu_row(float* row, int64_t j0, int64_t j1, const float* bias, int64_t bias_stride, bool relu);
 // One Adam/AdamW step in place over n float32 elements (vmax null unless AMSGrad), in float32
 // with exactly optim/adam.ts's adamFloat32 operations; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2,
 // decay, decoupled, sign].

@@ -22,6 +22,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "elementwise.h"
+#include "scratch.h"
 #include "thread_pool.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -426,32 +428,18 @@ int& selected_kernel() {
 
 // ---------------------------------------------------------------- drivers
 
-// Per-thread packing buffers, 64-byte aligned, kept between calls.
-struct Buffer {
-  float* p = nullptr;
-  int64_t cap = 0;
-  ~Buffer() { std::free(p); }
-  float* get(int64_t n) {
-    if (n > cap) {
-      std::free(p);
-      const size_t bytes = ((static_cast<size_t>(n) * sizeof(float) + 63) / 64) * 64;
-      p = static_cast<float*>(std::aligned_alloc(64, bytes));
-      cap = n;
-    }
-    return p;
-  }
-};
-Buffer& thread_a() {
-  static thread_local Buffer b;
+// Per-thread packing buffers, kept between calls.
+ScratchBuffer& thread_a() {
+  static thread_local ScratchBuffer b;
   return b;
 }
-Buffer& thread_b() {
-  static thread_local Buffer b;
+ScratchBuffer& thread_b() {
+  static thread_local ScratchBuffer b;
   return b;
 }
 // The B panel shared by all threads of one parallel product (sgemm calls are serialized).
-Buffer& shared_b() {
-  static Buffer b;
+ScratchBuffer& shared_b() {
+  static ScratchBuffer b;
   return b;
 }
 
@@ -680,8 +668,6 @@ void few_rows_parallel(const Kernel& kr, const Problem& p, int T) {
   });
 }
 
-// Multiply-adds below which a second thread costs more than it saves.
-constexpr double kMinWorkPerThread = 48.0 * 48.0 * 48.0;
 
 std::mutex& call_mutex() {
   static std::mutex m;
@@ -834,17 +820,19 @@ struct PackedProblem {
 // bias_relu_f32's operations on C[m, j0:j1): + bias, then relu (NaN kept, −0 → +0).
 void packed_epilogue(const PackedProblem& p, int64_t m0, int64_t m1, int64_t j0, int64_t j1) {
   if (p.bias == nullptr && !p.relu) return;
-  for (int64_t m = m0; m < m1; m++) {
-    float* c = p.C + m * p.N;
-    if (p.bias != nullptr)
-      for (int64_t j = j0; j < j1; j++) c[j] = c[j] + p.bias[j * p.sbias];
-    if (p.relu)
-      for (int64_t j = j0; j < j1; j++) {
-        uint32_t bits;
-        std::memcpy(&bits, c + j, 4);
-        bits &= -static_cast<uint32_t>((c[j] > 0) | (c[j] != c[j]));
-        std::memcpy(c + j, &bits, 4);
-      }
+  for (int64_t m = m0; m < m1; m++) bias_relu_row(p.C + m * p.N, j0, j1, p.bias, p.sbias, p.relu);
+}
+
+// A gemv's finished tile (R rows of `width` floats, or whatever of them is left of C's N columns
+// from column j0) into C; zeros when K is 0 (then no K block wrote the tile).
+void store_gemv_tile(const PackedProblem& p, int R, const float* tile, int64_t width, int64_t j0) {
+  const int64_t jn = std::min<int64_t>(width, p.N - j0);
+  for (int m = 0; m < R; m++) {
+    float* out = p.C + m * p.N + j0;
+    if (p.K == 0)
+      std::fill(out, out + jn, 0.0f);
+    else
+      std::memcpy(out, tile + m * width, static_cast<size_t>(jn) * sizeof(float));
   }
 }
 
@@ -901,14 +889,7 @@ __attribute__((target("avx512f"))) void gemv512_block(const PackedProblem& p, in
           _mm512_store_ps(t, pc == 0 ? acc[m][q][v] : _mm512_add_ps(acc[m][q][v], _mm512_load_ps(t)));
         }
   }
-  const int64_t jn = std::min<int64_t>(S * NR, p.N - s * NR);
-  for (int m = 0; m < R; m++) {
-    float* out = p.C + m * p.N + s * NR;
-    if (p.K == 0)
-      for (int64_t j = 0; j < jn; j++) out[j] = 0.0f;
-    else
-      std::memcpy(out, tile[m], static_cast<size_t>(jn) * sizeof(float));
-  }
+  store_gemv_tile(p, R, tile[0], S * NR, s * NR);
 }
 
 // The same with 8-lane vectors (an AVX2 CPU, or slivers packed for another kernel).
@@ -939,14 +920,7 @@ __attribute__((target("avx2,fma"))) void gemv256_block(const PackedProblem& p, i
           _mm256_store_ps(t, pc == 0 ? acc[m][q][v] : _mm256_add_ps(acc[m][q][v], _mm256_load_ps(t)));
         }
   }
-  const int64_t jn = std::min<int64_t>(S * NR, p.N - s * NR);
-  for (int m = 0; m < R; m++) {
-    float* out = p.C + m * p.N + s * NR;
-    if (p.K == 0)
-      for (int64_t j = 0; j < jn; j++) out[j] = 0.0f;
-    else
-      std::memcpy(out, tile[m], static_cast<size_t>(jn) * sizeof(float));
-  }
+  store_gemv_tile(p, R, tile[0], S * NR, s * NR);
 }
 
 // Slivers [s0, s1): groups of S, then the rest one at a time. S·(NR/lanes)·R ≈ 8 chains hide
