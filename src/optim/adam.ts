@@ -24,10 +24,11 @@ const f = Math.fround;
  * square root rounded to float32, no fused multiply-add), so SIMD kernels (16 or 4 lanes of IEEE
  * single precision) reproduce it bit for bit. Math.fround of a double result equals the float32
  * operation for +, −, ×, ÷ and √ of float32 operands (53 ≥ 2·24 + 2 bits).
- * h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay].
+ * h = the backend hook's [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled (0/1), sign].
  */
-function adamFloat32(w: Float32Array, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, h: readonly number[], decoupled: boolean, sign: number): void {
-  const [beta1, beta2, stepSize, bc2, eps, l2, decay] = h as [number, number, number, number, number, number, number];
+function adamFloat32(w: Float32Array, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, h: readonly number[]): void {
+  const [beta1, beta2, stepSize, bc2, eps, l2, decay, decoupledFlag, sign] = h as [number, number, number, number, number, number, number, number, number];
+  const decoupled = decoupledFlag !== 0;
   const b1 = f(beta1);
   const b2 = f(beta2);
   const c1 = f(1 - beta1);
@@ -88,9 +89,10 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       const fused = kernels().adamStep;
       updateElements(p, (w) => {
         // the backend's kernel, when it has one for these arrays, does exactly these loops' arithmetic
-        if (fused?.(w, g, m, v, vMax, [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupled ? 1 : 0, sign])) return;
+        const h = [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupled ? 1 : 0, sign];
+        if (fused?.(w, g, m, v, vMax, h)) return;
         if (w instanceof Float32Array) {
-          adamFloat32(w, g, m, v, vMax, [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay], decoupled, sign);
+          adamFloat32(w, g, m, v, vMax, h);
           return;
         }
         for (let i = 0; i < w.length; i++) {
