@@ -190,7 +190,6 @@ export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null,
 /** The backend's `conv2dBackwardInput` hook: g [N, O, Ho, Wo], w [O, C, kh, kw] → dx [N, C, ...inSize]. */
 export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
   if (g.dtype !== "float32" || w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
-  if (y !== null) g = masked(g, y);
   const [N, O] = g.shape as [number, number];
   const [H, W] = inSize;
   const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
@@ -201,7 +200,8 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
   const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
   const wm = weightMatrix(w);
-  const gm = matrix(g);
+  // relu's mask last: nothing above may still decline the call
+  const gm = matrix(y === null ? g : masked(g, y));
   const ar = getArena();
   ar.reset();
   const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
@@ -236,7 +236,6 @@ export function conv2dBackwardWeight(
   y: StridedView | null = null,
 ): { dw: TypedArray; db: TypedArray | null } | null {
   if (g.dtype !== "float32" || x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
-  if (y !== null) g = masked(g, y);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const O = g.shape[1]!;
   const s = shapes(x.shape, [O, C, ...win.kernel], win);
@@ -246,7 +245,8 @@ export function conv2dBackwardWeight(
   if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
   if (K * L > MAX_COLUMNS) return null;
   const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
-  const gm = matrix(g);
+  // relu's mask last: nothing above may still decline the call
+  const gm = matrix(y === null ? g : masked(g, y));
   const ar = getArena();
   ar.reset();
   const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
