@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import * as tg from "../src/index.ts";
+import { onBackend } from "./tensor-helpers.ts";
 
 interface Golden {
   init: number[];
@@ -20,9 +21,7 @@ const golden = JSON.parse(readFileSync(new URL("./golden/adam_float32.json", imp
 for (const backend of tg.backend.list())
   for (const { optimizer, options, after } of golden.cases)
     test(`${backend}: ${optimizer} ${JSON.stringify(options)} on float32 matches torch.optim (step 1 exactly)`, () => {
-      const before = tg.backend.current();
-      tg.backend.use(backend);
-      try {
+      onBackend(backend, () => {
         const p = new tg.nn.Parameter(tg.tensor(golden.init));
         const opt = optimizer === "Adam" ? new tg.optim.Adam([p], options) : new tg.optim.AdamW([p], options);
         for (const [step, want] of after.entries()) {
@@ -37,7 +36,5 @@ for (const backend of tg.backend.list())
             }
           }
         }
-      } finally {
-        tg.backend.use(before);
-      }
+      });
     });

@@ -6,13 +6,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tg from "../src/index.ts";
+import { onBackend, sameBits as sameBitsAs } from "./tensor-helpers.ts";
 
-function sameBits(got: tg.Tensor, want: tg.Tensor, what: string): void {
-  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
-  const a = got.dataSync();
-  const b = want.dataSync();
-  for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) assert.fail(`${what}: element ${i} is ${a[i]}, conv2d then relu gives ${b[i]}`);
-}
+const sameBits = (got: tg.Tensor, want: tg.Tensor, what: string) => sameBitsAs(got, want, what, "conv2d then relu gives");
 
 type ConvOptions = ConstructorParameters<typeof tg.nn.Conv2d>[3];
 const cases: [string, number[], [number, number, number, ConvOptions]][] = [
@@ -24,9 +20,7 @@ const cases: [string, number[], [number, number, number, ConvOptions]][] = [
 
 for (const backend of tg.backend.list())
   test(`${backend}: Conv2d → ReLU (fused where the backend has it) equals conv2d then relu, output and gradients bit for bit`, () => {
-    const before = tg.backend.current();
-    tg.backend.use(backend);
-    try {
+    onBackend(backend, () => {
       tg.manualSeed(21);
       for (const [what, xShape, [cin, cout, k, opts]] of cases) {
         const conv = new tg.nn.Conv2d(cin, cout, k, opts);
@@ -45,9 +39,7 @@ for (const backend of tg.backend.list())
         const v = y.dataSync();
         assert.ok(v.some((e) => e === 0) && v.some((e) => e > 0), `${what}: relu clamps some outputs and passes others`);
       }
-    } finally {
-      tg.backend.use(before);
-    }
+    });
   });
 
 test("a hooked ReLU after a Conv2d is not fused away", () => {

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { type PrimOp, vjpRules } from "../src/autograd/rules.ts";
 import * as tg from "../src/index.ts";
 import { reluBackward } from "../src/ops/elementwise.ts";
+import { onBackend } from "./tensor-helpers.ts";
 
 const gen = new tg.Generator(20240611);
 type Shape = number[];
@@ -268,15 +269,7 @@ check("composite: layer-norm style (x − mean) / std", (x) => x.sub(x.mean(-1, 
 // the fused linear layer (F.linear, Linear → ReLU) is one recorded `linear` op on the backends
 // with the fused kernel (wasm, native; js composes matmul, add and relu): checked on one of them
 const fusedLinearBackend = ["native", "wasm"].find((name) => tg.backend.list().includes(name));
-function onFusedLinearBackend(f: () => tg.Tensor): tg.Tensor {
-  const before = tg.backend.current();
-  if (fusedLinearBackend !== undefined) tg.backend.use(fusedLinearBackend);
-  try {
-    return f();
-  } finally {
-    tg.backend.use(before);
-  }
-}
+const onFusedLinearBackend = (f: () => tg.Tensor): tg.Tensor => (fusedLinearBackend === undefined ? f() : onBackend(fusedLinearBackend, f));
 check("linear: x·Wᵀ + b, relu (the fused layer)", (x, w, b) => onFusedLinearBackend(() => tg.F.linearAct(x, w, b, true).square()), () => [
   leaf([3, 4], { away: 0.2 }),
   leaf([5, 4]),

@@ -9,17 +9,13 @@ import { test } from "node:test";
 import { poisonNativeOutputs } from "../src/backend/native/alloc.ts";
 import { nativeAddon } from "../src/backend/native/index.ts";
 import * as tg from "../src/index.ts";
+import { onBackend, sameBits as sameBitsAs } from "./tensor-helpers.ts";
 
 const nn = tg.nn;
 // native outputs come NaN-filled: an element linearPacked skips fails a comparison
 poisonNativeOutputs(true);
 
-function sameBits(got: tg.Tensor, want: tg.Tensor, what: string): void {
-  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
-  const a = got.dataSync();
-  const b = want.dataSync();
-  for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) assert.fail(`${what}: element ${i} is ${a[i]}, the model gives ${b[i]}`);
-}
+const sameBits = (got: tg.Tensor, want: tg.Tensor, what: string) => sameBitsAs(got, want, what, "the model gives");
 
 /** Linear layers of these sizes, with a ReLU between consecutive ones (and after the last when `lastRelu`). */
 function mlp(sizes: readonly number[], bias: boolean, lastRelu = false): tg.nn.Sequential {
@@ -31,21 +27,12 @@ function mlp(sizes: readonly number[], bias: boolean, lastRelu = false): tg.nn.S
   return new nn.Sequential(...layers);
 }
 
-function withBackend(name: string, body: () => void): void {
-  const before = tg.backend.current();
-  tg.backend.use(name);
-  try {
-    body();
-  } finally {
-    tg.backend.use(before);
-  }
-}
 
 const eager = (model: tg.nn.Module, x: tg.Tensor) => tg.noGrad(() => model.eval().call(x) as tg.Tensor);
 
 for (const backend of tg.backend.list()) {
   test(`${backend}: a frozen model equals the eval-mode model bit for bit (batches 1–256, odd sizes, bias and relu or not)`, () => {
-    withBackend(backend, () => {
+    onBackend(backend, () => {
       tg.manualSeed(7);
       for (const [sizes, bias, lastRelu] of [
         [[784, 512, 256, 10], true, false],
@@ -73,7 +60,7 @@ for (const backend of tg.backend.list()) {
   });
 
   test(`${backend}: a frozen custom Module (Linear layers called from forward) equals the model`, () => {
-    withBackend(backend, () => {
+    onBackend(backend, () => {
       tg.manualSeed(8);
       class Net extends nn.Module {
         fc1 = new nn.Linear(50, 20);
@@ -100,7 +87,7 @@ for (const backend of tg.backend.list()) {
 
   if (backend !== "js")
     test(`${backend}: frozen results do not depend on the thread count`, () => {
-      withBackend(backend, () => {
+      onBackend(backend, () => {
         const before = tg.backend.threads();
         try {
           tg.manualSeed(9);
@@ -124,7 +111,7 @@ for (const backend of tg.backend.list()) {
 
 test("native: weights packed for one micro-kernel still give the model's bits when another is selected", { skip: nativeAddon() === null }, () => {
   const addon = nativeAddon()!;
-  withBackend("native", () => {
+  onBackend("native", () => {
     const before = addon.kernelName();
     try {
       tg.manualSeed(10);
@@ -162,7 +149,7 @@ test("a frozen model keeps its snapshot: later changes to the original show only
   assert.notDeepEqual(after.dataSync(), before.dataSync(), "the step changed the model");
   sameBits(frozen.call(x), before, "the frozen model still computes with the old weights");
   // switching backends keeps the snapshot too (packed again, or the ordinary kernels, on the snapshot)
-  for (const backend of tg.backend.list()) withBackend(backend, () => sameBits(frozen.call(x), eager(old, x), `${backend}: snapshot`));
+  for (const backend of tg.backend.list()) onBackend(backend, () => sameBits(frozen.call(x), eager(old, x), `${backend}: snapshot`));
   sameBits(tg.jit.freeze(model).call(x), after, "freezing again sees the new weights");
 });
 
@@ -187,7 +174,7 @@ test("a frozen model is inference-only: no graph, no parameters, train() refused
 
 for (const backend of tg.backend.list()) {
   test(`${backend}: empty layers and empty batches freeze too`, () => {
-    withBackend(backend, () => {
+    onBackend(backend, () => {
       tg.manualSeed(13);
       for (const [inF, outF] of [
         [0, 3],

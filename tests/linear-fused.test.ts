@@ -6,19 +6,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tg from "../src/index.ts";
+import { onBackend, sameBits as sameBitsAs } from "./tensor-helpers.ts";
 
-function sameBits(got: tg.Tensor, want: tg.Tensor, what: string): void {
-  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
-  const a = got.dataSync();
-  const b = want.dataSync();
-  for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) assert.fail(`${what}: element ${i} is ${a[i]}, composed ops give ${b[i]}`);
-}
+const sameBits = (got: tg.Tensor, want: tg.Tensor, what: string) => sameBitsAs(got, want, what, "composed ops give");
 
 for (const backend of tg.backend.list()) {
   test(`${backend}: F.linear without a graph equals matmul + add (+ relu) bit for bit`, () => {
-    const before = tg.backend.current();
-    tg.backend.use(backend);
-    try {
+    onBackend(backend, () => {
       tg.manualSeed(3);
       for (const [inF, outF] of [
         [1, 1],
@@ -39,9 +33,7 @@ for (const backend of tg.backend.list()) {
           sameBits(tg.noGrad(() => seq.call(x) as tg.Tensor), want, `Linear → ReLU ${shape}`);
         }
       }
-    } finally {
-      tg.backend.use(before);
-    }
+    });
   });
 }
 
@@ -69,9 +61,7 @@ test("Sequential still runs hooks and records the same graph when gradients are 
 
 for (const backend of tg.backend.list()) {
   test(`${backend}: with a graph, the fused linear (one recorded node) gives the separate ops' output and gradients bit for bit`, () => {
-    const before = tg.backend.current();
-    tg.backend.use(backend);
-    try {
+    onBackend(backend, () => {
       tg.manualSeed(11);
       for (const [inF, outF] of [
         [1, 1],
@@ -100,8 +90,6 @@ for (const backend of tg.backend.list()) {
               sameBits(fw!, cw!, `weight gradient ${what}`);
               if (withBias) sameBits(fb!, cb!, `bias gradient ${what}`);
             }
-    } finally {
-      tg.backend.use(before);
-    }
+    });
   });
 }
