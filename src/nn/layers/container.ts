@@ -1,7 +1,5 @@
 /** @file Containers: Sequential (a chain of modules named "0", "1", …) and Residual (y = x + block(x)). */
 import { Tensor } from "../../tensor/tensor.ts";
-import { frozenLinearOf } from "../frozen.ts";
-import { linearAct } from "../functional/linear.ts";
 import { Module } from "../module.ts";
 import { ReLU } from "./activation.ts";
 import { Conv2d } from "./conv.ts";
@@ -62,18 +60,10 @@ export class Sequential extends Module {
     for (let i = 0; i < children.length; i++) {
       const m = children[i]!;
       const next = children[i + 1];
-      // Linear then ReLU (exactly these classes, no hooks) run as one fused layer: bit-identical,
-      // and a single kernel call when no graph is recorded (inference)
-      if (next !== undefined && !m._hasHooks() && !next._hasHooks() && m.constructor === Linear && next.constructor === ReLU && out instanceof Tensor) {
-        const fc = m as Linear;
-        const frozen = frozenLinearOf(fc);
-        out = frozen !== undefined ? frozen.forward(out as Tensor, true) : linearAct(out, fc.weight, fc.bias, true);
-        i++;
-        continue;
-      }
-      // likewise Conv2d then ReLU: relu in the convolution's pass where the backend has the fused kernels
-      if (next !== undefined && !m._hasHooks() && !next._hasHooks() && m.constructor === Conv2d && next.constructor === ReLU && out instanceof Tensor) {
-        out = (m as Conv2d).forwardAct(out, true);
+      // Linear or Conv2d then ReLU (exactly these classes, no hooks) run as one fused layer where
+      // the backend has the kernels: relu in the product's pass, bit-identical to the two modules
+      if (next !== undefined && !m._hasHooks() && !next._hasHooks() && (m.constructor === Linear || m.constructor === Conv2d) && next.constructor === ReLU && out instanceof Tensor) {
+        out = (m as Linear | Conv2d).forwardAct(out, true);
         i++;
         continue;
       }

@@ -3,7 +3,7 @@ import * as ops from "../../ops/index.ts";
 import type { DType } from "../../tensor/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { frozenLinearOf } from "../frozen.ts";
-import { linear } from "../functional/linear.ts";
+import { linearAct } from "../functional/linear.ts";
 import { defaultLayerInit } from "../init.ts";
 import { Module } from "../module.ts";
 import { Parameter } from "../parameter.ts";
@@ -50,10 +50,15 @@ export class Linear extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    return this.forwardAct(x, false);
+  }
+
+  /** @internal The forward pass, then relu when `relu` (nn.Sequential's Linear → ReLU pairs: one fused op where the backend has it). */
+  forwardAct(x: Tensor, relu: boolean): Tensor {
     // inside a frozen model (tg.jit.freeze): its snapshot of this layer, weights pre-packed
     const frozen = frozenLinearOf(this);
-    if (frozen !== undefined) return frozen.forward(x, false);
-    return linear(x, this.weight, this.bias);
+    if (frozen !== undefined) return frozen.forward(x, relu);
+    return linearAct(x, this.weight, this.bias, relu);
   }
 
   override extraRepr(): string {
