@@ -5,6 +5,10 @@
  * the im2col composition is never materialised, copied out or staged back. Each input is staged
  * once (resident parameters are read in place) and each result copied out once.
  *
+ * The gradients of a relu-fused forward get y (the relu'd output) staged like g, and the kernels
+ * mask each sample's g by relu's gradient into a cache-resident block as they read it (a separate
+ * reluBackward pass wrote, copied out and re-staged the whole masked g: ~1.5 ms of W3's first layer).
+ *
  * Threads: calls own ranges of samples. The forward and the input gradient write disjoint outputs,
  * and each sample's arithmetic is that of the composition on this backend (bit-identical to it).
  * The weight gradient sums over samples, so its samples are cut into chunks fixed by N and the
@@ -14,7 +18,6 @@
 import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
-import { reluBackward } from "./elementwise.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
 import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
 
@@ -91,9 +94,25 @@ function weightMatrix(w: StridedView): Matrix {
   return { view, rows: view.strides[0]!, cols: k };
 }
 
-/** Writes assembly/conv.ts's int32 parameter block into the arena. */
-function params(ar: Arena, x: readonly number[], C: number, H: number, W: number, O: number, w: Matrix | null, g: readonly number[], win: Window2d, relu = false): number {
-  const p = ar.alloc(24 * 4);
+/** Ints in assembly/conv.ts's parameter block; y's address (0: no relu mask) is the fourth from the end. */
+const PARAMS = 28;
+const Y_AT = PARAMS - 4;
+
+/** Writes assembly/conv.ts's int32 parameter block into the arena; `y`: the relu mask's address and strides (n, o, l). */
+function params(
+  ar: Arena,
+  x: readonly number[],
+  C: number,
+  H: number,
+  W: number,
+  O: number,
+  w: Matrix | null,
+  g: readonly number[],
+  win: Window2d,
+  relu = false,
+  y: readonly number[] = [0, 0, 0, 0],
+): number {
+  const p = ar.alloc(PARAMS * 4);
   ar.i32.set(
     [
       C,
@@ -110,16 +129,38 @@ function params(ar: Arena, x: readonly number[], C: number, H: number, W: number
       ...win.dilation,
       ...win.outSize,
       relu ? 1 : 0,
+      ...y,
     ],
     p >> 2,
   );
   return p;
 }
 
-/** g masked by relu's gradient with the conv output y (the reluBackward kernel), as a contiguous view. */
-function masked(g: StridedView, y: StridedView): StridedView {
-  const [, O, Ho, Wo] = g.shape as [number, number, number, number];
-  return { data: reluBackward(g, y), dtype: "float32", shape: g.shape, strides: [O * Ho * Wo, Ho * Wo, Wo, 1], offset: 0 };
+/** y (the relu mask, g's shape) staged for the kernels: [address at sample 0, n, o, l strides], or null when there is none. */
+function stageMask(ar: Arena, y: StridedView | null): number[] | null {
+  if (y === null) return null;
+  const m = matrix(y);
+  const s = stage(ar, m.view.data, m.view.shape, m.view.strides, m.view.offset);
+  return [s.ptr, s.strides[0]!, m.rows, m.cols];
+}
+
+/**
+ * Each task's parameter block: the call's own when there is no mask, else a copy with y's address
+ * moved to the task's first sample (the kernels' other operands are passed that way, as arguments).
+ */
+function taskParams(ar: Arena, p: number, tasks: readonly [number, number][], y: readonly number[] | null): number[] {
+  if (y === null) return tasks.map(() => p);
+  return tasks.map(([n0]) => {
+    const t = ar.alloc(PARAMS * 4);
+    ar.i32.copyWithin(t >> 2, p >> 2, (p >> 2) + PARAMS);
+    ar.i32[(t >> 2) + Y_AT] = y[0]! + n0 * y[1]! * 4;
+    return t;
+  });
+}
+
+/** Whether an optional relu mask can be read by the kernels: none, or float32 of g's shape. */
+function maskFits(g: StridedView, y: StridedView | null): boolean {
+  return y === null || (y.dtype === "float32" && y.shape.length === g.shape.length && y.shape.every((d, i) => d === g.shape[i]));
 }
 
 /** Sample ranges [n0, n1) for `parts` tasks. */
@@ -189,7 +230,7 @@ export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null,
 
 /** The backend's `conv2dBackwardInput` hook: g [N, O, Ho, Wo], w [O, C, kh, kw] → dx [N, C, ...inSize]. */
 export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
-  if (g.dtype !== "float32" || w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
+  if (g.dtype !== "float32" || w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4 || !maskFits(g, y)) return null;
   const [N, O] = g.shape as [number, number];
   const [H, W] = inSize;
   const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
@@ -200,21 +241,22 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
   const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
   const wm = weightMatrix(w);
-  // relu's mask last: nothing above may still decline the call
-  const gm = matrix(y === null ? g : masked(g, y));
+  const gm = matrix(g);
   const ar = getArena();
   ar.reset();
   const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
+  const sy = stageMask(ar, y);
   const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
-  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win);
+  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win, false, sy ?? undefined);
   const out = ar.alloc(N * C * H * W * 4);
   const tasks = ranges(N, parts);
+  const ps = taskParams(ar, p, tasks, sy);
   const ws = scratch(ar, p, tasks.length);
   runCalls(
     tasks.map(([n0, n1], t): KernelCall => [
       "conv2dBackwardInputF32",
       n1 - n0,
-      p,
+      ps[t]!,
       sg.ptr + n0 * sg.strides[0]! * 4,
       sw.ptr,
       out + n0 * C * H * W * 4,
@@ -235,7 +277,7 @@ export function conv2dBackwardWeight(
   bias: boolean,
   y: StridedView | null = null,
 ): { dw: TypedArray; db: TypedArray | null } | null {
-  if (g.dtype !== "float32" || x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
+  if (g.dtype !== "float32" || x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4 || !maskFits(g, y)) return null;
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const O = g.shape[1]!;
   const s = shapes(x.shape, [O, C, ...win.kernel], win);
@@ -245,14 +287,15 @@ export function conv2dBackwardWeight(
   if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
   if (K * L > MAX_COLUMNS) return null;
   const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
-  // relu's mask last: nothing above may still decline the call
-  const gm = matrix(y === null ? g : masked(g, y));
+  const gm = matrix(g);
   const ar = getArena();
   ar.reset();
   const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
   const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
-  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win);
+  const sy = stageMask(ar, y);
+  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win, false, sy ?? undefined);
   const tasks = ranges(N, chunks);
+  const ps = taskParams(ar, p, tasks, sy);
   const parts = ar.alloc(tasks.length * O * K * 4);
   const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
   const ws = scratch(ar, p, tasks.length);
@@ -260,7 +303,7 @@ export function conv2dBackwardWeight(
     tasks.map(([n0, n1], t): KernelCall => [
       "conv2dBackwardWeightF32",
       n1 - n0,
-      p,
+      ps[t]!,
       sx.ptr + n0 * sx.strides[0]! * 4,
       sg.ptr + n0 * sg.strides[0]! * 4,
       parts + t * O * K * 4,

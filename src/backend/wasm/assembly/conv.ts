@@ -11,15 +11,23 @@
  * hold exactly window.ts's im2col values and the gemm is `sgemm`'s arithmetic, so the forward and
  * the input gradient equal im2col + matmul (+ add) and matmul + col2im on this backend bit for bit.
  *
+ * The gradients of a relu-fused forward take y (the relu'd output, g's shape): each sample's
+ * g_n · (y_n > 0) is written into an [O, L] block of the scratch (in cache) as it is read, and the
+ * gemm and the bias sum read that block instead of g_n: no separate pass writing a masked copy of
+ * all of g. The block is contiguous, as the masked g the gemm read before (the same bits).
+ *
  * `p` points at the call's int32 parameters: C, H, W, x strides (n, c, h, w), O, W strides (o, k:
  * the weight as an [O, K] matrix), g strides (n, o, l: the gradient as [O, L] per sample), then
- * the 10-int window geometry window.ts reads (kh, kw, strides, paddings, dilations, Ho, Wo), then the forward's relu flag (0/1).
+ * the 10-int window geometry window.ts reads (kh, kw, strides, paddings, dilations, Ho, Wo), then the forward's relu flag (0/1),
+ * then the gradients' relu mask: y's address at the call's first sample (0: no mask) and its strides (n, o, l).
  */
 import { sgemmScratchBytes, sgemmWith } from "./gemm";
 
 const C_ = 0, H_ = 1, W_ = 2, SN = 3, SC = 4, SH = 5, SW = 6, O_ = 7, SWO = 8, SWK = 9, SGN = 10, SGO = 11, SGL = 12;
 /** Where the window geometry starts among the parameters. */
 const GEO = 13;
+/** y (the gradients' relu mask) and its strides, after the forward's relu flag at GEO + 10. */
+const Y_ = GEO + 11, SYN = GEO + 12, SYO = GEO + 13, SYL = GEO + 14;
 
 // @ts-ignore: decorator
 @inline
@@ -40,25 +48,60 @@ function paddedCols(p: usize): i32 {
 }
 
 /**
- * Scratch layout of one call: the columns [K, L] (+ 4 floats: rows are copied 4 floats at a
- * time and the last one may run over), the padded image (+ 4 floats read past its end), the
- * gemm's blocks. Returns the padded image's offset in the high word, the gemm's in the low.
+ * Scratch layout of one call, as byte offsets: the columns [K, L] at 0 (+ 4 floats: rows are
+ * copied 4 floats at a time and the last one may run over), then the padded image (+ 4 floats read
+ * past its end), then the masked g [O, L] (only when the parameters carry a y), then the gemm's blocks.
  */
-function layout(p: usize): i64 {
+// @ts-ignore: decorator
+@inline
+function padAt(p: usize): i32 {
   const K = q(p, C_) * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
-  const pad = ((K * L + 4) * 4 + 63) & ~63;
-  const gemm = pad + (((q(p, C_) * paddedRows(p) * paddedCols(p) + 4) * 4 + 63) & ~63);
-  return (<i64>pad << 32) | <i64>gemm;
+  return ((K * L + 4) * 4 + 63) & ~63;
+}
+// @ts-ignore: decorator
+@inline
+function maskAt(p: usize): i32 {
+  return padAt(p) + (((q(p, C_) * paddedRows(p) * paddedCols(p) + 4) * 4 + 63) & ~63);
+}
+// @ts-ignore: decorator
+@inline
+function gemmAt(p: usize): i32 {
+  return maskAt(p) + (q(p, Y_) !== 0 ? (q(p, O_) * q(p, GEO + 8) * q(p, GEO + 9) * 4 + 63) & ~63 : 0);
 }
 
-/** Bytes of scratch one call needs (see `layout`). */
+/** Bytes of scratch one call needs (see `padAt`). */
 export function conv2dScratchBytes(p: usize): i32 {
   const K = q(p, C_) * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
   const O = q(p, O_);
   // the largest of the products: forward O×L×K, input gradient K×L×O, weight gradient O×K×L or K×O×L
-  return <i32>layout(p) + max(max(sgemmScratchBytes(O, L, K), sgemmScratchBytes(K, L, O)), max(sgemmScratchBytes(O, K, L), sgemmScratchBytes(K, O, L)));
+  return gemmAt(p) + max(max(sgemmScratchBytes(O, L, K), sgemmScratchBytes(K, L, O)), max(sgemmScratchBytes(O, K, L), sgemmScratchBytes(K, O, L)));
+}
+
+/**
+ * Sample n's g · (y > 0 ? 1 : 0) into `out` [O, L] (contiguous): relu's gradient, the product
+ * elementwise.ts's B_RELU_GRAD computes (g · 1 or g · 0: −0 for a negative g, NaN for an infinite
+ * or NaN one where y ≤ 0 or is NaN), branch-free, 4 floats at a time where g and y rows are contiguous.
+ */
+function maskSample(p: usize, g: usize, n: i32, out: usize): void {
+  const O = q(p, O_), L = q(p, GEO + 8) * q(p, GEO + 9);
+  const sgo = q(p, SGO), sgl = q(p, SGL), syo = q(p, SYO), syl = q(p, SYL);
+  const gn = g + ((<usize>n * <usize>q(p, SGN)) << 2);
+  const yn = <usize><u32>q(p, Y_) + ((<usize>n * <usize>q(p, SYN)) << 2);
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  for (let o = 0; o < O; o++, out += <usize>L << 2) {
+    const gr = gn + ((<usize>o * <usize>sgo) << 2);
+    const yr = yn + ((<usize>o * <usize>syo) << 2);
+    let l = 0;
+    if (sgl === 1 && syl === 1)
+      for (; l + 4 <= L; l += 4) {
+        const at = <usize>l << 2;
+        v128.store(out + at, f32x4.mul(v128.load(gr + at), v128.and(f32x4.gt(v128.load(yr + at), zero), one)));
+      }
+    for (; l < L; l++)
+      store<f32>(out + (<usize>l << 2), load<f32>(gr + ((<usize>l * <usize>sgl) << 2)) * <f32>(load<f32>(yr + ((<usize>l * <usize>syl) << 2)) > 0 ? 1 : 0));
+  }
 }
 
 /** Copies sample x into the interior of the padded image (whose border is zero: see `columns`). */
@@ -120,8 +163,7 @@ export function conv2dF32(nn: i32, p: usize, x: usize, w: usize, bias: usize, sb
   const C = q(p, C_), O = q(p, O_), sn = q(p, SN);
   const K = C * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
-  const lay = layout(p);
-  const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
+  const cols = scratch, pad = scratch + <usize>padAt(p), ws = scratch + <usize>gemmAt(p);
   const block = (<usize>O * <usize>L) << 2;
   const relu = q(p, GEO + 10) != 0;
   const zero = f32x4.splat(0);
@@ -178,17 +220,23 @@ function scatter(p: usize, cols: usize, pad: usize, out: usize): void {
   }
 }
 
-/** Input gradient for `nn` samples: g at sample 0 of the range, `out` at its [C, H, W] block. */
+/**
+ * Input gradient for `nn` samples: g (and y, when the parameters carry one) at sample 0 of the
+ * range, `out` at its [C, H, W] block.
+ */
 export function conv2dBackwardInputF32(nn: i32, p: usize, g: usize, w: usize, out: usize, scratch: usize): void {
   const C = q(p, C_), H = q(p, H_), W = q(p, W_), O = q(p, O_), sgn = q(p, SGN);
   const K = C * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
-  const lay = layout(p);
-  const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
+  const cols = scratch, pad = scratch + <usize>padAt(p), mask = scratch + <usize>maskAt(p), ws = scratch + <usize>gemmAt(p);
+  const masking = q(p, Y_) !== 0;
   const block = (<usize>C * <usize>H * <usize>W) << 2;
   for (let n = 0; n < nn; n++, out += block) {
-    // Wᵀ: the weight matrix read with its strides swapped
-    sgemmWith(K, L, O, w, q(p, SWK), q(p, SWO), g + ((<usize>n * <usize>sgn) << 2), q(p, SGO), q(p, SGL), cols, L, ws, false);
+    // Wᵀ: the weight matrix read with its strides swapped; g_n, or its masked copy [O, L]
+    if (masking) {
+      maskSample(p, g, n, mask);
+      sgemmWith(K, L, O, w, q(p, SWK), q(p, SWO), mask, L, 1, cols, L, ws, false);
+    } else sgemmWith(K, L, O, w, q(p, SWK), q(p, SWO), g + ((<usize>n * <usize>sgn) << 2), q(p, SGO), q(p, SGL), cols, L, ws, false);
     scatter(p, cols, pad, out);
   }
 }
@@ -208,18 +256,25 @@ function transposedWeight(O: i32, K: i32): bool {
 /**
  * Weight gradient of `nn` samples summed into `dw` (overwritten: [O, K], or [K, O] when
  * `transposedWeight`), and, when `db` ≠ 0, the bias gradient into `db` [O] as float64 sums
- * (overwritten). A chunk's sum runs in sample order, so its bits do not depend on the thread that runs it.
+ * (overwritten); g masked by y first when the parameters carry one (both sums read the masked g).
+ * A chunk's sum runs in sample order, so its bits do not depend on the thread that runs it.
  */
 export function conv2dBackwardWeightF32(nn: i32, p: usize, x: usize, g: usize, dw: usize, db: usize, scratch: usize): void {
-  const C = q(p, C_), O = q(p, O_), sn = q(p, SN), sgn = q(p, SGN), sgo = q(p, SGO), sgl = q(p, SGL);
+  const C = q(p, C_), O = q(p, O_), sn = q(p, SN), sgn = q(p, SGN);
   const K = C * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
-  const lay = layout(p);
-  const cols = scratch, pad = scratch + <usize>(lay >> 32), ws = scratch + <usize>(<i32>lay);
+  const cols = scratch, pad = scratch + <usize>padAt(p), mask = scratch + <usize>maskAt(p), ws = scratch + <usize>gemmAt(p);
+  const masking = q(p, Y_) !== 0;
+  // g_n as an [O, L] matrix: its own strides, or the masked copy's
+  const sgo = masking ? L : q(p, SGO), sgl = masking ? 1 : q(p, SGL);
   const transposed = transposedWeight(O, K);
   if (db !== 0) memory.fill(db, 0, <usize>O << 3);
   for (let n = 0; n < nn; n++) {
-    const gn = g + ((<usize>n * <usize>sgn) << 2);
+    let gn = g + ((<usize>n * <usize>sgn) << 2);
+    if (masking) {
+      maskSample(p, g, n, mask);
+      gn = mask;
+    }
     columns(p, x + ((<usize>n * <usize>sn) << 2), cols, pad, n === 0);
     // colsᵀ [L, K] and gᵀ [L, O]: the operands read with swapped strides
     if (transposed) sgemmWith(K, O, L, cols, L, 1, gn, sgl, sgo, dw, O, ws, n > 0);
