@@ -2,7 +2,9 @@
  * @file Reverse-mode differentiation: topological order over the recorded graph, the gradient
  * rules in reverse, broadcasting undone once here (not in each rule), and accumulation into `.grad`.
  */
+import { outputPoolingEnabled, outputSerial, recycle } from "../backend/output-pool.ts";
 import { cast } from "../ops/core.ts";
+import type { TypedArray } from "../tensor/dtype.ts";
 import { formatShape, shapesEqual } from "../tensor/shape.ts";
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
 import { withGradMode } from "./mode.ts";
@@ -61,10 +63,53 @@ function topologicalOrder(roots: readonly Tensor[]): Tensor[] {
   return order;
 }
 
-/** Runs the rules from `roots` (seeded with `seeds`) and returns the gradient of every tensor reached. */
-function propagate(roots: readonly Tensor[], seeds: readonly Tensor[], opts: BackwardOptions): Map<Tensor, Tensor> {
+/**
+ * Counts, per storage array, the gradients in `propagate`'s map that refer to it, so storage the
+ * engine has finished with can go back to the backends' output pool (../backend/output-pool.ts).
+ * Every tensor the engine can still hand out (a kept gradient, a gradient not yet consumed) is in
+ * the map, and no rule keeps what it returns or receives (there are no hooks and no user
+ * functions in backward), so storage with no map entry left is dead unless something older than
+ * this backward holds it, and the pool only takes back arrays issued since `since`.
+ */
+class StorageRefs {
+  private readonly refs = new Map<TypedArray, number>();
+  private readonly dropped = new Set<TypedArray>();
+  readonly since = outputSerial();
+
+  hold(g: Tensor): void {
+    this.refs.set(g.data, (this.refs.get(g.data) ?? 0) + 1);
+  }
+
+  /** One map entry less for `g`'s storage; `candidate` marks storage that may now be unreferenced. */
+  drop(g: Tensor): void {
+    const n = (this.refs.get(g.data) ?? 1) - 1;
+    if (n > 0) this.refs.set(g.data, n);
+    else this.refs.delete(g.data);
+    this.dropped.add(g.data);
+  }
+
+  /** A tensor the engine made and let go of without putting it in the map (a rule's output that was summed or cast). */
+  candidate(g: Tensor): void {
+    this.dropped.add(g.data);
+  }
+
+  /** Returns every dropped storage no map entry refers to. */
+  flush(): void {
+    for (const data of this.dropped) if (!this.refs.has(data)) recycle(data, this.since);
+    this.dropped.clear();
+  }
+}
+
+/**
+ * Runs the rules from `roots` (seeded with `seeds`) and returns the gradient of every tensor
+ * reached. The gradients of tensors for which `keep` is true stay in the result; every other
+ * non-leaf's is dropped once its rule has run, and its storage recycled when nothing else the
+ * engine holds shares it (not under `createGraph`, whose gradients are recorded in a new graph).
+ */
+function propagate(roots: readonly Tensor[], seeds: readonly Tensor[], opts: BackwardOptions, keep: (t: Tensor) => boolean): Map<Tensor, Tensor> {
   const grads = new Map<Tensor, Tensor>();
-  for (let i = 0; i < roots.length; i++) accumulate(grads, roots[i]!, seeds[i]!);
+  const refs = opts.createGraph || !outputPoolingEnabled() ? null : new StorageRefs();
+  for (let i = 0; i < roots.length; i++) accumulate(grads, roots[i]!, seeds[i]!, refs);
   const order = topologicalOrder(roots);
   withGradMode(opts.createGraph === true, () => {
     for (let k = order.length - 1; k >= 0; k--) {
@@ -84,19 +129,34 @@ function propagate(roots: readonly Tensor[], seeds: readonly Tensor[], opts: Bac
       for (let i = 0; i < inputs.length; i++) {
         const x = inputs[i]!;
         const gi = inputGrads[i];
-        if (!needs[i] || gi === null || gi === undefined) continue;
+        if (gi === null || gi === undefined) continue;
+        refs?.candidate(gi);
+        if (!needs[i]) continue;
         const shaped = sumToShape(gi, x.shape);
-        accumulate(grads, x, shaped.dtype === x.dtype ? shaped : cast(shaped, x.dtype));
+        const cast_ = shaped.dtype === x.dtype ? shaped : cast(shaped, x.dtype);
+        if (cast_ !== shaped) refs?.candidate(shaped);
+        accumulate(grads, x, cast_, refs);
       }
       if (!opts.retainGraph) node.freed = true;
+      if (refs !== null && !keep(t)) {
+        grads.delete(t);
+        refs.drop(g);
+      }
+      refs?.flush();
     }
   });
   return grads;
 }
 
-function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor): void {
+function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor, refs: StorageRefs | null): void {
   const prev = grads.get(t);
-  grads.set(t, prev === undefined ? g : prev.add(g));
+  const next = prev === undefined ? g : prev.add(g);
+  grads.set(t, next);
+  refs?.hold(next);
+  if (prev !== undefined) {
+    refs?.drop(prev);
+    refs?.candidate(g);
+  }
 }
 
 function seedFor(t: Tensor, grad: TensorLike | undefined, op: string): Tensor {
@@ -117,7 +177,7 @@ function seedFor(t: Tensor, grad: TensorLike | undefined, op: string): Tensor {
 export function backward(root: Tensor, grad?: TensorLike, opts: BackwardOptions = {}): void {
   if (!root._requiresGrad)
     throw new Error("backward: the tensor does not require grad and has no gradFn (did you create it with requiresGrad: true, or inside noGrad?)");
-  const grads = propagate([root], [seedFor(root, grad, "backward")], opts);
+  const grads = propagate([root], [seedFor(root, grad, "backward")], opts, (t) => t._retainGrad);
   // Storage that more than one stored gradient would share, or that the caller handed in, is
   // copied; a gradient the engine just made for this tensor alone is kept as it is (PyTorch
   // steals it too), which saves a weight-sized copy per parameter and step.
@@ -164,7 +224,8 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
     if (!x._requiresGrad) throw new Error(`grad: inputs[${i}] does not require grad`);
   });
   const seeds = outs.map((o, i) => seedFor(o, opts.gradOutputs?.[i], "grad"));
-  const grads = propagate(outs, seeds, { retainGraph: opts.retainGraph ?? opts.createGraph, createGraph: opts.createGraph });
+  const wanted = new Set(ins);
+  const grads = propagate(outs, seeds, { retainGraph: opts.retainGraph ?? opts.createGraph, createGraph: opts.createGraph }, (t) => wanted.has(t));
   return ins.map((x, i) => {
     const g = grads.get(x);
     if (g === undefined && !opts.allowUnused)

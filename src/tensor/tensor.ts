@@ -1,5 +1,6 @@
 /** @file The Tensor: a strided view (shape, strides, offset) over a typed storage array, plus autograd state. */
 import type { Node } from "../autograd/node.ts";
+import type { BackwardOptions } from "../autograd/engine.ts";
 import type { StridedView } from "../backend/backend.ts";
 import * as ops from "../ops/index.ts";
 import { type DType, isFloating, type TypedArray } from "./dtype.ts";
@@ -149,9 +150,14 @@ export class Tensor implements StridedView {
   /**
    * Computes gradients of this tensor with respect to every leaf that requires grad and
    * accumulates them into `.grad`. A non-scalar tensor needs `grad` (the upstream gradient).
+   * The options may come first when there is no `grad` (PyTorch passes them by keyword).
+   * @example loss.backward({ retainGraph: true }); // same as loss.backward(undefined, { retainGraph: true })
    */
-  backward(grad?: TensorLike, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-    ops.backward(this, grad, opts);
+  backward(opts: BackwardOptions): void;
+  backward(grad?: TensorLike, opts?: BackwardOptions): void;
+  backward(grad?: TensorLike | BackwardOptions, opts: BackwardOptions = {}): void {
+    if (grad !== null && typeof grad === "object" && !(grad instanceof Tensor)) ops.backward(this, undefined, grad);
+    else ops.backward(this, grad, opts);
   }
 
   /** A tensor sharing this one's storage, cut off from the graph. */

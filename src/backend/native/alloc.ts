@@ -4,7 +4,10 @@
  * allocates tens of MB of outputs: ~0.1 ms per MB, serial, before any kernel can start);
  * Node's `Buffer.allocUnsafeSlow` skips the fill and owns its ArrayBuffer (offset 0, exact length,
  * freed by the GC like any other). Small arrays and non-Node hosts take the ordinary constructor.
+ * Float32 outputs reuse storage that backward has finished with when there is some (../output-pool.ts).
  */
+
+import { issueF32, takeF32 } from "../output-pool.ts";
 
 /** Below this many bytes the zero fill is cheaper than the Buffer call. */
 const MIN_UNSAFE_BYTES = 16384;
@@ -30,8 +33,13 @@ function raw(bytes: number): ArrayBuffer | null {
 
 /** n float32s with unspecified contents: only for outputs a kernel writes completely. */
 export function outputF32(n: number): Float32Array {
+  const reused = takeF32(n);
+  if (reused !== null) {
+    if (poison) new Uint32Array(reused.buffer).fill(0x7fc00001);
+    return issueF32(reused);
+  }
   const b = raw(4 * n);
-  return b === null ? new Float32Array(n) : new Float32Array(b);
+  return issueF32(b === null ? new Float32Array(n) : new Float32Array(b));
 }
 
 /** n int32s with unspecified contents: only for outputs a kernel writes completely. */

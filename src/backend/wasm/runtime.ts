@@ -18,7 +18,8 @@
  * the worker threads. `stage` recognises such a view (its `.buffer` is one of the memory's buffer
  * objects) and passes its address to the kernel, so a batch-1 `x · Wᵀ` reads W where it lies.
  * Every other input span is copied into a scratch arena (reset at every call: calls are
- * synchronous and never nest), and each result is copied out into a fresh typed array. The copies
+ * synchronous and never nest), and each result is copied out into a typed array of its own (storage
+ * backward has finished with, ../output-pool.ts, else a fresh one). The copies
  * are memcpys (~0.1–0.3 ns per element), small next to gemm, except where a big operand meets a
  * small product (batch-1 inference: hence resident parameters). The arena grows to the largest
  * call's need and stays (wasm memory cannot shrink), so a training loop keeps a flat wasm memory.
@@ -34,6 +35,7 @@
  * yields to the event loop, so FinalizationRegistry callbacks never run in it; that design needs an
  * explicit release point (e.g. the optimizer step) or pressure-triggered fallbacks first.
  */
+import { issueF32, takeF32 } from "../output-pool.ts";
 import { enableRelaxedSimd, envVar, fetchKernel, readKernel, SYNC_LOAD } from "./platform.ts";
 import type {} from "./webassembly-types.ts";
 
@@ -581,16 +583,23 @@ const allocUnsafe = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number
   ?.allocUnsafeSlow;
 
 /**
- * A kernel's float32 result copied out of the arena into a fresh array. Large ones get uninitialised
+ * A kernel's float32 result copied out of the arena into an array of its own: one that backward
+ * has finished with (../output-pool.ts), else a fresh one. Large fresh ones get uninitialised
  * storage where the platform has it: the zero fill a plain `new Float32Array` does first is wasted
  * work on a multi-MB output (~20 % of a fresh 7 MB copy-out, most of the rest being page faults).
  */
 export function copyOutF32(ar: Arena, ptr: number, n: number): Float32Array {
-  if (allocUnsafe === undefined || n < 16384) return ar.f32.slice(ptr >> 2, (ptr >> 2) + n);
+  const src = ar.f32.subarray(ptr >> 2, (ptr >> 2) + n);
+  const reused = takeF32(n);
+  if (reused !== null) {
+    reused.set(src);
+    return issueF32(reused);
+  }
+  if (allocUnsafe === undefined || n < 16384) return issueF32(src.slice());
   const b = allocUnsafe(n * 4);
   const out = new Float32Array(b.buffer, b.byteOffset, n);
-  out.set(ar.f32.subarray(ptr >> 2, (ptr >> 2) + n));
-  return out;
+  out.set(src);
+  return issueF32(out);
 }
 
 /** The typed arrays tensors store. */
