@@ -41,6 +41,7 @@ export interface PrimParams {
   sum: ReduceParams;
   amax: ReduceParams;
   amin: ReduceParams;
+  logSoftmax: { dim: number };
   cast: { from: DType };
   reshape: null;
   permute: { dims: number[] };
@@ -174,6 +175,8 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   sum: one(false, (g, { inputs, params }) => keepDims(g, params, inputs[0]!.shape).expand(inputs[0]!.shape)),
   amax: one(true, extremeGrad),
   amin: one(true, extremeGrad),
+  // d logSoftmax = dx − softmax(x) · Σ_dim dx, so the vjp is g − exp(out) · Σ_dim g (one kernel outside createGraph)
+  logSoftmax: one(true, (g, { out, params: { dim } }) => ops.logSoftmaxBackward(g, out, dim)),
   cast: one(false, (g, { params }) => g.to(params.from)),
   reshape: one(false, (g, { inputs }) => g.reshape(inputs[0]!.shape)),
   permute: one(false, (g, { params }) => g.permute(inversePermutation(params.dims))),

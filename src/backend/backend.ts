@@ -64,6 +64,14 @@ export interface Backend {
   where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[]): TypedArray;
   /** Reduces `axes` (sorted, unique) of `x`; the result has `x.shape` with those axes removed. */
   reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]): TypedArray;
+  /**
+   * log softmax of a float view along `dim` (any rank; a 0-d view is one row of one element):
+   * per row, x − m − log Σ exp(x − m) with m the row's maximum, summed in float64; NaN or +∞ in
+   * a row, or a row of only −∞, makes the whole row NaN (PyTorch's log_softmax). Output: x's dtype.
+   */
+  logSoftmax(x: StridedView, dim: number): TypedArray;
+  /** logSoftmax's gradient from its output y: g − exp(y) · Σ_dim g (the sum in float64); g and y share shape and float dtype. */
+  logSoftmaxBackward(g: StridedView, y: StridedView, dim: number): TypedArray;
   /** Batched matrix product: a [B, M, K] · b [B, K, N] → [B, M, N], both same float dtype. */
   matmul(a: StridedView, b: StridedView): TypedArray;
   /**

@@ -1,4 +1,5 @@
 /** @file Reductions (sum, mean, max, min, arg*, var, std, logSumExp) and the softmax family. */
+import { isGradEnabled } from "../autograd/mode.ts";
 import type { ReduceKernel } from "../backend/backend.ts";
 import { isFloating } from "../tensor/dtype.ts";
 import { formatShape, normalizeDim, normalizeDims } from "../tensor/shape.ts";
@@ -137,11 +138,26 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return e.div(sum(e, d, true));
 }
 
-/** log(softmax(x)) along `dim`: (x − max) − log Σ exp(x − max), accurate for large and very negative values. */
+/**
+ * log(softmax(x)) along `dim`: (x − max) − log Σ exp(x − max), accurate for large and very
+ * negative values. One kernel and one recorded op (`LogSoftmaxBackward0`); gradient:
+ * logSoftmaxBackward. Rows with NaN or +∞, or of only −∞, are NaN, as in PyTorch.
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkTensor(x, "logSoftmax");
   const xf = isFloating(x.dtype) ? x : x.to("float32");
   const d = normalizeDim(dim, x.ndim, "logSoftmax");
-  const shifted = xf.sub(stableShift(xf, [d]));
-  return shifted.sub(sum(shifted.exp(), d, true).log());
+  const out = fromKernel(kernels().logSoftmax(xf, d), xf.dtype, xf.shape);
+  return record("logSoftmax", [xf], out, { dim: d });
+}
+
+/**
+ * The gradient of `y = logSoftmax(x, dim)` given y: g − exp(y) · Σ_dim g. One backend kernel when
+ * no graph is being recorded; under createGraph composed from differentiable ops (exp, sum, mul,
+ * sub), so higher-order gradients flow through g and through y back to x.
+ */
+export function logSoftmaxBackward(g: Tensor, y: Tensor, dim: number): Tensor {
+  if (!isGradEnabled() && g.dtype === y.dtype && g.ndim === y.ndim && g.shape.every((n, i) => n === y.shape[i]))
+    return fromKernel(kernels().logSoftmaxBackward(g, y, dim), g.dtype, y.shape);
+  return g.sub(y.exp().mul(sum(g, dim, true)));
 }

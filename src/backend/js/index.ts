@@ -3,6 +3,7 @@ import type { Backend } from "../backend.ts";
 import { avgPool2d, avgPool2dBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from "./conv.ts";
 import { binary, copy, unary, where } from "./elementwise.ts";
 import { cat, gather, scatterAdd } from "./indexing.ts";
+import { logSoftmax, logSoftmaxBackward } from "./log-softmax.ts";
 import { matmul } from "./matmul.ts";
 import { reduce } from "./reduce.ts";
 
@@ -13,6 +14,8 @@ export const jsBackend: Backend = {
   binary,
   where,
   reduce,
+  logSoftmax,
+  logSoftmaxBackward,
   matmul,
   gather,
   scatterAdd,
