@@ -59,6 +59,7 @@ export interface PrimParams {
   im2col: { win: Window2d };
   col2im: { win: Window2d; inSize: readonly [number, number] };
   conv2d: { win: Window2d; relu: boolean };
+  conv2dReluMaxPool: { win: Window2d; pool: Window2d; indices: Tensor };
   maxPool2d: { indices: Tensor; inSize: readonly [number, number] };
   maxPool2dBackward: { indices: Tensor; inSize: readonly [number, number] };
   avgPool2d: { win: Window2d; opts: AvgPoolOptions; inSize: readonly [number, number] };
@@ -256,6 +257,13 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   conv2d: {
     saves: true,
     vjp: (g, { inputs: [x, w], out, params: { win, relu }, needs }) => windows.conv2dGradients(g, x!, w!, win, needs, relu ? out : null),
+  },
+  // Conv2d → ReLU → MaxPool2d as one op (inputs x, w[, bias]; out: the pooled values): the pool's
+  // scatter, relu's mask and the conv's gradients, rebuilt per sample inside the kernels when they can
+  conv2dReluMaxPool: {
+    saves: true,
+    vjp: (g, { inputs: [x, w], out, params: { win, pool, indices }, needs }) =>
+      windows.conv2dReluMaxPoolGradients(g, x!, w!, out, indices, win, pool, needs),
   },
   // max pooling routes g back to each window's argmax; the scatter's own gradient gathers there
   maxPool2d: one(false, (g, { params: { indices, inSize } }) => windows.maxPool2dBackward(g, indices, inSize)),

@@ -134,6 +134,38 @@ export interface Backend {
   conv2dBackwardInput?(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y?: StridedView | null): TypedArray | null;
   /** conv2d's gradients for w and bias: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] summed over the batch, db [O] (g summed over N, Ho, Wo) when `bias`; `y` as in conv2dBackwardInput. */
   conv2dBackwardWeight?(g: StridedView, x: StridedView, win: Window2d, bias: boolean, y?: StridedView | null): { dw: TypedArray; db: TypedArray | null } | null;
+  /**
+   * Optional fused Conv2d → ReLU → MaxPool2d (nn.Sequential's fusion) for max pools with
+   * non-overlapping windows (`pool`: stride = kernel, no padding, dilation 1, over the conv output
+   * [Ho, Wo] = win.outSize): relu(conv2d(x, w, bias, win)) max-pooled → values [N, O, Hp, Wp] and
+   * int32 indices in each Ho·Wo plane, exactly maxPool2d's (first wins ties, NaN wins), without the
+   * conv output leaving the kernel. Null: declined (the caller runs conv2d with relu, then maxPool2d).
+   */
+  conv2dReluMaxPool?(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, pool: Window2d): { values: TypedArray; indices: Int32Array } | null;
+  /**
+   * conv2dReluMaxPool's gradient for its input from the pooled gradient g, the forward's `indices`
+   * and pooled values (all [N, O, Hp, Wp]): conv2dBackwardInput of maxPool2dBackward(g, indices)
+   * masked by relu's gradient, exactly as the unfused chain (zeros, 0 + g at each argmax, · (pooled > 0 ? 1 : 0)).
+   */
+  conv2dReluMaxPoolBackwardInput?(
+    g: StridedView,
+    w: StridedView,
+    win: Window2d,
+    inSize: readonly [number, number],
+    pool: Window2d,
+    indices: StridedView,
+    pooled: StridedView,
+  ): TypedArray | null;
+  /** conv2dReluMaxPool's gradients for w and bias, from the same operands as conv2dReluMaxPoolBackwardInput (as conv2dBackwardWeight on the rebuilt gradient). */
+  conv2dReluMaxPoolBackwardWeight?(
+    g: StridedView,
+    x: StridedView,
+    win: Window2d,
+    bias: boolean,
+    pool: Window2d,
+    indices: StridedView,
+    pooled: StridedView,
+  ): { dw: TypedArray; db: TypedArray | null } | null;
 
   // ---- optional: storage that kernels read in place ----
   /**

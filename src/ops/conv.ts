@@ -133,3 +133,67 @@ export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, 
   if (needBias && gb === null) gb = masked().sum([0, 2, 3]);
   return needs.length > 2 ? [gx, gw, gb] : [gx, gw];
 }
+
+/**
+ * relu(x ⋆ w + bias) max-pooled by `pool` (non-overlapping windows over the conv output: stride =
+ * kernel, no padding, dilation 1) as ONE recorded op through the backend's `conv2dReluMaxPool`
+ * (groups 1, float32): what nn.Sequential runs for Conv2d → ReLU → MaxPool2d. The output is the
+ * pooled tensor, bit-identical to conv2dFused(…, relu) then maxPool2dWindows; the conv output is
+ * never materialised. Null when the backend has no such kernel or declines (the caller runs the two
+ * ops). Gradient: conv2dReluMaxPoolGradients.
+ */
+export function conv2dReluMaxPoolFused(x: Tensor, w: Tensor, bias: Tensor | null, win: Window2d, pool: Window2d): Tensor | null {
+  const k = kernels();
+  if (k.conv2dReluMaxPool === undefined || x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
+  const r = k.conv2dReluMaxPool(x, w, bias, win, pool);
+  if (r === null) return null;
+  const shape = [x.shape[0]!, w.shape[0]!, ...pool.outSize];
+  const indices = new Tensor(r.indices, "int32", shape);
+  return record("conv2dReluMaxPool", bias === null ? [x, w] : [x, w, bias], fromKernel(r.values, x.dtype, shape), { win, pool, indices });
+}
+
+/**
+ * The gradients of conv2dReluMaxPoolFused for the inputs that need one ([x, w, bias?]) from the
+ * pooled gradient g: the unfused chain's maxPool2dBackward, relu mask and conv2d gradients. The
+ * backend's fused kernels rebuild each sample's masked gradient in cache when no graph is being
+ * recorded; otherwise (under createGraph, or where they decline) the chain is composed: the
+ * scattered g, and the relu mask from the pooled values scattered back to their argmax (elsewhere
+ * g is zero, so the mask there does not matter), into conv2dGradients.
+ */
+export function conv2dReluMaxPoolGradients(
+  g: Tensor,
+  x: Tensor,
+  w: Tensor,
+  pooled: Tensor,
+  indices: Tensor,
+  win: Window2d,
+  pool: Window2d,
+  needs: readonly boolean[],
+): (Tensor | null)[] {
+  const [n, c, h, width] = x.shape as [number, number, number, number];
+  const o = w.shape[0]!;
+  const k = kernels();
+  const needBias = needs.length > 2 && needs[2] === true;
+  const out: (Tensor | null)[] = needs.length > 2 ? [null, null, null] : [null, null];
+  if (!isGradEnabled() && g.dtype === "float32") {
+    if (needs[0]) {
+      const data = k.conv2dReluMaxPoolBackwardInput?.(g, w, win, [h, width], pool, indices, pooled) ?? null;
+      if (data !== null) out[0] = fromKernel(data, g.dtype, [n, c, h, width]);
+    }
+    if (needs[1]) {
+      const r = k.conv2dReluMaxPoolBackwardWeight?.(g, x, win, needBias, pool, indices, pooled) ?? null;
+      if (r !== null) {
+        out[1] = fromKernel(r.dw, g.dtype, w.shape);
+        if (r.db !== null) out[2] = fromKernel(r.db, g.dtype, [o]);
+      }
+    }
+  }
+  const rest = needs.map((need, i) => need && out[i] === null);
+  if (rest.some((r) => r)) {
+    const dy = maxPool2dBackward(g, indices, win.outSize);
+    const y = maxPool2dBackward(pooled.detach(), indices, win.outSize);
+    const composed = conv2dGradients(dy, x, w, win, rest, y);
+    for (const [i, r] of rest.entries()) if (r) out[i] = composed[i]!;
+  }
+  return out;
+}

@@ -14,6 +14,13 @@
  * The weight gradient sums over samples, so its samples are cut into chunks fixed by N and the
  * layer's size alone; the chunks' partial dW (and float64 db) are summed in chunk order.
  * Results are therefore bit-identical for any thread count.
+ *
+ * Conv2d → ReLU → MaxPool2d with non-overlapping pool windows (nn.Sequential's fusion) has its own
+ * three hooks: the forward pools each sample's relu'd conv output in the scratch, so only the pooled
+ * values and indices are copied out (not the [N, O, Ho, Wo] conv output: 3.2 MB for W3's first
+ * layer), and the gradients take the pooled gradient, the indices and the pooled values, rebuilding
+ * per sample the masked gradient block the unfused maxPool2dBackward + relu mask would have staged.
+ * They decline exactly where the conv2d hooks do, and split samples the same way (the same bits).
  */
 import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
@@ -94,11 +101,14 @@ function weightMatrix(w: StridedView): Matrix {
   return { view, rows: view.strides[0]!, cols: k };
 }
 
-/** Ints in assembly/conv.ts's parameter block; y's address (0: no relu mask) is the fourth from the end. */
-const PARAMS = 28;
-const Y_AT = PARAMS - 4;
+/** Ints in assembly/conv.ts's parameter block; y's address (0: no relu mask) at Y_AT, then its strides, then the pool's geometry. */
+const PARAMS = 38;
+const Y_AT = 24;
 
-/** Writes assembly/conv.ts's int32 parameter block into the arena; `y`: the relu mask's address and strides (n, o, l). */
+/**
+ * Writes assembly/conv.ts's int32 parameter block into the arena; `y`: the relu mask's address and
+ * strides (n, o, l); `pool`: the max pool of a Conv2d → ReLU → MaxPool2d op (over the conv output).
+ */
 function params(
   ar: Arena,
   x: readonly number[],
@@ -111,6 +121,7 @@ function params(
   win: Window2d,
   relu = false,
   y: readonly number[] = [0, 0, 0, 0],
+  pool: Window2d | null = null,
 ): number {
   const p = ar.alloc(PARAMS * 4);
   ar.i32.set(
@@ -130,6 +141,7 @@ function params(
       ...win.outSize,
       relu ? 1 : 0,
       ...y,
+      ...(pool === null ? new Array<number>(10).fill(0) : [...pool.kernel, ...pool.stride, ...pool.padding, ...pool.dilation, ...pool.outSize]),
     ],
     p >> 2,
   );
@@ -311,14 +323,211 @@ export function conv2dBackwardWeight(
       ws[t]!,
     ]),
   );
+  return sumWeightParts(ar, p, tasks.length, parts, db, O, K, bias);
+}
+
+/** dw (and db) from the weight gradient's chunk partials, summed in chunk order. */
+function sumWeightParts(ar: Arena, p: number, chunks: number, parts: number, db: number, O: number, K: number, bias: boolean): { dw: TypedArray; db: TypedArray | null } {
   const dw = ar.alloc(O * K * 4);
-  getRuntime().kernels.conv2dSumPartsF32(p, tasks.length, parts, dw);
+  getRuntime().kernels.conv2dSumPartsF32(p, chunks, parts, dw);
   let dbOut: Float32Array | null = null;
   if (bias) {
     const sum = new Float64Array(O);
-    for (let t = 0; t < tasks.length; t++) for (let o = 0; o < O; o++) sum[o] = sum[o]! + ar.f64[(db >> 3) + t * O + o]!;
+    for (let t = 0; t < chunks; t++) for (let o = 0; o < O; o++) sum[o] = sum[o]! + ar.f64[(db >> 3) + t * O + o]!;
     dbOut = Float32Array.from(sum);
   }
   const dwOut = copyOutF32(ar, dw, O * K);
   return { dw: dwOut, db: dbOut };
+}
+
+/**
+ * Whether `pool` is a max pool the fused Conv2d → ReLU → MaxPool2d kernels take over conv outputs
+ * of size `conv`: non-overlapping windows (stride = kernel, no padding, dilation 1) inside it.
+ */
+function poolFits(pool: Window2d, conv: readonly [number, number]): boolean {
+  for (let a = 0; a < 2; a++)
+    if (
+      pool.stride[a] !== pool.kernel[a] ||
+      pool.padding[a] !== 0 ||
+      pool.dilation[a] !== 1 ||
+      pool.outSize[a]! < 1 ||
+      pool.outSize[a]! * pool.kernel[a]! > conv[a]!
+    )
+      return false;
+  return true;
+}
+
+/** A [N, O, Hp, Wp] view staged for the pooled gradient kernels as contiguous storage (a copy if it is not). */
+function stageContiguous(ar: Arena, v: StridedView): number {
+  let expect = 1;
+  let dense = true;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== expect) dense = false;
+    expect *= v.shape[d]!;
+  }
+  const data = dense ? v.data : jsBackend.copy(v, v.dtype);
+  const offset = dense ? v.offset : 0;
+  const strides: number[] = [];
+  for (let d = v.shape.length - 1, s = 1; d >= 0; s *= v.shape[d]!, d--) strides[d] = s;
+  return stage(ar, data, v.shape, strides, offset).ptr;
+}
+
+/** Pooled gradient operands of the right kinds and shapes: g, indices (int32) and pooled values, all [N, O, ...pool.outSize]. */
+function pooledFit(g: StridedView, indices: StridedView, pooled: StridedView, N: number, O: number, pool: Window2d): boolean {
+  const want = [N, O, ...pool.outSize];
+  const is = (v: StridedView) => v.shape.length === 4 && v.shape.every((d, i) => d === want[i]);
+  return g.dtype === "float32" && indices.dtype === "int32" && pooled.dtype === "float32" && is(g) && is(indices) && is(pooled);
+}
+
+/**
+ * The backend's `conv2dReluMaxPool` hook: relu(x ⋆ w + bias) [N, O, Ho, Wo] max-pooled by `pool`
+ * (non-overlapping windows) → values [N, O, Hp, Wp] and their int32 indices in the Ho·Wo plane.
+ */
+export function conv2dReluMaxPool(
+  x: StridedView,
+  w: StridedView,
+  bias: StridedView | null,
+  win: Window2d,
+  pool: Window2d,
+): { values: TypedArray; indices: Int32Array } | null {
+  if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
+  const s = shapes(x.shape, w.shape, win);
+  if (s === null || !poolFits(pool, win.outSize)) return null;
+  const { N, C, H, W, O, K, L } = s;
+  const Lp = pool.outSize[0] * pool.outSize[1];
+  if (N * O * L === 0) return { values: new Float32Array(0), indices: new Int32Array(0) };
+  const parts = sampleTasks(N, N * O * K * L, K * L);
+  if (parts === 0) return null;
+  const wm = weightMatrix(w);
+  const ar = getArena();
+  ar.reset();
+  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
+  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
+  const sb = bias === null ? null : stage(ar, bias.data, bias.shape, bias.strides, bias.offset);
+  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win, true, undefined, pool);
+  const values = ar.alloc(N * O * Lp * 4);
+  const indices = ar.alloc(N * O * Lp * 4);
+  const tasks = ranges(N, parts);
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      "conv2dReluPoolF32",
+      n1 - n0,
+      p,
+      sx.ptr + n0 * sx.strides[0]! * 4,
+      sw.ptr,
+      sb?.ptr ?? 0,
+      sb?.strides[0] ?? 0,
+      values + n0 * O * Lp * 4,
+      indices + n0 * O * Lp * 4,
+      ws[t]!,
+    ]),
+  );
+  return { values: copyOutF32(ar, values, N * O * Lp), indices: ar.i32.slice(indices >> 2, (indices >> 2) + N * O * Lp) };
+}
+
+/**
+ * The backend's `conv2dReluMaxPoolBackwardInput` hook: the pooled gradient g, the forward's indices
+ * and pooled values (all [N, O, Hp, Wp]), w [O, C, kh, kw] → dx [N, C, ...inSize].
+ */
+export function conv2dReluMaxPoolBackwardInput(
+  g: StridedView,
+  w: StridedView,
+  win: Window2d,
+  inSize: readonly [number, number],
+  pool: Window2d,
+  indices: StridedView,
+  pooled: StridedView,
+): TypedArray | null {
+  if (w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
+  const [N, O] = g.shape as [number, number];
+  const [H, W] = inSize;
+  const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
+  if (s === null || w.shape[0] !== O || !poolFits(pool, win.outSize) || !pooledFit(g, indices, pooled, N, O, pool)) return null;
+  const { C, K, L } = s;
+  if (N * C * H * W === 0) return new Float32Array(0);
+  if (O * L === 0) return new Float32Array(N * C * H * W);
+  const parts = sampleTasks(N, N * O * K * L, K * L);
+  if (parts === 0) return null;
+  const wm = weightMatrix(w);
+  const gm = matrix(g);
+  const ar = getArena();
+  ar.reset();
+  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
+  const si = stageContiguous(ar, indices);
+  const sv = stageContiguous(ar, pooled);
+  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
+  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win, false, undefined, pool);
+  const out = ar.alloc(N * C * H * W * 4);
+  const tasks = ranges(N, parts);
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      "conv2dPoolBackwardInputF32",
+      n1 - n0,
+      n0,
+      p,
+      sg.ptr + n0 * sg.strides[0]! * 4,
+      si,
+      sv,
+      sw.ptr,
+      out + n0 * C * H * W * 4,
+      ws[t]!,
+    ]),
+  );
+  return copyOutF32(ar, out, N * C * H * W);
+}
+
+/**
+ * The backend's `conv2dReluMaxPoolBackwardWeight` hook: the pooled gradient g, the forward's
+ * indices and pooled values (all [N, O, Hp, Wp]), x [N, C, H, W] → dw [O, C, kh, kw] and, when
+ * `bias`, db [O]: conv2dBackwardWeight's chunks and sums on the rebuilt gradient blocks.
+ */
+export function conv2dReluMaxPoolBackwardWeight(
+  g: StridedView,
+  x: StridedView,
+  win: Window2d,
+  bias: boolean,
+  pool: Window2d,
+  indices: StridedView,
+  pooled: StridedView,
+): { dw: TypedArray; db: TypedArray | null } | null {
+  if (x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = g.shape[1]!;
+  const s = shapes(x.shape, [O, C, ...win.kernel], win);
+  if (s === null || g.shape[0] !== N || !poolFits(pool, win.outSize) || !pooledFit(g, indices, pooled, N, O, pool)) return null;
+  const { K, L } = s;
+  if (O * K === 0) return { dw: new Float32Array(0), db: bias ? new Float32Array(O) : null };
+  if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
+  if (K * L > MAX_COLUMNS) return null;
+  const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
+  const gm = matrix(g);
+  const ar = getArena();
+  ar.reset();
+  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
+  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
+  const si = stageContiguous(ar, indices);
+  const sv = stageContiguous(ar, pooled);
+  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win, false, undefined, pool);
+  const tasks = ranges(N, chunks);
+  const parts = ar.alloc(tasks.length * O * K * 4);
+  const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      "conv2dPoolBackwardWeightF32",
+      n1 - n0,
+      n0,
+      p,
+      sx.ptr + n0 * sx.strides[0]! * 4,
+      sg.ptr + n0 * sg.strides[0]! * 4,
+      si,
+      sv,
+      parts + t * O * K * 4,
+      bias ? db + t * O * 8 : 0,
+      ws[t]!,
+    ]),
+  );
+  return sumWeightParts(ar, p, tasks.length, parts, db, O, K, bias);
 }

@@ -19,12 +19,14 @@
  * slivers resident in wasm memory, each streamed in order by the few-row path. The fused convolution hooks (conv2d, conv2dBackwardInput, conv2dBackwardWeight: conv.ts)
  * build one sample's columns at a time in cache and run the gemm on them, samples split across the
  * worker pool; the forward and input gradient equal this backend's im2col/matmul/col2im composition bit
- * for bit, and all three give the same bits for any thread count. Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
+ * for bit, and all three give the same bits for any thread count. Conv2d → ReLU → MaxPool2d with
+ * non-overlapping pool windows has fused hooks too (conv2dReluMaxPool and its two gradients: the
+ * conv output is pooled in cache and never copied out). Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
  * them in place; every other operand is copied in and each result out: see runtime.ts.
  */
 import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.ts";
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dReluMaxPool, conv2dReluMaxPoolBackwardInput, conv2dReluMaxPoolBackwardWeight } from "./conv.ts";
 import { adamStep, binary, copy, reluBackward, unary, where } from "./elementwise.ts";
 import { linear, linearPacked, matmul, packLinear } from "./gemm.ts";
 import { reduce } from "./reduce.ts";
@@ -57,6 +59,9 @@ export const wasmBackend: Backend = {
   conv2d,
   conv2dBackwardInput,
   conv2dBackwardWeight,
+  conv2dReluMaxPool,
+  conv2dReluMaxPoolBackwardInput,
+  conv2dReluMaxPoolBackwardWeight,
   allocPersistent(dtype, n) {
     return dtype === "float32" && getRuntime().shared ? getArena().allocResident(n) : null;
   },

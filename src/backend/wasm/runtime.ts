@@ -208,6 +208,10 @@ export interface KernelExports {
   conv2dBackwardInputF32(nn: number, p: number, g: number, w: number, out: number, scratch: number): void;
   conv2dBackwardWeightF32(nn: number, p: number, x: number, g: number, dw: number, db: number, scratch: number): void;
   conv2dSumPartsF32(p: number, parts: number, src: number, dst: number): void;
+  /** Conv2d → ReLU → MaxPool2d (non-overlapping windows) in one pass per sample, and its gradients from the pooled gradient. */
+  conv2dReluPoolF32(nn: number, p: number, x: number, w: number, bias: number, sb: number, values: number, indices: number, scratch: number): void;
+  conv2dPoolBackwardInputF32(nn: number, n0: number, p: number, g: number, idx: number, pv: number, w: number, out: number, scratch: number): void;
+  conv2dPoolBackwardWeightF32(nn: number, n0: number, p: number, x: number, g: number, idx: number, pv: number, dw: number, db: number, scratch: number): void;
 }
 
 export interface WasmRuntime {
@@ -274,6 +278,9 @@ const REQUIRED_EXPORTS = [
   "conv2dBackwardInputF32",
   "conv2dBackwardWeightF32",
   "conv2dSumPartsF32",
+  "conv2dReluPoolF32",
+  "conv2dPoolBackwardInputF32",
+  "conv2dPoolBackwardWeightF32",
 ];
 
 interface Found {

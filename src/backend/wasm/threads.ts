@@ -61,6 +61,9 @@ const CALLABLE = [
   "conv2dF32",
   "conv2dBackwardInputF32",
   "conv2dBackwardWeightF32",
+  "conv2dReluPoolF32",
+  "conv2dPoolBackwardInputF32",
+  "conv2dPoolBackwardWeightF32",
 ] as const;
 export type CallableKernel = (typeof CALLABLE)[number];
 /** One kernel call: its name and its arguments. */

@@ -6,9 +6,10 @@
  */
 import type { Window2d } from "../../backend/backend.ts";
 import { checkTensor } from "../../ops/core.ts";
-import { batchedImage, conv2dFused, im2col, pair, windowOutSize } from "../../ops/conv.ts";
+import { batchedImage, conv2dFused, conv2dReluMaxPoolFused, im2col, pair, windowOutSize } from "../../ops/conv.ts";
 import { formatShape } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
+import { maxPool2d } from "./pool.ts";
 
 /** Zero padding: one number for all sides, [ph, pw], "valid" (none) or "same" (output size = input size, stride 1). */
 export type Conv2dPadding = number | readonly [number, number] | "same" | "valid";
@@ -58,6 +59,47 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
  * recorded in the one conv2d node; otherwise the separate relu op runs.
  */
 export function conv2dAct(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions, relu: boolean): Tensor {
+  const { input, unbatched, win, groups } = convWindow(x, weight, bias, opts);
+  const [n, c] = input.shape as [number, number];
+  const [o, cg, kh, kw] = weight.shape as [number, number, number, number];
+  const outSize = win.outSize;
+  if (groups === 1) {
+    // one op, one pass over each sample's columns in cache, when the backend has the kernels
+    const fused = conv2dFused(input, weight, bias ?? null, win, relu);
+    if (fused !== null) return unbatched ? fused.squeeze(0) : fused;
+  }
+  const cols = im2col(input, win); // [N, C·kh·kw, Ho·Wo]
+  const length = outSize[0] * outSize[1];
+  let out =
+    groups === 1
+      ? weight.reshape([o, c * kh * kw]).matmul(cols) // [N, O, L]
+      : weight.reshape([groups, o / groups, cg * kh * kw]).matmul(cols.reshape([n, groups, cg * kh * kw, length])); // [N, G, O/G, L]
+  out = out.reshape([n, o, ...outSize]);
+  if (bias !== undefined && bias !== null) out = out.add(bias.reshape([o, 1, 1]));
+  if (relu) out = out.relu();
+  return unbatched ? out.squeeze(0) : out;
+}
+
+/**
+ * `maxPool2d(conv2dAct(x, weight, bias, opts, true), pool)` for a max pool of kernel `pool` with
+ * stride = kernel, no padding, dilation 1 and no ceil mode (what nn.Sequential runs for Conv2d →
+ * ReLU → MaxPool2d): one recorded op whose output is the pooled tensor where the backend has the
+ * fused kernels (the conv output stays inside them), else the two ops. The same bits either way.
+ */
+export function conv2dReluMaxPool(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions, pool: readonly [number, number]): Tensor {
+  const { input, unbatched, win, groups } = convWindow(x, weight, bias, opts);
+  const [ho, wo] = win.outSize;
+  const poolOut: [number, number] = [Math.floor(ho / pool[0]), Math.floor(wo / pool[1])];
+  if (groups === 1 && poolOut[0] >= 1 && poolOut[1] >= 1) {
+    const poolWin: Window2d = { kernel: [pool[0], pool[1]], stride: [pool[0], pool[1]], padding: [0, 0], dilation: [1, 1], outSize: poolOut };
+    const fused = conv2dReluMaxPoolFused(input, weight, bias ?? null, win, poolWin);
+    if (fused !== null) return unbatched ? fused.squeeze(0) : fused;
+  }
+  return maxPool2d(conv2dAct(x, weight, bias, opts, true), pool);
+}
+
+/** Checks conv2d's operands and options; the batched input, whether to squeeze it back, the window and the groups. */
+function convWindow(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions): { input: Tensor; unbatched: boolean; win: Window2d; groups: number } {
   const [input, unbatched] = batchedImage(x, "conv2d");
   checkTensor(weight, "conv2d", "weight");
   if (weight.ndim !== 4)
@@ -66,7 +108,7 @@ export function conv2dAct(x: Tensor, weight: Tensor, bias: Tensor | null | undef
     throw new TypeError(`conv2d: input (${input.dtype}) and weight (${weight.dtype}) must have the same dtype`);
   const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`conv2d: groups must be a positive integer, got ${groups}`);
-  const [n, c, h, w] = input.shape as [number, number, number, number];
+  const [, c, h, w] = input.shape as [number, number, number, number];
   const [o, cg, kh, kw] = weight.shape as [number, number, number, number];
   if (c % groups !== 0 || o % groups !== 0)
     throw new Error(`conv2d: groups=${groups} must divide both the input channels (${c}) and the output channels (${o}); weight shape ${formatShape(weight.shape)}`);
@@ -93,19 +135,5 @@ export function conv2dAct(x: Tensor, weight: Tensor, bias: Tensor | null | undef
     );
   const outSize: [number, number] = [windowOutSize(h, kh, top, bottom, stride[0], dilation[0]), windowOutSize(w, kw, left, right, stride[1], dilation[1])];
   const win: Window2d = { kernel: [kh, kw], stride, padding: [top, left], dilation, outSize };
-  if (groups === 1) {
-    // one op, one pass over each sample's columns in cache, when the backend has the kernels
-    const fused = conv2dFused(input, weight, bias ?? null, win, relu);
-    if (fused !== null) return unbatched ? fused.squeeze(0) : fused;
-  }
-  const cols = im2col(input, win); // [N, C·kh·kw, Ho·Wo]
-  const length = outSize[0] * outSize[1];
-  let out =
-    groups === 1
-      ? weight.reshape([o, c * kh * kw]).matmul(cols) // [N, O, L]
-      : weight.reshape([groups, o / groups, cg * kh * kw]).matmul(cols.reshape([n, groups, cg * kh * kw, length])); // [N, G, O/G, L]
-  out = out.reshape([n, o, ...outSize]);
-  if (bias !== undefined && bias !== null) out = out.add(bias.reshape([o, 1, 1]));
-  if (relu) out = out.relu();
-  return unbatched ? out.squeeze(0) : out;
+  return { input, unbatched, win, groups };
 }

@@ -3,7 +3,7 @@ import { pair } from "../../ops/conv.ts";
 import { zeros } from "../../ops/creation.ts";
 import type { DType } from "../../tensor/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
-import { type Conv2dOptions, type Conv2dPadding, conv2dAct } from "../functional/conv.ts";
+import { type Conv2dOptions, type Conv2dPadding, conv2dAct, conv2dReluMaxPool } from "../functional/conv.ts";
 import { defaultLayerInit } from "../init.ts";
 import { Module } from "../module.ts";
 import { Parameter } from "../parameter.ts";
@@ -86,6 +86,14 @@ export class Conv2d extends Module {
   /** @internal The forward pass, then relu when `relu` (nn.Sequential's Conv2d → ReLU pairs: one fused op where the backend has it). */
   forwardAct(x: Tensor, relu: boolean): Tensor {
     return conv2dAct(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }, relu);
+  }
+
+  /**
+   * @internal forwardAct(x, true) then a max pool of kernel `pool` with stride = kernel and no
+   * padding (nn.Sequential's Conv2d → ReLU → MaxPool2d): one fused op where the backend has it.
+   */
+  forwardReluPool(x: Tensor, pool: readonly [number, number]): Tensor {
+    return conv2dReluMaxPool(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }, pool);
   }
 
   override extraRepr(): string {

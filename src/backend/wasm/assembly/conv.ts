@@ -16,18 +16,31 @@
  * gemm and the bias sum read that block instead of g_n: no separate pass writing a masked copy of
  * all of g. The block is contiguous, as the masked g the gemm read before (the same bits).
  *
+ * Conv2d → ReLU → MaxPool2d with non-overlapping pool windows (stride = kernel, no padding,
+ * dilation 1) runs as one op: the forward writes each sample's relu'd convolution into an [O, L]
+ * block of the scratch and max-pools it there with window.ts `maxPool2dF32` (the same winners,
+ * indices, ties and NaNs), so only the pooled values and their indices leave the scratch. Its
+ * gradients rebuild, per sample, the block the unfused chain's maxPool2dBackward and relu mask
+ * would give (zeros; (0 + g_p) · (pooled > 0 ? 1 : 0) at each argmax: each position is some
+ * window's argmax at most once) and run the masked input and weight gradients on it.
+ *
  * `p` points at the call's int32 parameters: C, H, W, x strides (n, c, h, w), O, W strides (o, k:
  * the weight as an [O, K] matrix), g strides (n, o, l: the gradient as [O, L] per sample), then
  * the 10-int window geometry window.ts reads (kh, kw, strides, paddings, dilations, Ho, Wo), then the forward's relu flag (0/1),
- * then the gradients' relu mask: y's address at the call's first sample (0: no mask) and its strides (n, o, l).
+ * then the gradients' relu mask: y's address at the call's first sample (0: no mask) and its strides (n, o, l),
+ * then the max pool's 10-int window geometry over the [Ho, Wo] conv output (kernel height 0: no pool);
+ * with a pool, g's strides are the pooled gradient's (n, o, l: [O, Hp·Wp] per sample).
  */
 import { sgemmScratchBytes, sgemmWith } from "./gemm";
+import { maxPool2dF32 } from "./window";
 
 const C_ = 0, H_ = 1, W_ = 2, SN = 3, SC = 4, SH = 5, SW = 6, O_ = 7, SWO = 8, SWK = 9, SGN = 10, SGO = 11, SGL = 12;
 /** Where the window geometry starts among the parameters. */
 const GEO = 13;
 /** y (the gradients' relu mask) and its strides, after the forward's relu flag at GEO + 10. */
 const Y_ = GEO + 11, SYN = GEO + 12, SYO = GEO + 13, SYL = GEO + 14;
+/** The max pool's window geometry (window.ts's 10 ints: kh, kw, strides, paddings, dilations, Hp, Wp); kh 0: none. */
+const POOL = GEO + 15;
 
 // @ts-ignore: decorator
 @inline
@@ -50,7 +63,8 @@ function paddedCols(p: usize): i32 {
 /**
  * Scratch layout of one call, as byte offsets: the columns [K, L] at 0 (+ 4 floats: rows are
  * copied 4 floats at a time and the last one may run over), then the padded image (+ 4 floats read
- * past its end), then the masked g [O, L] (only when the parameters carry a y), then the gemm's blocks.
+ * past its end), then the masked g [O, L] (only when the parameters carry a y or a pool; with a pool,
+ * also the forward's relu'd conv output before pooling), then the gemm's blocks.
  */
 // @ts-ignore: decorator
 @inline
@@ -67,7 +81,7 @@ function maskAt(p: usize): i32 {
 // @ts-ignore: decorator
 @inline
 function gemmAt(p: usize): i32 {
-  return maskAt(p) + (q(p, Y_) !== 0 ? (q(p, O_) * q(p, GEO + 8) * q(p, GEO + 9) * 4 + 63) & ~63 : 0);
+  return maskAt(p) + (q(p, Y_) !== 0 || q(p, POOL) !== 0 ? (q(p, O_) * q(p, GEO + 8) * q(p, GEO + 9) * 4 + 63) & ~63 : 0);
 }
 
 /** Bytes of scratch one call needs (see `padAt`). */
@@ -101,6 +115,32 @@ function maskSample(p: usize, g: usize, n: i32, out: usize): void {
       }
     for (; l < L; l++)
       store<f32>(out + (<usize>l << 2), load<f32>(gr + ((<usize>l * <usize>sgl) << 2)) * <f32>(load<f32>(yr + ((<usize>l * <usize>syl) << 2)) > 0 ? 1 : 0));
+  }
+}
+
+/**
+ * Sample n's gradient block for a pooled forward into `out` [O, L] (contiguous): what the unfused
+ * chain masks, rebuilt from the pooled gradient g (strides in the parameters), the int32 argmax
+ * indices `idx` and the pooled values `pv` (both contiguous [N, O, Hp·Wp]). maxPool2dBackward's
+ * zeros and its `0 + g` at each argmax (+0 for a −0 g), then relu's mask there: · (pooled > 0 ? 1 : 0),
+ * the y at an argmax being the pooled value (elsewhere the zero stays +0 whatever y is).
+ * Non-overlapping windows: no position gets two adds.
+ */
+function maskPooled(p: usize, g: usize, idx: usize, pv: usize, n: i32, out: usize): void {
+  const O = q(p, O_), L = q(p, GEO + 8) * q(p, GEO + 9), Lp = q(p, POOL + 8) * q(p, POOL + 9);
+  const sgo = q(p, SGO), sgl = q(p, SGL);
+  const gn = g + ((<usize>n * <usize>q(p, SGN)) << 2);
+  const first = (<usize>n * <usize>O * <usize>Lp) << 2;
+  let ip = idx + first, vp = pv + first;
+  memory.fill(out, 0, (<usize>O * <usize>L) << 2);
+  for (let o = 0; o < O; o++, out += <usize>L << 2) {
+    const gr = gn + ((<usize>o * <usize>sgo) << 2);
+    for (let j = 0; j < Lp; j++, ip += 4, vp += 4) {
+      const k = load<i32>(ip);
+      if (k < 0) continue;
+      const at = out + (<usize>k << 2);
+      store<f32>(at, (load<f32>(at) + load<f32>(gr + ((<usize>j * <usize>sgl) << 2))) * <f32>(load<f32>(vp) > 0 ? 1 : 0));
+    }
   }
 }
 
@@ -154,37 +194,58 @@ function columns(p: usize, x: usize, cols: usize, pad: usize, first: bool): void
 }
 
 /**
- * Forward for `nn` samples: x at sample 0 of the range, `out` at its [O, Ho, Wo] block; `bias`
- * (stride `sb`) or 0. The bias is added to each sample's block while it is in cache, after the
- * product: the same float32 sum as a separate add; then relu when the parameters ask (the relu
- * kernel's max with +0: NaN kept, −0 → +0).
+ * One sample's forward: x_n's columns, W · cols into `out` [O, L], then the bias added while the
+ * block is in cache, after the product (the same float32 sum as a separate add), then relu when the
+ * parameters ask (the relu kernel's max with +0: NaN kept, −0 → +0). `first`: see `columns`.
  */
-export function conv2dF32(nn: i32, p: usize, x: usize, w: usize, bias: usize, sb: i32, out: usize, scratch: usize): void {
-  const C = q(p, C_), O = q(p, O_), sn = q(p, SN);
+function convSample(p: usize, x: usize, w: usize, bias: usize, sb: i32, out: usize, scratch: usize, first: bool): void {
+  const C = q(p, C_), O = q(p, O_);
   const K = C * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
   const cols = scratch, pad = scratch + <usize>padAt(p), ws = scratch + <usize>gemmAt(p);
-  const block = (<usize>O * <usize>L) << 2;
-  const relu = q(p, GEO + 10) != 0;
   const zero = f32x4.splat(0);
-  for (let n = 0; n < nn; n++, out += block) {
-    columns(p, x + ((<usize>n * <usize>sn) << 2), cols, pad, n === 0);
-    sgemmWith(O, L, K, w, q(p, SWO), q(p, SWK), cols, L, 1, out, L, ws, false);
-    if (bias !== 0)
-      for (let o = 0; o < O; o++) {
-        const b = load<f32>(bias + ((<usize>o * <usize>sb) << 2));
-        const bv = f32x4.splat(b);
-        const row = out + ((<usize>o * <usize>L) << 2);
-        let l = 0;
-        for (; l + 4 <= L; l += 4) v128.store(row + (<usize>l << 2), f32x4.add(v128.load(row + (<usize>l << 2)), bv));
-        for (; l < L; l++) store<f32>(row + (<usize>l << 2), load<f32>(row + (<usize>l << 2)) + b);
-      }
-    if (relu) {
-      const all = O * L;
-      let i = 0;
-      for (; i + 4 <= all; i += 4) v128.store(out + (<usize>i << 2), f32x4.max(v128.load(out + (<usize>i << 2)), zero));
-      for (; i < all; i++) store<f32>(out + (<usize>i << 2), max<f32>(load<f32>(out + (<usize>i << 2)), 0));
+  columns(p, x, cols, pad, first);
+  sgemmWith(O, L, K, w, q(p, SWO), q(p, SWK), cols, L, 1, out, L, ws, false);
+  if (bias !== 0)
+    for (let o = 0; o < O; o++) {
+      const b = load<f32>(bias + ((<usize>o * <usize>sb) << 2));
+      const bv = f32x4.splat(b);
+      const row = out + ((<usize>o * <usize>L) << 2);
+      let l = 0;
+      for (; l + 4 <= L; l += 4) v128.store(row + (<usize>l << 2), f32x4.add(v128.load(row + (<usize>l << 2)), bv));
+      for (; l < L; l++) store<f32>(row + (<usize>l << 2), load<f32>(row + (<usize>l << 2)) + b);
     }
+  if (q(p, GEO + 10) != 0) {
+    const all = O * L;
+    let i = 0;
+    for (; i + 4 <= all; i += 4) v128.store(out + (<usize>i << 2), f32x4.max(v128.load(out + (<usize>i << 2)), zero));
+    for (; i < all; i++) store<f32>(out + (<usize>i << 2), max<f32>(load<f32>(out + (<usize>i << 2)), 0));
+  }
+}
+
+/**
+ * Forward for `nn` samples: x at sample 0 of the range, `out` at its [O, Ho, Wo] block; `bias`
+ * (stride `sb`) or 0 (see `convSample`).
+ */
+export function conv2dF32(nn: i32, p: usize, x: usize, w: usize, bias: usize, sb: i32, out: usize, scratch: usize): void {
+  const sn = q(p, SN);
+  const block = (<usize>q(p, O_) * <usize>q(p, GEO + 8) * <usize>q(p, GEO + 9)) << 2;
+  for (let n = 0; n < nn; n++, out += block) convSample(p, x + ((<usize>n * <usize>sn) << 2), w, bias, sb, out, scratch, n === 0);
+}
+
+/**
+ * Conv2d → ReLU → MaxPool2d forward for `nn` samples (the parameters carry relu and the pool):
+ * each sample's relu'd convolution lands in the scratch's [O, Ho, Wo] block and `maxPool2dF32`
+ * pools it there into `values` / `indices` (int32 plane indices) at the range's [O, Hp, Wp] block.
+ */
+export function conv2dReluPoolF32(nn: i32, p: usize, x: usize, w: usize, bias: usize, sb: i32, values: usize, indices: usize, scratch: usize): void {
+  const O = q(p, O_), Ho = q(p, GEO + 8), Wo = q(p, GEO + 9), sn = q(p, SN);
+  const L = Ho * Wo;
+  const block = scratch + <usize>maskAt(p);
+  const pooled = (<usize>O * <usize>q(p, POOL + 8) * <usize>q(p, POOL + 9)) << 2;
+  for (let n = 0; n < nn; n++, values += pooled, indices += pooled) {
+    convSample(p, x + ((<usize>n * <usize>sn) << 2), w, bias, sb, block, scratch, n === 0);
+    maxPool2dF32(1, O, Ho, Wo, O * L, L, Wo, 1, block, p + (<usize>POOL << 2), values, indices);
   }
 }
 
@@ -225,6 +286,21 @@ function scatter(p: usize, cols: usize, pad: usize, out: usize): void {
  * range, `out` at its [C, H, W] block.
  */
 export function conv2dBackwardInputF32(nn: i32, p: usize, g: usize, w: usize, out: usize, scratch: usize): void {
+  inputGradient(nn, p, g, 0, 0, w, out, scratch);
+}
+
+/**
+ * The input gradient of a pooled forward (`conv2dReluPoolF32`) for `nn` samples: the pooled
+ * gradient g at sample 0 of the range, the indices and pooled values at sample 0 of the call
+ * (contiguous [N, O, Hp·Wp]), `n0` the range's first sample; `out` at its [C, H, W] block.
+ */
+export function conv2dPoolBackwardInputF32(nn: i32, n0: i32, p: usize, g: usize, idx: usize, pv: usize, w: usize, out: usize, scratch: usize): void {
+  const skip = (<usize>n0 * <usize>q(p, O_) * <usize>q(p, POOL + 8) * <usize>q(p, POOL + 9)) << 2;
+  inputGradient(nn, p, g, idx + skip, pv + skip, w, out, scratch);
+}
+
+/** The input gradient: g_n, its relu-masked copy (y in the parameters) or the pooled forward's block (idx ≠ 0) per sample. */
+function inputGradient(nn: i32, p: usize, g: usize, idx: usize, pv: usize, w: usize, out: usize, scratch: usize): void {
   const C = q(p, C_), H = q(p, H_), W = q(p, W_), O = q(p, O_), sgn = q(p, SGN);
   const K = C * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
@@ -233,8 +309,9 @@ export function conv2dBackwardInputF32(nn: i32, p: usize, g: usize, w: usize, ou
   const block = (<usize>C * <usize>H * <usize>W) << 2;
   for (let n = 0; n < nn; n++, out += block) {
     // Wᵀ: the weight matrix read with its strides swapped; g_n, or its masked copy [O, L]
-    if (masking) {
-      maskSample(p, g, n, mask);
+    if (idx !== 0 || masking) {
+      if (idx !== 0) maskPooled(p, g, idx, pv, n, mask);
+      else maskSample(p, g, n, mask);
       sgemmWith(K, L, O, w, q(p, SWK), q(p, SWO), mask, L, 1, cols, L, ws, false);
     } else sgemmWith(K, L, O, w, q(p, SWK), q(p, SWO), g + ((<usize>n * <usize>sgn) << 2), q(p, SGO), q(p, SGL), cols, L, ws, false);
     scatter(p, cols, pad, out);
@@ -260,11 +337,25 @@ function transposedWeight(O: i32, K: i32): bool {
  * A chunk's sum runs in sample order, so its bits do not depend on the thread that runs it.
  */
 export function conv2dBackwardWeightF32(nn: i32, p: usize, x: usize, g: usize, dw: usize, db: usize, scratch: usize): void {
+  weightGradient(nn, p, x, g, 0, 0, dw, db, scratch);
+}
+
+/**
+ * `conv2dBackwardWeightF32` for a pooled forward (`conv2dReluPoolF32`): g the pooled gradient at
+ * sample 0 of the range, the indices and pooled values at sample 0 of the call (contiguous
+ * [N, O, Hp·Wp]), `n0` the range's first sample; each sample's gradient block is rebuilt by `maskPooled`.
+ */
+export function conv2dPoolBackwardWeightF32(nn: i32, n0: i32, p: usize, x: usize, g: usize, idx: usize, pv: usize, dw: usize, db: usize, scratch: usize): void {
+  const skip = (<usize>n0 * <usize>q(p, O_) * <usize>q(p, POOL + 8) * <usize>q(p, POOL + 9)) << 2;
+  weightGradient(nn, p, x, g, idx + skip, pv + skip, dw, db, scratch);
+}
+
+function weightGradient(nn: i32, p: usize, x: usize, g: usize, idx: usize, pv: usize, dw: usize, db: usize, scratch: usize): void {
   const C = q(p, C_), O = q(p, O_), sn = q(p, SN), sgn = q(p, SGN);
   const K = C * q(p, GEO) * q(p, GEO + 1);
   const L = q(p, GEO + 8) * q(p, GEO + 9);
   const cols = scratch, pad = scratch + <usize>padAt(p), mask = scratch + <usize>maskAt(p), ws = scratch + <usize>gemmAt(p);
-  const masking = q(p, Y_) !== 0;
+  const masking = q(p, Y_) !== 0 || idx !== 0;
   // g_n as an [O, L] matrix: its own strides, or the masked copy's
   const sgo = masking ? L : q(p, SGO), sgl = masking ? 1 : q(p, SGL);
   const transposed = transposedWeight(O, K);
@@ -272,7 +363,8 @@ export function conv2dBackwardWeightF32(nn: i32, p: usize, x: usize, g: usize, d
   for (let n = 0; n < nn; n++) {
     let gn = g + ((<usize>n * <usize>sgn) << 2);
     if (masking) {
-      maskSample(p, g, n, mask);
+      if (idx !== 0) maskPooled(p, g, idx, pv, n, mask);
+      else maskSample(p, g, n, mask);
       gn = mask;
     }
     columns(p, x + ((<usize>n * <usize>sn) << 2), cols, pad, n === 0);
