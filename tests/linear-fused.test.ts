@@ -93,3 +93,49 @@ for (const backend of tg.backend.list()) {
     });
   });
 }
+
+test("the backends' linearBackward hook equals reluBackward, matmul, matmul and sum(0) bit for bit (strided g, odd shapes, 1 and 2 threads)", async () => {
+  const { linearGradients } = await import("../src/ops/linear.ts");
+  for (const backend of tg.backend.list()) {
+    onBackend(backend, () => {
+      if (tg.backend.current() !== backend) return;
+      tg.manualSeed(11);
+      const before = tg.backend.threads();
+      for (const threads of backend === "js" ? [1] : [1, 2]) {
+        tg.backend.setThreads(threads);
+        for (const [M, K, N] of [
+          [1, 7, 5],
+          [3, 33, 17],
+          [5, 300, 65],
+          [128, 784, 64],
+          [64, 40, 257],
+        ] as const) {
+          const x = tg.randn([M, K]);
+          const w = tg.randn([N, K]);
+          const y = tg.randn([M, N]).relu();
+          // −0 and NaN where relu's mask and the sums can show them
+          y.dataSync()[0] = 0;
+          const gs = [tg.randn([M, N]), tg.randn([N, M]).t(), tg.randn([1, N]).expand([M, N])];
+          gs[0]!.dataSync()[gs[0]!.numel() - 1] = -0;
+          for (const [gi, g] of gs.entries())
+            for (const relu of [false, true])
+              for (const needs of [
+                [true, true, true],
+                [false, true, true],
+                [true, false, false],
+              ]) {
+                const got = tg.noGrad(() => linearGradients(g, x, w, true, relu ? y : null, needs));
+                const gy = relu ? tg.noGrad(() => y.gt(0).to("float32").mul(g)) : g;
+                const want = [needs[0] ? gy.matmul(w) : null, needs[1] ? gy.mT.matmul(x) : null, needs[2] ? gy.sum(0) : null];
+                want.forEach((t, i) => {
+                  const what = `${backend}@${threads} [${M},${K}]→${N} g#${gi} relu=${relu} needs=${needs} grad ${i}`;
+                  if (t === null) assert.equal(got[i], null, what);
+                  else sameBits(got[i]!, t, what);
+                });
+              }
+        }
+      }
+      tg.backend.setThreads(before);
+    });
+  }
+});

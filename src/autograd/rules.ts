@@ -6,6 +6,7 @@
  */
 import type { AvgPoolOptions, Window2d } from "../backend/backend.ts";
 import * as windows from "../ops/conv.ts";
+import { linearGradients } from "../ops/linear.ts";
 import * as ops from "../ops/index.ts";
 import type { DType } from "../tensor/dtype.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -213,12 +214,7 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   // give for the separate ops, from the same kernel calls in the same order — bit-identical
   linear: {
     saves: true,
-    vjp: (g, { inputs: [x, w, b], out, params: { relu }, needs }) => {
-      const gy = relu ? ops.reluBackward(g, out) : g;
-      const grads = [needs[0] ? gy.matmul(w!) : null, needs[1] ? gy.mT.matmul(x!) : null];
-      if (b !== undefined) grads.push(needs[2] ? gy.sum(0) : null);
-      return grads;
-    },
+    vjp: (g, { inputs: [x, w, b], out, params: { relu }, needs }) => linearGradients(g, x!, w!, b !== undefined, relu ? out : null, needs),
   },
   gather: {
     saves: true,

@@ -92,6 +92,19 @@ export interface Backend {
    * it packed, for any M and thread count.
    */
   linearPacked?(x: StridedView, w: PackedLinear, bias: StridedView | null, relu: boolean): TypedArray;
+  /**
+   * Optional: the gradients of `linear` (x [M, K], w [N, K], output [M, N]) from g [M, N], in one
+   * call: with g' = g · (y > 0 ? 1 : 0) when `y` (the relu'd output) is given, else g, dx = g'·w,
+   * dw = g'ᵀ·x and db = g' summed over the rows, each only where `needs` says — bit-identical to
+   * reluBackward, matmul, matmul and sum on this backend. Null when it declines (the front end composes).
+   */
+  linearBackward?(
+    g: StridedView,
+    x: StridedView,
+    w: StridedView,
+    y: StridedView | null,
+    needs: readonly [boolean, boolean, boolean],
+  ): { dx: TypedArray | null; dw: TypedArray | null; db: TypedArray | null } | null;
   /** Optional relu gradient: g · (y > 0 ? 1 : 0), both float views of one shape (else the front end composes gt, cast, mul). */
   reluBackward?(g: StridedView, y: StridedView): TypedArray;
   /**

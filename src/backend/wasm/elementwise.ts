@@ -184,7 +184,7 @@ export function where(cond: StridedView, a: StridedView, b: StridedView, shape: 
 }
 
 /** The op code of assembly/elementwise.ts's relu gradient (a binary op writing float32). */
-const RELU_GRAD = 12;
+export const RELU_GRAD = 12;
 
 /** g · (y > 0 ? 1 : 0) for float32 views of one shape, in one wasm pass; else the js reference. */
 export function reluBackward(g: StridedView, y: StridedView): TypedArray {

@@ -8,14 +8,20 @@ import type { TypedArray } from "../../tensor/dtype.ts";
 import type { PackedLinear, StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
-import { type Arena, copyOutF32, getArena, getRuntime, stage, stageF32 } from "./runtime.ts";
+import { RELU_GRAD } from "./elementwise.ts";
+import { type Arena, copyOutF32, getArena, getRuntime, type Staged, stage, stageF32 } from "./runtime.ts";
 import { FEW_ROWS_MIN_MACS, getThreads, parallelGemm } from "./threads.ts";
 
 /** C = A·B for float32 [B, M, K] · [B, K, N] views into a fresh arena block; returns its byte address. */
 function gemmIntoArena(ar: Arena, a: StridedView, b: StridedView, B: number, M: number, N: number, K: number): number {
-  const rt = getRuntime();
   const sa = stageF32(ar, a.data as Float32Array, a.shape, a.strides, a.offset);
   const sb = stageF32(ar, b.data as Float32Array, b.shape, b.strides, b.offset);
+  return gemmStaged(ar, sa, sb, B, M, N, K);
+}
+
+/** `gemmIntoArena` on operands already in the arena (3 strides each: batch, rows, columns). */
+function gemmStaged(ar: Arena, sa: Staged, sb: Staged, B: number, M: number, N: number, K: number): number {
+  const rt = getRuntime();
   const c = ar.alloc(B * M * N * 4);
   const [sab, sam, sak] = sa.strides as [number, number, number];
   const [sbb, sbk, sbn] = sb.strides as [number, number, number];
@@ -134,4 +140,61 @@ export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView 
   for (let j = 0; j < N; j += SLIVER)
     rt.kernels.sgemm(M, Math.min(SLIVER, N - j), K, sa.ptr, sam, sak, sb.ptr + j * K * 4, SLIVER, 1, c + j * 4, N, ws);
   return biasReluOut(ar, c, M, N, bias, relu);
+}
+
+/**
+ * The fused `linear`'s gradients in one call (the Backend hook): g [M, N] and y [M, N] (the relu'd
+ * output, when the layer has relu) are staged once; g·(y > 0) is formed in the arena with the
+ * reluBackward kernel's op, and dx = g'·w, dw = g'ᵀ·x (the gemms `matmul` runs for the same
+ * operands) and db = Σ_rows g' (the reduce kernel's sum) all read it there. Bit-identical to
+ * reluBackward, matmul, matmul and sum(0) on this backend; saves the masked gradient's copy out
+ * and its three stagings back. Null (the front end composes) for other dtypes and shapes.
+ */
+export function linearBackward(
+  g: StridedView,
+  x: StridedView,
+  w: StridedView,
+  y: StridedView | null,
+  needs: readonly [boolean, boolean, boolean],
+): { dx: TypedArray | null; dw: TypedArray | null; db: TypedArray | null } | null {
+  const f32 = (v: StridedView | null) => v === null || v.dtype === "float32";
+  if (!f32(g) || !f32(x) || !f32(w) || !f32(y) || g.shape.length !== 2 || x.shape.length !== 2 || w.shape.length !== 2) return null;
+  const [M, N] = g.shape as [number, number];
+  const K = x.shape[1]!;
+  if (x.shape[0] !== M || w.shape[0] !== N || w.shape[1] !== K || (y !== null && (y.shape[0] !== M || y.shape[1] !== N))) return null;
+  if (M * N * K === 0) return null;
+  const rt = getRuntime();
+  const ar = getArena();
+  ar.reset();
+  const sg = stage(ar, g.data, g.shape, g.strides, g.offset);
+  // g' as a matrix in the arena: its address and (row, column) strides
+  let gp = sg.ptr;
+  let [gr, gc] = sg.strides as [number, number];
+  if (y !== null) {
+    const sy = stage(ar, y.data, y.shape, y.strides, y.offset);
+    gp = ar.alloc(M * N * 4);
+    rt.kernels.binaryF32(RELU_GRAD, 1, 1, M, N, sg.ptr, 0, 0, gr, gc, sy.ptr, 0, 0, sy.strides[0]!, sy.strides[1]!, gp);
+    [gr, gc] = [N, 1];
+  }
+  const gView: Staged = { ptr: gp, strides: [0, gr, gc] };
+  let dx: Float32Array | null = null;
+  let dw: Float32Array | null = null;
+  let db: Float32Array | null = null;
+  if (needs[0]) {
+    const sw = stageF32(ar, w.data as Float32Array, w.shape, w.strides, w.offset);
+    const c = gemmStaged(ar, gView, { ptr: sw.ptr, strides: [0, sw.strides[0]!, sw.strides[1]!] }, 1, M, K, N);
+    dx = copyOutF32(ar, c, M * K);
+  }
+  if (needs[1]) {
+    const sx = stageF32(ar, x.data as Float32Array, x.shape, x.strides, x.offset);
+    const c = gemmStaged(ar, { ptr: gp, strides: [0, gc, gr] }, { ptr: sx.ptr, strides: [0, sx.strides[0]!, sx.strides[1]!] }, 1, N, K, M);
+    dw = copyOutF32(ar, c, N * K);
+  }
+  if (needs[2]) {
+    const out = ar.alloc(N * 4);
+    // sum over the rows: reduce.ts's call for a [M, N] view reduced over dim 0 (kept [N], reduced [M])
+    rt.kernels.reduceF32(0, 1, N, 0, gc, 1, M, 0, gr, gp, out);
+    db = copyOutF32(ar, out, N);
+  }
+  return { dx, dw, db };
 }

@@ -28,7 +28,7 @@ import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dReluMaxPool, conv2dReluMaxPoolBackwardInput, conv2dReluMaxPoolBackwardWeight } from "./conv.ts";
 import { adamStep, binary, copy, reluBackward, unary, where } from "./elementwise.ts";
-import { linear, linearPacked, matmul, packLinear } from "./gemm.ts";
+import { linear, linearBackward, linearPacked, matmul, packLinear } from "./gemm.ts";
 import { reduce } from "./reduce.ts";
 import { getArena, getRuntime, loadAsync, wasmAvailable } from "./runtime.ts";
 import { startWorkers } from "./threads.ts";
@@ -43,6 +43,7 @@ export const wasmBackend: Backend = {
   name: "wasm",
   matmul,
   linear,
+  linearBackward,
   packLinear,
   linearPacked,
   unary,
