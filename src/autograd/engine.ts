@@ -185,15 +185,19 @@ export function backward(root: Tensor, grad?: TensorLike, opts: BackwardOptions 
   const uses = new Map<unknown, number>();
   for (const [, g] of kept) uses.set(g.data, (uses.get(g.data) ?? 0) + 1);
   const callers = grad instanceof Tensor ? grad.data : null;
+  // `_grad` directly: reading `grad` would mark the gradient as seen by the caller (see Tensor._clearGrad)
   for (const [t, g] of kept) {
-    if (t.grad === null) {
+    if (t._grad === null) {
       // own the storage: later accumulation happens in place
       const owned = uses.get(g.data) === 1 && g.data !== callers && g.offset === 0 && g.numel() === g.data.length && g.isContiguous();
-      t.grad = opts.createGraph ? g : owned ? g.detach() : g.detach().clone();
-    } else if (opts.createGraph || t.grad._requiresGrad) {
-      t.grad = t.grad.add(g);
+      t._grad = opts.createGraph ? g : owned ? g.detach() : g.detach().clone();
+      // in a graph it is shared with the graph; otherwise this tensor alone holds it
+      t._gradShared = opts.createGraph === true;
+    } else if (opts.createGraph || t._grad._requiresGrad) {
+      t._grad = t._grad.add(g);
+      t._gradShared = true;
     } else {
-      t.grad.add_(g.detach());
+      t._grad.add_(g.detach());
     }
   }
 }

@@ -168,7 +168,7 @@ export class Module {
 
   /** Clears every parameter's gradient (sets it to null, like PyTorch's default). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) p._clearGrad();
   }
 
   /** Applies `fn` to every module (children first, then this one), like PyTorch's `apply`. */

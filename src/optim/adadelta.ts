@@ -38,11 +38,11 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     const { lr, rho, eps, weightDecay, maximize } = group;
     const sign = maximize ? -1 : 1;
     for (const p of group.params) {
-      if (p.grad === null) continue;
+      if (p._grad === null) continue;
       const state = this.stateOf(p);
       if (state.square_avg === undefined) Object.assign(state, { step: 0, square_avg: zerosLike(p), acc_delta: zerosLike(p) });
       state.step = (state.step as number) + 1;
-      const g = elementsOf(p.grad);
+      const g = elementsOf(p._grad);
       const v = elementsOf(state.square_avg as Tensor);
       const u = elementsOf(state.acc_delta as Tensor);
       updateElements(p, (w) => {

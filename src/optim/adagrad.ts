@@ -47,13 +47,13 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     const { lr, lrDecay, weightDecay, eps, maximize } = group;
     const sign = maximize ? -1 : 1;
     for (const p of group.params) {
-      if (p.grad === null) continue;
+      if (p._grad === null) continue;
       if (this.state.get(p)?.sum === undefined) this.initState(p, group); // a group added after construction
       const state = this.stateOf(p);
       const step = (state.step as number) + 1;
       state.step = step;
       const clr = lr / (1 + (step - 1) * lrDecay);
-      const g = elementsOf(p.grad);
+      const g = elementsOf(p._grad);
       const h = elementsOf(state.sum as Tensor);
       updateElements(p, (w) => {
         for (let i = 0; i < w.length; i++) {

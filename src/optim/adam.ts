@@ -72,7 +72,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const decay = 1 - lr * weightDecay; // AdamW: θ ← θ(1 − ηλ) first
     const l2 = decoupled ? 0 : weightDecay; // Adam: g ← g + λθ
     for (const p of group.params) {
-      if (p.grad === null) continue;
+      if (p._grad === null) continue;
       const state = this.stateOf(p);
       if (state.exp_avg === undefined) {
         Object.assign(state, { step: 0, exp_avg: stateZerosLike(p), exp_avg_sq: stateZerosLike(p) });
@@ -82,7 +82,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       state.step = step;
       const stepSize = lr / (1 - beta1 ** step);
       const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
-      const g = elementsOf(p.grad);
+      const g = elementsOf(p._grad);
       const m = elementsOf(state.exp_avg as Tensor);
       const v = elementsOf(state.exp_avg_sq as Tensor);
       const vMax = amsgrad ? elementsOf((state.max_exp_avg_sq ??= stateZerosLike(p)) as Tensor) : null;

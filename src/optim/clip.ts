@@ -49,7 +49,8 @@ export function clipGradNorm(
   if (typeof maxNorm !== "number" || Number.isNaN(maxNorm)) throw new TypeError(`clipGradNorm: maxNorm must be a number, got ${JSON.stringify(maxNorm)}`);
   const p = normType === "inf" ? Number.POSITIVE_INFINITY : normType;
   if (typeof p !== "number" || Number.isNaN(p)) throw new TypeError(`clipGradNorm: normType must be a number or "inf", got ${JSON.stringify(normType)}`);
-  const grads = params.flatMap((q) => (q.grad === null ? [] : [q.grad]));
+  // `_grad`: read and scaled in place here, never kept (reading `grad` would mark it as the caller's: Tensor._clearGrad)
+  const grads = params.flatMap((q) => (q._grad === null ? [] : [q._grad]));
   if (grads.length === 0) return tensor(0);
   return noGrad(() => {
     const norms = grads.map((g) => vectorNorm(g.detach(), p));
@@ -78,6 +79,6 @@ export function clipGradValue(parameters: Tensor | Iterable<Tensor>, clipValue: 
   if (typeof clipValue !== "number" || Number.isNaN(clipValue))
     throw new TypeError(`clipGradValue: clipValue must be a number, got ${JSON.stringify(clipValue)}`);
   noGrad(() => {
-    for (const q of params) if (q.grad !== null) q.grad.copy_(q.grad.clamp(-clipValue, clipValue));
+    for (const q of params) if (q._grad !== null) q._grad.copy_(q._grad.clamp(-clipValue, clipValue));
   });
 }

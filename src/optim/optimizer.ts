@@ -233,10 +233,10 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   zeroGrad(setToNone = true): void {
     for (const g of this.paramGroups)
       for (const p of g.params) {
-        if (p.grad === null) continue;
-        if (setToNone) p.grad = null;
+        if (p._grad === null) continue;
+        if (setToNone) p._clearGrad();
         else {
-          const grad = p.grad.detach();
+          const grad = p._grad.detach();
           noGrad(() => grad.zero_());
           p.grad = grad;
         }

@@ -45,7 +45,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
     const sign = maximize ? -1 : 1;
     for (const p of group.params) {
-      if (p.grad === null) continue;
+      if (p._grad === null) continue;
       const state = this.stateOf(p);
       if (state.square_avg === undefined) {
         state.step = 0;
@@ -54,7 +54,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
         if (centered) state.grad_avg = zerosLike(p);
       }
       state.step = (state.step as number) + 1;
-      const g = elementsOf(p.grad);
+      const g = elementsOf(p._grad);
       const v = elementsOf(state.square_avg as Tensor);
       const gAvg = centered ? elementsOf((state.grad_avg ??= zerosLike(p)) as Tensor) : null;
       const buf = momentum > 0 ? elementsOf((state.momentum_buffer ??= zerosLike(p)) as Tensor) : null;

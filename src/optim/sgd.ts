@@ -49,9 +49,9 @@ export class SGD extends Optimizer<SGDOptions> {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
     const sign = maximize ? -1 : 1;
     for (const p of group.params) {
-      if (p.grad === null) continue;
+      if (p._grad === null) continue;
       const state = this.stateOf(p);
-      const g = elementsOf(p.grad);
+      const g = elementsOf(p._grad);
       if (momentum === 0) {
         state.momentum_buffer = null; // PyTorch records None: same state-dict layout
         updateElements(p, (w) => {

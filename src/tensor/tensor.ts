@@ -2,6 +2,7 @@
 import type { Node } from "../autograd/node.ts";
 import type { BackwardOptions } from "../autograd/engine.ts";
 import type { StridedView } from "../backend/backend.ts";
+import { recycle } from "../backend/output-pool.ts";
 import * as ops from "../ops/index.ts";
 import { type DType, isFloating, type TypedArray } from "./dtype.ts";
 import { formatTensor } from "./format.ts";
@@ -29,14 +30,46 @@ export class Tensor implements StridedView {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
-  /** Gradient accumulated by `backward()` (leaves only), or null. */
-  grad: Tensor | null = null;
+  /**
+   * @internal the gradient `grad` reads and writes. The engine, the optimizers and the gradient
+   * clipping use it directly, and never keep a reference to it past the call (that is what makes
+   * `_clearGrad`'s recycling safe): code that keeps one must read `grad`.
+   */
+  _grad: Tensor | null = null;
+  /**
+   * @internal whether `_grad`'s storage may be referenced outside the engine and the optimizers:
+   * it was read through `grad`, set by the caller, or recorded in a graph. While it is not, clearing
+   * the gradient (`_clearGrad`) can hand its storage back to the output pool.
+   */
+  _gradShared = false;
   /** @internal the op that produced this tensor, null for leaves. */
   _node: Node | null = null;
   /** @internal */
   _requiresGrad = false;
   /** @internal keep `.grad` for this non-leaf tensor too. */
   _retainGrad = false;
+
+  /** Gradient accumulated by `backward()` (leaves only), or null. */
+  get grad(): Tensor | null {
+    if (this._grad !== null) this._gradShared = true;
+    return this._grad;
+  }
+
+  set grad(g: Tensor | null) {
+    this._grad = g;
+    this._gradShared = g !== null;
+  }
+
+  /**
+   * @internal `grad = null`, handing the gradient's storage back to the output pool
+   * (backend/output-pool.ts) when nothing outside the engine and the optimizers can hold it.
+   */
+  _clearGrad(): void {
+    const g = this._grad;
+    this._grad = null;
+    if (g !== null && !this._gradShared) recycle(g.data, -1);
+    this._gradShared = false;
+  }
 
   /** @internal Use the creation functions; this wraps existing storage without copying. */
   constructor(data: TypedArray, dtype: DType, shape: readonly number[], strides?: readonly number[], offset = 0) {
