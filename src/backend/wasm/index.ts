@@ -14,7 +14,8 @@
  * summation order and rounding (js sums in float64), and a row's result never depends on how many
  * rows the call has (calls of ≤ 4 rows read A and B unpacked, with the packed path's arithmetic).
  * The optional hooks reluBackward (one pass) and adamStep (the optimizer's float32 loop, SIMD) run
- * in wasm too, bit-identical to the js loops. The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
+ * in wasm too, bit-identical to the js loops; linearBackward (gemm.ts) gives a linear layer's three gradients from one staging of g (and of relu's
+ * y, masked in the arena). The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
  * memory; a frozen model's layers (packLinear / linearPacked, tg.jit.freeze) keep W in 32-column
  * slivers resident in wasm memory, each streamed in order by the few-row path. The fused convolution hooks (conv2d, conv2dBackwardInput, conv2dBackwardWeight: conv.ts)
  * build one sample's columns at a time in cache and run the gemm on them, samples split across the

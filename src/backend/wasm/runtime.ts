@@ -28,12 +28,12 @@
  * a resident array is an ordinary Float32Array, except that structuredClone / postMessage of it
  * share the memory (SharedArrayBuffer semantics; `slice()` copies), so such a copy, like a
  * `subarray`, must not outlive the parameter: its block is reused once the parameter's array is
- * collected. Not done: activations and
- * gradients in wasm memory, which would also save the cost of every fresh multi-MB output array
- * (page faults when the allocator has returned freed blocks to the OS: ~0.3–2 µs per 4 KiB page on
- * these VMs). Freeing those needs to know when a tensor died, and a synchronous training loop never
- * yields to the event loop, so FinalizationRegistry callbacks never run in it; that design needs an
- * explicit release point (e.g. the optimizer step) or pressure-triggered fallbacks first.
+ * collected. Activations and gradients are not kept in wasm memory: freeing them needs to know
+ * when a tensor died, and a synchronous training loop never yields to the event loop, so
+ * FinalizationRegistry callbacks never run in it. What the engine knows is dead (gradients backward
+ * is done with, unread parameter gradients at zeroGrad) goes back to ../output-pool.ts, whose
+ * arrays copy-out reuses: fewer fresh multi-MB outputs (page faults, and external memory that
+ * starts V8's full GCs, whose helper threads take the worker threads' cores).
  */
 import { issueF32, takeF32 } from "../output-pool.ts";
 import { enableRelaxedSimd, envVar, fetchKernel, readKernel, SYNC_LOAD } from "./platform.ts";
