@@ -26,7 +26,7 @@ import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
-import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
+import { type CallableKernel, getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
 
 /** The weight gradient's samples are cut into at most this many chunks (partial sums), fixed whatever the thread count. */
 const DW_CHUNKS = 16;
@@ -152,7 +152,7 @@ function params(
 function stageMask(ar: Arena, y: StridedView | null): number[] | null {
   if (y === null) return null;
   const m = matrix(y);
-  const s = stage(ar, m.view.data, m.view.shape, m.view.strides, m.view.offset);
+  const s = stageView(ar, m.view);
   return [s.ptr, s.strides[0]!, m.rows, m.cols];
 }
 
@@ -206,138 +206,9 @@ function sampleTasks(N: number, macs: number, columns: number): number {
   return Math.max(1, Math.min(N, taskCount(macs, PARALLEL_MIN_MACS), Math.floor(ALL_COLUMNS / columns)));
 }
 
-/** The backend's `conv2d` hook: x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias) → [N, O, Ho, Wo]. */
-export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu = false): TypedArray | null {
-  if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
-  const s = shapes(x.shape, w.shape, win);
-  if (s === null) return null;
-  const { N, C, H, W, O, K, L } = s;
-  if (N * O * L === 0) return new Float32Array(0);
-  const parts = sampleTasks(N, N * O * K * L, K * L);
-  if (parts === 0) return null;
-  const wm = weightMatrix(w);
-  const ar = getArena();
-  ar.reset();
-  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
-  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
-  const sb = bias === null ? null : stage(ar, bias.data, bias.shape, bias.strides, bias.offset);
-  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win, relu);
-  const out = ar.alloc(N * O * L * 4);
-  const tasks = ranges(N, parts);
-  const ws = scratch(ar, p, tasks.length);
-  const calls = tasks.map(([n0, n1], t): KernelCall => [
-    "conv2dF32",
-    n1 - n0,
-    p,
-    sx.ptr + n0 * sx.strides[0]! * 4,
-    sw.ptr,
-    sb?.ptr ?? 0,
-    sb?.strides[0] ?? 0,
-    out + n0 * O * L * 4,
-    ws[t]!,
-  ]);
-  runCalls(calls);
-  return copyOutF32(ar, out, N * O * L);
-}
-
-/** The backend's `conv2dBackwardInput` hook: g [N, O, Ho, Wo], w [O, C, kh, kw] → dx [N, C, ...inSize]. */
-export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
-  if (g.dtype !== "float32" || w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4 || !maskFits(g, y)) return null;
-  const [N, O] = g.shape as [number, number];
-  const [H, W] = inSize;
-  const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
-  if (s === null || w.shape[0] !== O || g.shape[2] !== win.outSize[0] || g.shape[3] !== win.outSize[1]) return null;
-  const { C, K, L } = s;
-  if (N * C * H * W === 0) return new Float32Array(0);
-  if (O * L === 0) return new Float32Array(N * C * H * W);
-  const parts = sampleTasks(N, N * O * K * L, K * L);
-  if (parts === 0) return null;
-  const wm = weightMatrix(w);
-  const gm = matrix(g);
-  const ar = getArena();
-  ar.reset();
-  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
-  const sy = stageMask(ar, y);
-  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
-  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win, false, sy ?? undefined);
-  const out = ar.alloc(N * C * H * W * 4);
-  const tasks = ranges(N, parts);
-  const ps = taskParams(ar, p, tasks, sy);
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      "conv2dBackwardInputF32",
-      n1 - n0,
-      ps[t]!,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      sw.ptr,
-      out + n0 * C * H * W * 4,
-      ws[t]!,
-    ]),
-  );
-  return copyOutF32(ar, out, N * C * H * W);
-}
-
-/**
- * The backend's `conv2dBackwardWeight` hook: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw]
- * and, when `bias`, db [O] (float64 sums rounded once).
- */
-export function conv2dBackwardWeight(
-  g: StridedView,
-  x: StridedView,
-  win: Window2d,
-  bias: boolean,
-  y: StridedView | null = null,
-): { dw: TypedArray; db: TypedArray | null } | null {
-  if (g.dtype !== "float32" || x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4 || !maskFits(g, y)) return null;
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const O = g.shape[1]!;
-  const s = shapes(x.shape, [O, C, ...win.kernel], win);
-  if (s === null || g.shape[0] !== N || g.shape[2] !== win.outSize[0] || g.shape[3] !== win.outSize[1]) return null;
-  const { K, L } = s;
-  if (O * K === 0) return { dw: new Float32Array(0), db: bias ? new Float32Array(O) : null };
-  if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
-  if (K * L > MAX_COLUMNS) return null;
-  const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
-  const gm = matrix(g);
-  const ar = getArena();
-  ar.reset();
-  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
-  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
-  const sy = stageMask(ar, y);
-  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win, false, sy ?? undefined);
-  const tasks = ranges(N, chunks);
-  const ps = taskParams(ar, p, tasks, sy);
-  const parts = ar.alloc(tasks.length * O * K * 4);
-  const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      "conv2dBackwardWeightF32",
-      n1 - n0,
-      ps[t]!,
-      sx.ptr + n0 * sx.strides[0]! * 4,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      parts + t * O * K * 4,
-      bias ? db + t * O * 8 : 0,
-      ws[t]!,
-    ]),
-  );
-  return sumWeightParts(ar, p, tasks.length, parts, db, O, K, bias);
-}
-
-/** dw (and db) from the weight gradient's chunk partials, summed in chunk order. */
-function sumWeightParts(ar: Arena, p: number, chunks: number, parts: number, db: number, O: number, K: number, bias: boolean): { dw: TypedArray; db: TypedArray | null } {
-  const dw = ar.alloc(O * K * 4);
-  getRuntime().kernels.conv2dSumPartsF32(p, chunks, parts, dw);
-  let dbOut: Float32Array | null = null;
-  if (bias) {
-    const sum = new Float64Array(O);
-    for (let t = 0; t < chunks; t++) for (let o = 0; o < O; o++) sum[o] = sum[o]! + ar.f64[(db >> 3) + t * O + o]!;
-    dbOut = Float32Array.from(sum);
-  }
-  const dwOut = copyOutF32(ar, dw, O * K);
-  return { dw: dwOut, db: dbOut };
+/** A view staged with its own strides (x, bias, and a Matrix's view: its strides already merge). */
+function stageView(ar: Arena, v: StridedView) {
+  return stage(ar, v.data, v.shape, v.strides, v.offset);
 }
 
 /**
@@ -379,6 +250,221 @@ function pooledFit(g: StridedView, indices: StridedView, pooled: StridedView, N:
   return g.dtype === "float32" && indices.dtype === "int32" && pooled.dtype === "float32" && is(g) && is(indices) && is(pooled);
 }
 
+/** Float32 forward operands of the shapes the kernels take, else null. */
+function forwardShapes(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d) {
+  if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
+  return shapes(x.shape, w.shape, win);
+}
+
+/**
+ * Runs forward kernel `name` over sample ranges (null: left to the composition). It gets (samples,
+ * params, x, w, bias, bias stride, ...outputs, scratch), each output `perSample[i]` floats a sample.
+ */
+function runForward(
+  name: CallableKernel,
+  s: NonNullable<ReturnType<typeof shapes>>,
+  x: StridedView,
+  w: StridedView,
+  bias: StridedView | null,
+  win: Window2d,
+  relu: boolean,
+  pool: Window2d | null,
+  perSample: readonly number[],
+): { ar: Arena; outs: number[] } | null {
+  const { N, C, H, W, O, K, L } = s;
+  const parts = sampleTasks(N, N * O * K * L, K * L);
+  if (parts === 0) return null;
+  const wm = weightMatrix(w);
+  const ar = getArena();
+  ar.reset();
+  const sx = stageView(ar, x);
+  const sw = stageView(ar, wm.view);
+  const sb = bias === null ? null : stageView(ar, bias);
+  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win, relu, undefined, pool);
+  const outs = perSample.map((n) => ar.alloc(N * n * 4));
+  const tasks = ranges(N, parts);
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      name,
+      n1 - n0,
+      p,
+      sx.ptr + n0 * sx.strides[0]! * 4,
+      sw.ptr,
+      sb?.ptr ?? 0,
+      sb?.strides[0] ?? 0,
+      ...outs.map((o, i) => o + n0 * perSample[i]! * 4),
+      ws[t]!,
+    ]),
+  );
+  return { ar, outs };
+}
+
+/** What a gradient kernel reads besides g and w (or x): relu's mask, or the pooled forward's operands. */
+interface GradExtra {
+  /** The rest of g's and its companions' checks, given N and O. */
+  fits(N: number, O: number): boolean;
+  /** Stages them (after g): the mask for the parameter block, the pool, the arguments after g, and those ahead of the parameter block per task. */
+  stage(ar: Arena): { y: number[] | null; pool: Window2d | null; args: number[]; lead(n0: number): number[] };
+}
+
+/** The relu-masked (y) or plain gradients: g float32 [N, O, ...win.outSize], y null or g's shape. */
+function maskExtra(g: StridedView, y: StridedView | null, win: Window2d): GradExtra {
+  return {
+    fits: () => g.dtype === "float32" && maskFits(g, y) && g.shape[2] === win.outSize[0] && g.shape[3] === win.outSize[1],
+    stage: (ar) => ({ y: stageMask(ar, y), pool: null, args: [], lead: () => [] }),
+  };
+}
+
+/** The pooled gradients: indices and pooled values are read from sample 0, so each task also gets its first sample. */
+function poolExtra(g: StridedView, win: Window2d, pool: Window2d, indices: StridedView, pooled: StridedView): GradExtra {
+  return {
+    fits: (N, O) => poolFits(pool, win.outSize) && pooledFit(g, indices, pooled, N, O, pool),
+    stage: (ar) => ({ y: null, pool, args: [stageContiguous(ar, indices), stageContiguous(ar, pooled)], lead: (n0) => [n0] }),
+  };
+}
+
+/** Runs input-gradient kernel `name` (…lead, params, g, …args, w, dx, scratch) over sample ranges → dx, or null (the composition). */
+function inputGradient(
+  name: CallableKernel,
+  g: StridedView,
+  w: StridedView,
+  win: Window2d,
+  inSize: readonly [number, number],
+  extra: GradExtra,
+): TypedArray | null {
+  if (w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
+  const [N, O] = g.shape as [number, number];
+  const [H, W] = inSize;
+  const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
+  if (s === null || w.shape[0] !== O || !extra.fits(N, O)) return null;
+  const { C, K, L } = s;
+  if (N * C * H * W === 0) return new Float32Array(0);
+  if (O * L === 0) return new Float32Array(N * C * H * W);
+  const parts = sampleTasks(N, N * O * K * L, K * L);
+  if (parts === 0) return null;
+  const wm = weightMatrix(w);
+  const gm = matrix(g);
+  const ar = getArena();
+  ar.reset();
+  const sg = stageView(ar, gm.view);
+  const e = extra.stage(ar);
+  const sw = stageView(ar, wm.view);
+  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y ?? undefined, e.pool);
+  const out = ar.alloc(N * C * H * W * 4);
+  const tasks = ranges(N, parts);
+  const ps = taskParams(ar, p, tasks, e.y);
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      name,
+      n1 - n0,
+      ...e.lead(n0),
+      ps[t]!,
+      sg.ptr + n0 * sg.strides[0]! * 4,
+      ...e.args,
+      sw.ptr,
+      out + n0 * C * H * W * 4,
+      ws[t]!,
+    ]),
+  );
+  return copyOutF32(ar, out, N * C * H * W);
+}
+
+/**
+ * Runs weight-gradient kernel `name` (…lead, params, x, g, …args, partial dW, partial db, scratch)
+ * over the sample chunks and sums them → dw (and db), or null (the composition).
+ */
+function weightGradient(
+  name: CallableKernel,
+  g: StridedView,
+  x: StridedView,
+  win: Window2d,
+  bias: boolean,
+  extra: GradExtra,
+): { dw: TypedArray; db: TypedArray | null } | null {
+  if (x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = g.shape[1]!;
+  const s = shapes(x.shape, [O, C, ...win.kernel], win);
+  if (s === null || g.shape[0] !== N || !extra.fits(N, O)) return null;
+  const { K, L } = s;
+  if (O * K === 0) return { dw: new Float32Array(0), db: bias ? new Float32Array(O) : null };
+  if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
+  if (K * L > MAX_COLUMNS) return null;
+  const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
+  const gm = matrix(g);
+  const ar = getArena();
+  ar.reset();
+  const sx = stageView(ar, x);
+  const sg = stageView(ar, gm.view);
+  const e = extra.stage(ar);
+  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y ?? undefined, e.pool);
+  const tasks = ranges(N, chunks);
+  const ps = taskParams(ar, p, tasks, e.y);
+  const parts = ar.alloc(tasks.length * O * K * 4);
+  const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
+  const ws = scratch(ar, p, tasks.length);
+  runCalls(
+    tasks.map(([n0, n1], t): KernelCall => [
+      name,
+      n1 - n0,
+      ...e.lead(n0),
+      ps[t]!,
+      sx.ptr + n0 * sx.strides[0]! * 4,
+      sg.ptr + n0 * sg.strides[0]! * 4,
+      ...e.args,
+      parts + t * O * K * 4,
+      bias ? db + t * O * 8 : 0,
+      ws[t]!,
+    ]),
+  );
+  return sumWeightParts(ar, p, tasks.length, parts, db, O, K, bias);
+}
+
+/** dw (and db) from the weight gradient's chunk partials, summed in chunk order. */
+function sumWeightParts(ar: Arena, p: number, chunks: number, parts: number, db: number, O: number, K: number, bias: boolean): { dw: TypedArray; db: TypedArray | null } {
+  const dw = ar.alloc(O * K * 4);
+  getRuntime().kernels.conv2dSumPartsF32(p, chunks, parts, dw);
+  let dbOut: Float32Array | null = null;
+  if (bias) {
+    const sum = new Float64Array(O);
+    for (let t = 0; t < chunks; t++) for (let o = 0; o < O; o++) sum[o] = sum[o]! + ar.f64[(db >> 3) + t * O + o]!;
+    dbOut = Float32Array.from(sum);
+  }
+  const dwOut = copyOutF32(ar, dw, O * K);
+  return { dw: dwOut, db: dbOut };
+}
+
+/** The backend's `conv2d` hook: x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias) → [N, O, Ho, Wo]. */
+export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu = false): TypedArray | null {
+  const s = forwardShapes(x, w, bias, win);
+  if (s === null) return null;
+  const { N, O, L } = s;
+  if (N * O * L === 0) return new Float32Array(0);
+  const r = runForward("conv2dF32", s, x, w, bias, win, relu, null, [O * L]);
+  return r === null ? null : copyOutF32(r.ar, r.outs[0]!, N * O * L);
+}
+
+/** The backend's `conv2dBackwardInput` hook: g [N, O, Ho, Wo], w [O, C, kh, kw] → dx [N, C, ...inSize]. */
+export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
+  return inputGradient("conv2dBackwardInputF32", g, w, win, inSize, maskExtra(g, y, win));
+}
+
+/**
+ * The backend's `conv2dBackwardWeight` hook: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw]
+ * and, when `bias`, db [O] (float64 sums rounded once).
+ */
+export function conv2dBackwardWeight(
+  g: StridedView,
+  x: StridedView,
+  win: Window2d,
+  bias: boolean,
+  y: StridedView | null = null,
+): { dw: TypedArray; db: TypedArray | null } | null {
+  return weightGradient("conv2dBackwardWeightF32", g, x, win, bias, maskExtra(g, y, win));
+}
+
 /**
  * The backend's `conv2dReluMaxPool` hook: relu(x ⋆ w + bias) [N, O, Ho, Wo] max-pooled by `pool`
  * (non-overlapping windows) → values [N, O, Hp, Wp] and their int32 indices in the Ho·Wo plane.
@@ -390,46 +476,18 @@ export function conv2dReluMaxPool(
   win: Window2d,
   pool: Window2d,
 ): { values: TypedArray; indices: Int32Array } | null {
-  if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
-  const s = shapes(x.shape, w.shape, win);
+  const s = forwardShapes(x, w, bias, win);
   if (s === null || !poolFits(pool, win.outSize)) return null;
-  const { N, C, H, W, O, K, L } = s;
-  const Lp = pool.outSize[0] * pool.outSize[1];
+  const { N, O, L } = s;
   if (N * O * L === 0) return { values: new Float32Array(0), indices: new Int32Array(0) };
-  const parts = sampleTasks(N, N * O * K * L, K * L);
-  if (parts === 0) return null;
-  const wm = weightMatrix(w);
-  const ar = getArena();
-  ar.reset();
-  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
-  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
-  const sb = bias === null ? null : stage(ar, bias.data, bias.shape, bias.strides, bias.offset);
-  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win, true, undefined, pool);
-  const values = ar.alloc(N * O * Lp * 4);
-  const indices = ar.alloc(N * O * Lp * 4);
-  const tasks = ranges(N, parts);
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      "conv2dReluPoolF32",
-      n1 - n0,
-      p,
-      sx.ptr + n0 * sx.strides[0]! * 4,
-      sw.ptr,
-      sb?.ptr ?? 0,
-      sb?.strides[0] ?? 0,
-      values + n0 * O * Lp * 4,
-      indices + n0 * O * Lp * 4,
-      ws[t]!,
-    ]),
-  );
-  return { values: copyOutF32(ar, values, N * O * Lp), indices: ar.i32.slice(indices >> 2, (indices >> 2) + N * O * Lp) };
+  const n = O * pool.outSize[0] * pool.outSize[1];
+  const r = runForward("conv2dReluPoolF32", s, x, w, bias, win, true, pool, [n, n]);
+  if (r === null) return null;
+  const [values, indices] = r.outs as [number, number];
+  return { values: copyOutF32(r.ar, values, N * n), indices: r.ar.i32.slice(indices >> 2, (indices >> 2) + N * n) };
 }
 
-/**
- * The backend's `conv2dReluMaxPoolBackwardInput` hook: the pooled gradient g, the forward's indices
- * and pooled values (all [N, O, Hp, Wp]), w [O, C, kh, kw] → dx [N, C, ...inSize].
- */
+/** The backend's `conv2dReluMaxPoolBackwardInput` hook (see Backend). */
 export function conv2dReluMaxPoolBackwardInput(
   g: StridedView,
   w: StridedView,
@@ -439,50 +497,10 @@ export function conv2dReluMaxPoolBackwardInput(
   indices: StridedView,
   pooled: StridedView,
 ): TypedArray | null {
-  if (w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
-  const [N, O] = g.shape as [number, number];
-  const [H, W] = inSize;
-  const s = shapes([N, w.shape[1]!, H, W], w.shape, win);
-  if (s === null || w.shape[0] !== O || !poolFits(pool, win.outSize) || !pooledFit(g, indices, pooled, N, O, pool)) return null;
-  const { C, K, L } = s;
-  if (N * C * H * W === 0) return new Float32Array(0);
-  if (O * L === 0) return new Float32Array(N * C * H * W);
-  const parts = sampleTasks(N, N * O * K * L, K * L);
-  if (parts === 0) return null;
-  const wm = weightMatrix(w);
-  const gm = matrix(g);
-  const ar = getArena();
-  ar.reset();
-  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
-  const si = stageContiguous(ar, indices);
-  const sv = stageContiguous(ar, pooled);
-  const sw = stage(ar, wm.view.data, wm.view.shape, wm.view.strides, wm.view.offset);
-  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win, false, undefined, pool);
-  const out = ar.alloc(N * C * H * W * 4);
-  const tasks = ranges(N, parts);
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      "conv2dPoolBackwardInputF32",
-      n1 - n0,
-      n0,
-      p,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      si,
-      sv,
-      sw.ptr,
-      out + n0 * C * H * W * 4,
-      ws[t]!,
-    ]),
-  );
-  return copyOutF32(ar, out, N * C * H * W);
+  return inputGradient("conv2dPoolBackwardInputF32", g, w, win, inSize, poolExtra(g, win, pool, indices, pooled));
 }
 
-/**
- * The backend's `conv2dReluMaxPoolBackwardWeight` hook: the pooled gradient g, the forward's
- * indices and pooled values (all [N, O, Hp, Wp]), x [N, C, H, W] → dw [O, C, kh, kw] and, when
- * `bias`, db [O]: conv2dBackwardWeight's chunks and sums on the rebuilt gradient blocks.
- */
+/** The backend's `conv2dReluMaxPoolBackwardWeight` hook (see Backend): conv2dBackwardWeight's chunks and sums on the rebuilt gradient blocks. */
 export function conv2dReluMaxPoolBackwardWeight(
   g: StridedView,
   x: StridedView,
@@ -492,42 +510,5 @@ export function conv2dReluMaxPoolBackwardWeight(
   indices: StridedView,
   pooled: StridedView,
 ): { dw: TypedArray; db: TypedArray | null } | null {
-  if (x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const O = g.shape[1]!;
-  const s = shapes(x.shape, [O, C, ...win.kernel], win);
-  if (s === null || g.shape[0] !== N || !poolFits(pool, win.outSize) || !pooledFit(g, indices, pooled, N, O, pool)) return null;
-  const { K, L } = s;
-  if (O * K === 0) return { dw: new Float32Array(0), db: bias ? new Float32Array(O) : null };
-  if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
-  if (K * L > MAX_COLUMNS) return null;
-  const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
-  const gm = matrix(g);
-  const ar = getArena();
-  ar.reset();
-  const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
-  const sg = stage(ar, gm.view.data, gm.view.shape, gm.view.strides, gm.view.offset);
-  const si = stageContiguous(ar, indices);
-  const sv = stageContiguous(ar, pooled);
-  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win, false, undefined, pool);
-  const tasks = ranges(N, chunks);
-  const parts = ar.alloc(tasks.length * O * K * 4);
-  const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      "conv2dPoolBackwardWeightF32",
-      n1 - n0,
-      n0,
-      p,
-      sx.ptr + n0 * sx.strides[0]! * 4,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      si,
-      sv,
-      parts + t * O * K * 4,
-      bias ? db + t * O * 8 : 0,
-      ws[t]!,
-    ]),
-  );
-  return sumWeightParts(ar, p, tasks.length, parts, db, O, K, bias);
+  return weightGradient("conv2dPoolBackwardWeightF32", g, x, win, bias, poolExtra(g, win, pool, indices, pooled));
 }
