@@ -283,3 +283,28 @@ test("a trained Keras model round-trips through safetensors into a plain nn.Sequ
   const x = data.xTest.narrow(0, 0, 4);
   assert.ok(model.predict(x).sub(tg.noGrad(() => plain.call(x) as tg.Tensor)).abs().amax().item() < 1e-7);
 });
+
+test("fit's forward (the logits) runs nn.Sequential's fused layers, with the same bits as the layers one by one", () => {
+  tg.manualSeed(4);
+  const model = tg.keras.sequential([
+    tg.keras.input([1, 12, 12]),
+    tg.keras.conv2d(4, 3, { padding: "same", activation: "relu" }),
+    tg.keras.maxPooling2d(2),
+    tg.keras.flatten(),
+    tg.keras.dense(16, { activation: "relu" }),
+    tg.keras.dense(3, { activation: "softmax" }),
+  ]);
+  const x = tg.randn([5, 1, 12, 12]);
+  const logits = model.forwardLogits(x);
+  let ref: tg.Tensor = x;
+  for (const m of model.children().slice(0, -1)) ref = m.call(ref) as tg.Tensor;
+  assert.deepEqual(Array.from(logits.dataSync()), Array.from(ref.dataSync()));
+  // the dense → relu pair (and on wasm the conv → relu → pool triple) recorded as one node
+  const names: string[] = [];
+  for (let f = logits.gradFn; f !== null; ) {
+    names.push(f.name);
+    const next = f.nextFunctions.find((n) => n !== null && n !== "AccumulateGrad");
+    f = next ?? null;
+  }
+  assert.ok(!names.includes("ReluBackward0"), `no separate relu node in ${names.join(" ← ")}`);
+});

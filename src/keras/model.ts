@@ -5,7 +5,7 @@
  */
 import { tensor } from "../ops/creation.ts";
 import { Sigmoid, Softmax } from "../nn/layers/activation.ts";
-import { Sequential } from "../nn/layers/container.ts";
+import { runModules, Sequential } from "../nn/layers/container.ts";
 import { Module } from "../nn/module.ts";
 import { Optimizer } from "../optim/optimizer.ts";
 import { isFloating } from "../tensor/dtype.ts";
@@ -183,12 +183,12 @@ export class KerasSequential extends Sequential {
 
   /** The forward pass without the final activation (the logits of a softmax/sigmoid output). */
   forwardLogits(x: Tensor): Tensor {
-    let out = this.prepare(x);
+    const out = this.prepare(x);
     const children = this.children();
     const last = children.at(-1);
     const skip = last instanceof Softmax || last instanceof Sigmoid ? 1 : 0;
-    for (const m of children.slice(0, children.length - skip)) out = m.call(out) as Tensor;
-    return out;
+    // nn.Sequential's loop, so the fused layers (Linear/Conv2d → ReLU, Conv2d → ReLU → MaxPool2d) run here too
+    return runModules(children.slice(0, children.length - skip), out) as Tensor;
   }
 
   /** Sets the optimizer, loss and metrics for fit / evaluate. */

@@ -56,31 +56,38 @@ export class Sequential extends Module {
 
   // biome-ignore lint/suspicious/noExplicitAny: the output is whatever the last module returns
   override forward(x: unknown): any {
-    let out = x;
-    const children = this.children();
-    for (let i = 0; i < children.length; i++) {
-      const m = children[i]!;
-      const next = children[i + 1];
-      // Conv2d, ReLU, then a MaxPool2d with non-overlapping windows (exactly these classes, no
-      // hooks): one fused op where the backend has it (the conv output is pooled inside the kernel),
-      // else Conv2d → ReLU fused and the pool; bit-identical to the three modules either way
-      const pool = next !== undefined && m.constructor === Conv2d && next.constructor === ReLU ? fusablePool(children[i + 2]) : null;
-      if (pool !== null && !m._hasHooks() && !next!._hasHooks() && out instanceof Tensor) {
-        out = (m as Conv2d).forwardReluPool(out, pool);
-        i += 2;
-        continue;
-      }
-      // Linear or Conv2d then ReLU (exactly these classes, no hooks) run as one fused layer where
-      // the backend has the kernels: relu in the product's pass, bit-identical to the two modules
-      if (next !== undefined && !m._hasHooks() && !next._hasHooks() && (m.constructor === Linear || m.constructor === Conv2d) && next.constructor === ReLU && out instanceof Tensor) {
-        out = (m as Linear | Conv2d).forwardAct(out, true);
-        i++;
-        continue;
-      }
-      out = m.call(out);
-    }
-    return out;
+    return runModules(this.children(), x);
   }
+}
+
+/**
+ * @internal Runs `children` in order on `x`, as nn.Sequential does, fusing the pairs and triples
+ * the backend has kernels for (also the Keras model's forward without its output activation).
+ */
+export function runModules(children: readonly Module[], x: unknown): unknown {
+  let out = x;
+  for (let i = 0; i < children.length; i++) {
+    const m = children[i]!;
+    const next = children[i + 1];
+    // Conv2d, ReLU, then a MaxPool2d with non-overlapping windows (exactly these classes, no
+    // hooks): one fused op where the backend has it (the conv output is pooled inside the kernel),
+    // else Conv2d → ReLU fused and the pool; bit-identical to the three modules either way
+    const pool = next !== undefined && m.constructor === Conv2d && next.constructor === ReLU ? fusablePool(children[i + 2]) : null;
+    if (pool !== null && !m._hasHooks() && !next!._hasHooks() && out instanceof Tensor) {
+      out = (m as Conv2d).forwardReluPool(out, pool);
+      i += 2;
+      continue;
+    }
+    // Linear or Conv2d then ReLU (exactly these classes, no hooks) run as one fused layer where
+    // the backend has the kernels: relu in the product's pass, bit-identical to the two modules
+    if (next !== undefined && !m._hasHooks() && !next._hasHooks() && (m.constructor === Linear || m.constructor === Conv2d) && next.constructor === ReLU && out instanceof Tensor) {
+      out = (m as Linear | Conv2d).forwardAct(out, true);
+      i++;
+      continue;
+    }
+    out = m.call(out);
+  }
+  return out;
 }
 
 /**
