@@ -80,7 +80,7 @@ class StorageRefs {
     this.refs.set(g.data, (this.refs.get(g.data) ?? 0) + 1);
   }
 
-  /** One map entry less for `g`'s storage; `candidate` marks storage that may now be unreferenced. */
+  /** One map entry fewer for `g`'s storage, which the next `flush` returns if no entry is left. */
   drop(g: Tensor): void {
     const n = (this.refs.get(g.data) ?? 1) - 1;
     if (n > 0) this.refs.set(g.data, n);

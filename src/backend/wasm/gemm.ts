@@ -9,6 +9,7 @@ import type { PackedLinear, StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { RELU_GRAD } from "./elementwise.ts";
+import { sumRowsStaged } from "./reduce.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, type Staged, stage, stageF32 } from "./runtime.ts";
 import { FEW_ROWS_MIN_MACS, getThreads, parallelGemm } from "./threads.ts";
 
@@ -190,11 +191,6 @@ export function linearBackward(
     const c = gemmStaged(ar, { ptr: gp, strides: [0, gc, gr] }, { ptr: sx.ptr, strides: [0, sx.strides[0]!, sx.strides[1]!] }, 1, N, K, M);
     dw = copyOutF32(ar, c, N * K);
   }
-  if (needs[2]) {
-    const out = ar.alloc(N * 4);
-    // sum over the rows: reduce.ts's call for a [M, N] view reduced over dim 0 (kept [N], reduced [M])
-    rt.kernels.reduceF32(0, 1, N, 0, gc, 1, M, 0, gr, gp, out);
-    db = copyOutF32(ar, out, N);
-  }
+  if (needs[2]) db = copyOutF32(ar, sumRowsStaged(ar, M, N, gp, gr, gc), N);
   return { dx, dw, db };
 }

@@ -8,7 +8,7 @@ import { sizeOf } from "../../tensor/shape.ts";
 import type { ReduceKernel, StridedView } from "../backend.ts";
 import { reduce as jsReduce } from "../js/reduce.ts";
 import { collapse, WASM_MIN_ELEMENTS } from "./elementwise.ts";
-import { getArena, getRuntime, stage } from "./runtime.ts";
+import { type Arena, getArena, getRuntime, stage } from "./runtime.ts";
 
 const OPS: Record<ReduceKernel, number> = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 };
 
@@ -19,27 +19,54 @@ function collapse2(shape: number[], strides: number[]): { n: [number, number]; s
   return { n: [c.shape[2]!, c.shape[3]!], s: [c.strides[0]![2]!, c.strides[0]![3]!] };
 }
 
-export function reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]): TypedArray {
-  const n = sizeOf(x.shape);
-  if (x.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsReduce(op, x, axes);
+/** The kernel's view of a reduction: kept and reduced axes each collapsed to 2 dims (sizes, strides). */
+interface ReducePlan {
+  kept: { n: [number, number]; s: [number, number] };
+  red: { n: [number, number]; s: [number, number] };
+}
+
+/** Splits `shape`/`strides` into the kept and the reduced (`axes`) dims and collapses each; null when either needs more than 2 dims. */
+function plan(shape: readonly number[], strides: readonly number[], axes: readonly number[]): ReducePlan | null {
   const keptShape: number[] = [];
   const keptStrides: number[] = [];
   const redShape: number[] = [];
   const redStrides: number[] = [];
-  for (let d = 0; d < x.shape.length; d++) {
+  for (let d = 0; d < shape.length; d++) {
     const into = axes.includes(d) ? [redShape, redStrides] : [keptShape, keptStrides];
-    into[0]!.push(x.shape[d]!);
-    into[1]!.push(x.strides[d]!);
+    into[0]!.push(shape[d]!);
+    into[1]!.push(strides[d]!);
   }
   const kept = collapse2(keptShape, keptStrides);
   const red = collapse2(redShape, redStrides);
-  if (kept === null || red === null) return jsReduce(op, x, axes);
-  const nOut = kept.n[0] * kept.n[1];
-  const rt = getRuntime();
+  return kept === null || red === null ? null : { kept, red };
+}
+
+/** Runs the reduce kernel on data already in the arena at `ptr`; returns the output's address (kept elements, contiguous). */
+function run(ar: Arena, op: ReduceKernel, p: ReducePlan, ptr: number): number {
+  const { kept, red } = p;
+  const out = ar.alloc(kept.n[0] * kept.n[1] * 4);
+  getRuntime().kernels.reduceF32(OPS[op], kept.n[0], kept.n[1], kept.s[0], kept.s[1], red.n[0], red.n[1], red.s[0], red.s[1], ptr, out);
+  return out;
+}
+
+export function reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]): TypedArray {
+  const n = sizeOf(x.shape);
+  if (x.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsReduce(op, x, axes);
+  const p = plan(x.shape, x.strides, axes);
+  if (p === null) return jsReduce(op, x, axes);
+  const nOut = p.kept.n[0] * p.kept.n[1];
   const ar = getArena();
   ar.reset();
   const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
-  const out = ar.alloc(nOut * 4);
-  rt.kernels.reduceF32(OPS[op], kept.n[0], kept.n[1], kept.s[0], kept.s[1], red.n[0], red.n[1], red.s[0], red.s[1], sx.ptr, out);
+  const out = run(ar, op, p, sx.ptr);
   return op === "argmax" || op === "argmin" ? ar.i32.slice(out >> 2, (out >> 2) + nOut) : ar.f32.slice(out >> 2, (out >> 2) + nOut);
+}
+
+/**
+ * Σ over the rows of a float32 [M, N] matrix already in the arena at `ptr` (strides `rows`, `cols`):
+ * `reduce("sum", ·, [0])`'s kernel call, for callers that staged the matrix themselves. Returns the
+ * address of the N sums.
+ */
+export function sumRowsStaged(ar: Arena, M: number, N: number, ptr: number, rows: number, cols: number): number {
+  return run(ar, "sum", plan([M, N], [rows, cols], [0])!, ptr);
 }
