@@ -10,7 +10,7 @@ import { join, relative } from "node:path";
 import { test } from "node:test";
 
 const SRC = new URL("../src/", import.meta.url).pathname;
-const CORE = ["backend", "tensor", "ops", "autograd", "linalg"];
+const CORE = ["backend", "tensor", "ops", "autograd", "linalg", "fused"];
 const MODEL = [...CORE, "nn", "optim"];
 const BESIDE_TRAIN = [...MODEL, "data", "datasets", "io", "viz"];
 /** The folders each top-level source folder may import from. */
@@ -20,6 +20,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   ops: CORE,
   autograd: CORE,
   linalg: CORE,
+  fused: CORE,
   nn: MODEL,
   optim: MODEL,
   jit: [...MODEL, "jit"],
@@ -51,6 +52,23 @@ test("no source folder imports a layer above its own", () => {
       if (target.startsWith("..")) continue; // outside src (e.g. package.json)
       if (target.endsWith(".ts") || !allowed.includes(target)) violations.push(`${relative(SRC, file)} imports ${m[1]} (${top} → ${target})`);
     }
+  }
+  assert.deepEqual(violations, []);
+});
+
+/** Files under src/ outside `dirs`. */
+function* outside(...dirs: string[]): Generator<[string, string]> {
+  for (const file of sources(SRC)) {
+    const rel = relative(SRC, file);
+    if (!dirs.some((d) => rel.startsWith(`${d}/`))) yield [rel, readFileSync(file, "utf8")];
+  }
+}
+
+test("only src/fused/ (the dispatcher) and the backends name a fused kernel", () => {
+  const violations: string[] = [];
+  for (const [rel, text] of outside("backend", "fused")) {
+    if (/\.fused\b|\bfused\?\./.test(text)) violations.push(`${rel} reads a backend's fused table`);
+    for (const m of text.matchAll(/from\s+"([^"]+)"/g)) if (/backend\/fused\.ts$|fused\/kernels\.ts$/.test(m[1]!)) violations.push(`${rel} imports ${m[1]}`);
   }
   assert.deepEqual(violations, []);
 });

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as tg from "../src/index.ts";
 import { onBackend, sameBits as sameBitsAs } from "./tensor-helpers.ts";
+import { hooks } from "./fused-access.ts";
 
 const sameBits = (got: tg.Tensor, want: tg.Tensor, what: string) => sameBitsAs(got, want, what, "conv2d then relu gives");
 
@@ -66,14 +67,14 @@ test("the gradient hooks' relu mask (y) equals reluBackward first, for strided g
   yData[0] = -0;
   yData[1] = Number.NaN;
   const y = tg.tensor(yData).reshape([3, 6, 5, 4]).permute([0, 3, 1, 2]);
-  const { reluBackward } = await import("../src/ops/elementwise.ts");
+  const { reluBackward } = await import("../src/fused/relu-backward.ts");
   const masked = tg.noGrad(() => reluBackward(g, y)).contiguous();
   for (const b of backends) {
-    const dx = b.conv2dBackwardInput!(g, w, win, [6, 5], y)!;
-    const dxRef = b.conv2dBackwardInput!(masked, w, win, [6, 5])!;
+    const dx = hooks(b).conv2dBackwardInput!(g, w, win, [6, 5], y)!;
+    const dxRef = hooks(b).conv2dBackwardInput!(masked, w, win, [6, 5])!;
     sameBits(tg.tensor(Array.from(dx)), tg.tensor(Array.from(dxRef)), `${b.name} input gradient`);
-    const r = b.conv2dBackwardWeight!(g, x, win, true, y)!;
-    const rRef = b.conv2dBackwardWeight!(masked, x, win, true)!;
+    const r = hooks(b).conv2dBackwardWeight!(g, x, win, true, y)!;
+    const rRef = hooks(b).conv2dBackwardWeight!(masked, x, win, true)!;
     sameBits(tg.tensor(Array.from(r.dw)), tg.tensor(Array.from(rRef.dw)), `${b.name} weight gradient`);
     sameBits(tg.tensor(Array.from(r.db!)), tg.tensor(Array.from(rRef.db!)), `${b.name} bias gradient`);
   }

@@ -11,6 +11,7 @@ import { test } from "node:test";
 import type { Backend } from "../src/backend/backend.ts";
 import * as tg from "../src/index.ts";
 import { onBackend } from "./tensor-helpers.ts";
+import { countingFused, withoutFused } from "./fused-access.ts";
 
 const FUSED = "Conv2dReluMaxPoolBackward0";
 const hasWasm = tg.backend.list().includes("wasm");
@@ -39,38 +40,13 @@ const cases: Case[] = [
   ["unbatched", [3, 10, 10], [3, 4, 3, { padding: 1 }], 2],
 ];
 
-/** Counts the wasm backend's fused-hook calls while `body` runs. */
-function countingHooks<T>(b: Backend, body: () => T): { result: T; calls: Record<string, number> } {
-  const names = ["conv2dReluMaxPool", "conv2dReluMaxPoolBackwardInput", "conv2dReluMaxPoolBackwardWeight"] as const;
-  const calls: Record<string, number> = {};
-  const saved = names.map((n) => b[n]);
-  for (const [i, n] of names.entries()) {
-    const f = saved[i] as (...a: unknown[]) => unknown;
-    calls[n] = 0;
-    (b as unknown as Record<string, unknown>)[n] = (...a: unknown[]) => {
-      calls[n]!++;
-      return f(...a);
-    };
-  }
-  try {
-    return { result: body(), calls };
-  } finally {
-    for (const [i, n] of names.entries()) (b as unknown as Record<string, unknown>)[n] = saved[i];
-  }
-}
+const POOL_KERNELS = ["conv2dReluMaxPool", "conv2dReluMaxPoolBackwardInput", "conv2dReluMaxPoolBackwardWeight"] as const;
 
-/** Runs `body` with the backend's fused Conv2d → ReLU → MaxPool2d hooks removed (Sequential then runs Conv2d → ReLU fused and the pool). */
-function withoutHooks<T>(b: Backend, body: () => T): T {
-  const { conv2dReluMaxPool, conv2dReluMaxPoolBackwardInput, conv2dReluMaxPoolBackwardWeight } = b;
-  b.conv2dReluMaxPool = undefined;
-  b.conv2dReluMaxPoolBackwardInput = undefined;
-  b.conv2dReluMaxPoolBackwardWeight = undefined;
-  try {
-    return body();
-  } finally {
-    Object.assign(b, { conv2dReluMaxPool, conv2dReluMaxPoolBackwardInput, conv2dReluMaxPoolBackwardWeight });
-  }
-}
+/** Counts the backend's fused Conv2d → ReLU → MaxPool2d kernel calls while `body` runs. */
+const countingHooks = <T>(b: Backend, body: () => T) => countingFused(b, POOL_KERNELS, body);
+
+/** Runs `body` with the backend's fused Conv2d → ReLU → MaxPool2d kernels removed (Sequential then runs Conv2d → ReLU fused and the pool). */
+const withoutHooks = <T>(b: Backend, body: () => T): T => withoutFused(b, POOL_KERNELS, body);
 
 /** The name of the op that made `y`, looking through the squeeze of an unbatched input. */
 function producer(y: tg.Tensor, unbatched: boolean): string | undefined {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type PrimOp, vjpRules } from "../src/autograd/rules.ts";
 import * as tg from "../src/index.ts";
-import { reluBackward } from "../src/ops/elementwise.ts";
+import { reluBackward } from "../src/fused/relu-backward.ts";
 import { onBackend } from "./tensor-helpers.ts";
 
 const gen = new tg.Generator(20240611);

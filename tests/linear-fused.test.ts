@@ -95,7 +95,7 @@ for (const backend of tg.backend.list()) {
 }
 
 test("the backends' linearBackward hook equals reluBackward, matmul, matmul and sum(0) bit for bit (strided g, odd shapes, 1 and 2 threads)", async () => {
-  const { linearGradients } = await import("../src/ops/linear.ts");
+  const { linearGradients } = await import("../src/fused/linear.ts");
   for (const backend of tg.backend.list()) {
     onBackend(backend, () => {
       if (tg.backend.current() !== backend) return;

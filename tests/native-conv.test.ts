@@ -14,6 +14,7 @@ import { poisonNativeOutputs } from "../src/backend/native/alloc.ts";
 import { getThreads, nativeAddon, nativeBackend, nativeUnavailableReason, setThreads } from "../src/backend/native/index.ts";
 import * as tg from "../src/index.ts";
 import { randomF32 } from "./gemm-helpers.ts";
+import { hooks, withoutFused } from "./fused-access.ts";
 
 const addon = nativeAddon();
 const skip = addon === null ? nativeUnavailableReason() : false;
@@ -141,12 +142,12 @@ function checkCase(c: Case, layouts: { x?: Layout; w?: Layout; g?: Layout } = {}
       want[k] += b;
       bound[k] += Math.abs(b);
     }
-  const out = nativeBackend.conv2d!(x, w, bias, win)!;
+  const out = hooks(nativeBackend).conv2d!(x, w, bias, win)!;
   assertClose(out, want, bound, c.C * c.kh * c.kw, `${what} forward`);
-  const gotDx = nativeBackend.conv2dBackwardInput!(g, w, win, [c.H, c.W]);
+  const gotDx = hooks(nativeBackend).conv2dBackwardInput!(g, w, win, [c.H, c.W]);
   if (gotDx !== null) assertClose(gotDx, dx, dxBound, c.O + c.kh * c.kw, `${what} input gradient`);
   else assert.ok(c.N < 4, `${what}: the input gradient declined`);
-  const got = nativeBackend.conv2dBackwardWeight!(g, x, win, withBias)!;
+  const got = hooks(nativeBackend).conv2dBackwardWeight!(g, x, win, withBias)!;
   assertClose(got.dw, dw, dwBound, c.N * L, `${what} weight gradient`);
   if (withBias) {
     const db = new Float64Array(c.O);
@@ -201,7 +202,7 @@ describe("native fused conv2d kernels", { skip }, () => {
     const big: Case = { N: 1, C: 16, H: 40, W: 100, O: 4, kh: 3, kw: 3, pad: [1, 1, 1, 1] };
     checkCase(big);
     const win = windowOf(big);
-    assert.equal(nativeBackend.conv2dBackwardInput!(view4([1, 4, ...win.outSize]), view4([4, 16, 3, 3]), win, [40, 100]), null);
+    assert.equal(hooks(nativeBackend).conv2dBackwardInput!(view4([1, 4, ...win.outSize]), view4([4, 16, 3, 3]), win, [40, 100]), null);
   });
 
   test("every micro-kernel", () => {
@@ -230,8 +231,8 @@ describe("native fused conv2d kernels", { skip }, () => {
       const g = view4([c.N, c.O, ...win.outSize]);
       const bias = vec(c.O);
       const run = () => {
-        const wg = nativeBackend.conv2dBackwardWeight!(g, x, win, true)!;
-        return [nativeBackend.conv2d!(x, w, bias, win)!, nativeBackend.conv2dBackwardInput!(g, w, win, [c.H, c.W]), wg.dw, wg.db!];
+        const wg = hooks(nativeBackend).conv2dBackwardWeight!(g, x, win, true)!;
+        return [hooks(nativeBackend).conv2d!(x, w, bias, win)!, hooks(nativeBackend).conv2dBackwardInput!(g, w, win, [c.H, c.W]), wg.dw, wg.db!];
       };
       const threads = getThreads();
       try {
@@ -249,24 +250,24 @@ describe("native fused conv2d kernels", { skip }, () => {
   test("float64 is not handled (null), empty batches give empty or zero results", () => {
     const win = windowOf({ N: 1, C: 1, H: 3, W: 3, O: 1, kh: 2, kw: 2 });
     const f64: StridedView = { data: new Float64Array(9), dtype: "float64", shape: [1, 1, 3, 3], strides: [9, 9, 3, 1], offset: 0 };
-    assert.equal(nativeBackend.conv2d!(f64, f64, null, win), null);
+    assert.equal(hooks(nativeBackend).conv2d!(f64, f64, null, win), null);
     const c: Case = { N: 0, C: 2, H: 4, W: 4, O: 3, kh: 3, kw: 3 };
     const w0 = windowOf(c);
     const x = view4([0, 2, 4, 4]);
     const w = view4([3, 2, 3, 3]);
     const g = view4([0, 3, ...w0.outSize]);
-    assert.equal(nativeBackend.conv2d!(x, w, null, w0)!.length, 0);
-    assert.equal(nativeBackend.conv2dBackwardInput!(g, w, w0, [4, 4])!.length, 0);
-    const { dw, db } = nativeBackend.conv2dBackwardWeight!(g, x, w0, true)!;
+    assert.equal(hooks(nativeBackend).conv2d!(x, w, null, w0)!.length, 0);
+    assert.equal(hooks(nativeBackend).conv2dBackwardInput!(g, w, w0, [4, 4])!.length, 0);
+    const { dw, db } = hooks(nativeBackend).conv2dBackwardWeight!(g, x, w0, true)!;
     assert.deepEqual([...dw], new Array(54).fill(0));
     assert.deepEqual([...db!], [0, 0, 0]);
     // no input channels: the output is the bias, the bias gradient counts the positions
     const b = vec(3);
     const noChannels = windowOf({ N: 2, C: 0, H: 5, W: 5, O: 3, kh: 3, kw: 3, pad: [1, 1, 1, 1] });
-    const y = nativeBackend.conv2d!(view4([2, 0, 5, 5]), view4([3, 0, 3, 3]), b, noChannels)!;
+    const y = hooks(nativeBackend).conv2d!(view4([2, 0, 5, 5]), view4([3, 0, 3, 3]), b, noChannels)!;
     assert.deepEqual([...y.subarray(0, 26)], [...new Array(25).fill(at(b, 0)), at(b, 1)]);
     const g1: StridedView = { data: new Float32Array(150).fill(1), dtype: "float32", shape: [2, 3, 5, 5], strides: [75, 25, 5, 1], offset: 0 };
-    assert.deepEqual([...nativeBackend.conv2dBackwardWeight!(g1, view4([2, 0, 5, 5]), noChannels, true)!.db!], [50, 50, 50]);
+    assert.deepEqual([...hooks(nativeBackend).conv2dBackwardWeight!(g1, view4([2, 0, 5, 5]), noChannels, true)!.db!], [50, 50, 50]);
   });
 
   test("views outside their arrays are refused", () => {
@@ -275,25 +276,15 @@ describe("native fused conv2d kernels", { skip }, () => {
     const x = view4([2, 2, 5, 5]);
     const w = view4([3, 2, 3, 3]);
     const short = { ...x, data: x.data.subarray(0, 40) };
-    assert.throws(() => nativeBackend.conv2d!(short, w, null, win), RangeError);
-    assert.throws(() => nativeBackend.conv2d!(x, w, { data: new Float32Array(2), dtype: "float32", shape: [2], strides: [1], offset: 0 }, win), RangeError);
-    assert.throws(() => nativeBackend.conv2dBackwardWeight!(view4([2, 3, 2, 3]), x, win, false), RangeError);
+    assert.throws(() => hooks(nativeBackend).conv2d!(short, w, null, win), RangeError);
+    assert.throws(() => hooks(nativeBackend).conv2d!(x, w, { data: new Float32Array(2), dtype: "float32", shape: [2], strides: [1], offset: 0 }, win), RangeError);
+    assert.throws(() => hooks(nativeBackend).conv2dBackwardWeight!(view4([2, 3, 2, 3]), x, win, false), RangeError);
   });
 });
 
 /** F.conv2d on the native backend, then the same with the fused hooks hidden (the composed path). */
 function bothPaths<T>(body: () => T): [T, T] {
-  const saved = [nativeBackend.conv2d, nativeBackend.conv2dBackwardInput, nativeBackend.conv2dBackwardWeight] as const;
-  const fused = body();
-  const b = nativeBackend as { -readonly [K in keyof typeof nativeBackend]: (typeof nativeBackend)[K] };
-  b.conv2d = undefined;
-  b.conv2dBackwardInput = undefined;
-  b.conv2dBackwardWeight = undefined;
-  try {
-    return [fused, body()];
-  } finally {
-    [b.conv2d, b.conv2dBackwardInput, b.conv2dBackwardWeight] = saved;
-  }
+  return [body(), withoutFused(nativeBackend, ["conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"], body)];
 }
 
 function assertAllClose(a: tg.Tensor, b: tg.Tensor, what: string, tol = 1e-5): void {

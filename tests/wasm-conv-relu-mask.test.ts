@@ -15,6 +15,7 @@ import { reluBackward } from "../src/backend/js/relu-backward.ts";
 import { getThreads, setThreads, wasmBackend } from "../src/backend/wasm/index.ts";
 import * as tg from "../src/index.ts";
 import { randomF32 } from "./gemm-helpers.ts";
+import { hooks } from "./fused-access.ts";
 
 const gen = new tg.Generator(20261123);
 const random = (n: number) => randomF32(gen, n);
@@ -112,16 +113,16 @@ test("wasm conv gradient hooks with a relu mask y equal the hooks on relu's grad
       const w: StridedView = { data: random(c.O * c.C * 9), dtype: "float32", shape: [c.O, c.C, 3, 3], strides: [c.C * 9, 9, 3, 1], offset: 0 };
       const masked = view(reluBackward(g, y) as Float32Array, shape, "contiguous");
       setThreads(1);
-      const dxRef = wasmBackend.conv2dBackwardInput!(masked, w, win, [c.H, c.W]);
-      const dwRef = wasmBackend.conv2dBackwardWeight!(masked, x, win, true);
+      const dxRef = hooks(wasmBackend).conv2dBackwardInput!(masked, w, win, [c.H, c.W]);
+      const dwRef = hooks(wasmBackend).conv2dBackwardWeight!(masked, x, win, true);
       assert.ok(dxRef !== null && dwRef !== null, `${c.what}: the hooks take the masked g`);
       for (const t of [1, 2, 3]) {
         setThreads(t);
         const what = `${c.what}, ${t} thread${t > 1 ? "s" : ""}`;
-        const dx = wasmBackend.conv2dBackwardInput!(g, w, win, [c.H, c.W], y);
+        const dx = hooks(wasmBackend).conv2dBackwardInput!(g, w, win, [c.H, c.W], y);
         assert.ok(dx !== null, `${what}: the input gradient hook takes y`);
         sameBits(dx, dxRef, `${what}: input gradient`);
-        const r = wasmBackend.conv2dBackwardWeight!(g, x, win, true, y);
+        const r = hooks(wasmBackend).conv2dBackwardWeight!(g, x, win, true, y);
         assert.ok(r !== null && r.db !== null, `${what}: the weight gradient hook takes y`);
         sameBits(r.dw, dwRef.dw, `${what}: weight gradient`);
         sameBits(r.db, dwRef.db!, `${what}: bias gradient`);
@@ -142,7 +143,7 @@ test("wasm conv gradient hooks decline a relu mask y that is not float32 or not 
   const y64: StridedView = { ...g, data: Float64Array.from(g.data as Float32Array), dtype: "float64" };
   const yShort: StridedView = { ...g, shape: [2, 3, 4, 3], strides: [48, 16, 4, 1] };
   for (const y of [y64, yShort]) {
-    assert.equal(wasmBackend.conv2dBackwardInput!(g, w, win, [4, 4], y), null);
-    assert.equal(wasmBackend.conv2dBackwardWeight!(g, x, win, true, y), null);
+    assert.equal(hooks(wasmBackend).conv2dBackwardInput!(g, w, win, [4, 4], y), null);
+    assert.equal(hooks(wasmBackend).conv2dBackwardWeight!(g, x, win, true, y), null);
   }
 });

@@ -15,6 +15,7 @@ import { jsBackend } from "../src/backend/js/index.ts";
 import { getThreads, setThreads, wasmBackend } from "../src/backend/wasm/index.ts";
 import * as tg from "../src/index.ts";
 import { randomF32 } from "./gemm-helpers.ts";
+import { hooks } from "./fused-access.ts";
 
 const gen = new tg.Generator(20261124);
 const EPS = 2 ** -23;
@@ -131,7 +132,7 @@ function composedForward(be: typeof jsBackend, { x, w, bias, win }: Operands): F
 }
 
 function checkForward(c: Case, ops = operands(c)): void {
-  const got = wasmBackend.conv2d!(ops.x, ops.w, ops.bias, ops.win);
+  const got = hooks(wasmBackend).conv2d!(ops.x, ops.w, ops.bias, ops.win);
   assert.ok(got !== null, `${c.what}: conv2d returned null`);
   const want = composedForward(jsBackend, ops);
   const bound = composedForward(jsBackend, { ...ops, x: abs(dense(ops.x)), w: abs(dense(ops.w)), bias: ops.bias === null ? null : abs(dense(ops.bias)) });
@@ -150,7 +151,7 @@ function composedInput(be: typeof jsBackend, { g, w, win }: Operands, inSize: [n
 }
 
 function checkInput(c: Case, ops = operands(c)): void {
-  const got = wasmBackend.conv2dBackwardInput!(ops.g, ops.w, ops.win, [c.H, c.W]);
+  const got = hooks(wasmBackend).conv2dBackwardInput!(ops.g, ops.w, ops.win, [c.H, c.W]);
   assert.ok(got !== null, `${c.what}: conv2dBackwardInput returned null`);
   const want = composedInput(jsBackend, ops, [c.H, c.W]);
   const bound = composedInput(jsBackend, { ...ops, g: abs(dense(ops.g)), w: abs(dense(ops.w)) }, [c.H, c.W]);
@@ -178,7 +179,7 @@ function composedWeight({ g, x, win }: Operands): { dw: Float64Array; db: Float6
 
 function checkWeight(c: Case, ops = operands(c)): void {
   const bias = c.bias !== false;
-  const got = wasmBackend.conv2dBackwardWeight!(ops.g, ops.x, ops.win, bias);
+  const got = hooks(wasmBackend).conv2dBackwardWeight!(ops.g, ops.x, ops.win, bias);
   assert.ok(got !== null, `${c.what}: conv2dBackwardWeight returned null`);
   const want = composedWeight(ops);
   const bound = composedWeight({ ...ops, g: abs(dense(ops.g)), x: abs(dense(ops.x)) });
@@ -253,13 +254,13 @@ describe("wasm conv2d hooks against the js composition", () => {
   test("empty batch and non-float32 operands", () => {
     const c: Case = { what: "N=0", N: 0, C: 2, H: 5, W: 5, O: 3, k: [3, 3] };
     const ops = operands(c);
-    assert.equal(wasmBackend.conv2d!(ops.x, ops.w, ops.bias, ops.win)!.length, 0);
-    assert.equal(wasmBackend.conv2dBackwardInput!(ops.g, ops.w, ops.win, [5, 5])!.length, 0);
-    const { dw, db } = wasmBackend.conv2dBackwardWeight!(ops.g, ops.x, ops.win, true)!;
+    assert.equal(hooks(wasmBackend).conv2d!(ops.x, ops.w, ops.bias, ops.win)!.length, 0);
+    assert.equal(hooks(wasmBackend).conv2dBackwardInput!(ops.g, ops.w, ops.win, [5, 5])!.length, 0);
+    const { dw, db } = hooks(wasmBackend).conv2dBackwardWeight!(ops.g, ops.x, ops.win, true)!;
     assertSameBits(dw, new Float32Array(2 * 9 * 3), "N=0: dw is zero");
     assertSameBits(db!, new Float32Array(3), "N=0: db is zero");
     const x64: StridedView = { ...ops.x, dtype: "float64", data: new Float64Array(0) };
-    assert.equal(wasmBackend.conv2d!(x64, ops.w, null, ops.win), null);
+    assert.equal(hooks(wasmBackend).conv2d!(x64, ops.w, null, ops.win), null);
   });
 });
 
@@ -273,9 +274,9 @@ describe("wasm conv2d hooks: the same bits on any thread count", () => {
       ] satisfies Case[]) {
         const ops = operands(c);
         const run = () => {
-          const f = wasmBackend.conv2d!(ops.x, ops.w, ops.bias, ops.win)!;
-          const i = wasmBackend.conv2dBackwardInput!(ops.g, ops.w, ops.win, [c.H, c.W])!;
-          const { dw, db } = wasmBackend.conv2dBackwardWeight!(ops.g, ops.x, ops.win, true)!;
+          const f = hooks(wasmBackend).conv2d!(ops.x, ops.w, ops.bias, ops.win)!;
+          const i = hooks(wasmBackend).conv2dBackwardInput!(ops.g, ops.w, ops.win, [c.H, c.W])!;
+          const { dw, db } = hooks(wasmBackend).conv2dBackwardWeight!(ops.g, ops.x, ops.win, true)!;
           return [f, i, dw, db!];
         };
         setThreads(1);
@@ -297,12 +298,12 @@ describe("wasm conv2d hooks: the same bits on any thread count", () => {
       const c: Case = { what: "one large image", N: 1, C: 16, H: 32, W: 32, O: 64, k: [3, 3], pad: [1, 1, 1, 1] };
       const ops = operands(c);
       setThreads(2);
-      assert.equal(wasmBackend.conv2d!(ops.x, ops.w, ops.bias, ops.win), null);
-      assert.equal(wasmBackend.conv2dBackwardInput!(ops.g, ops.w, ops.win, [c.H, c.W]), null);
-      assert.ok(wasmBackend.conv2dBackwardWeight!(ops.g, ops.x, ops.win, true) !== null, "dW has no thread-dependent fallback");
+      assert.equal(hooks(wasmBackend).conv2d!(ops.x, ops.w, ops.bias, ops.win), null);
+      assert.equal(hooks(wasmBackend).conv2dBackwardInput!(ops.g, ops.w, ops.win, [c.H, c.W]), null);
+      assert.ok(hooks(wasmBackend).conv2dBackwardWeight!(ops.g, ops.x, ops.win, true) !== null, "dW has no thread-dependent fallback");
       const composed = composedForward(wasmBackend, ops);
       setThreads(1);
-      assertSameBits(wasmBackend.conv2d!(ops.x, ops.w, ops.bias, ops.win)!, composed, "fused on 1 thread vs composed on 2");
+      assertSameBits(hooks(wasmBackend).conv2d!(ops.x, ops.w, ops.bias, ops.win)!, composed, "fused on 1 thread vs composed on 2");
     } finally {
       setThreads(before);
     }

@@ -8,7 +8,7 @@ import type { TypedArray } from "../tensor/dtype.ts";
 import { formatShape, shapesEqual } from "../tensor/shape.ts";
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
 import { withGradMode } from "./mode.ts";
-import { type PrimOp, type RuleContext, vjpRules } from "./rules.ts";
+import { type PrimOp, type RuleContext, vjpRule } from "./rules.ts";
 
 export interface BackwardOptions {
   /** Keep the graph so `backward` can run through it again. */
@@ -117,7 +117,7 @@ function propagate(roots: readonly Tensor[], seeds: readonly Tensor[], opts: Bac
       const g = grads.get(t);
       const node = t._node!;
       if (g === undefined) continue;
-      const rule = vjpRules[node.op] as { saves: boolean; vjp: (g: Tensor, ctx: RuleContext<PrimOp>) => (Tensor | null)[] };
+      const rule = vjpRule(node.op) as { saves: boolean; vjp: (g: Tensor, ctx: RuleContext<PrimOp>) => (Tensor | null)[] };
       if (node.freed && rule.saves)
         throw new Error(
           `backward: trying to backward through the graph a second time (${node.name} has already freed its saved values); pass { retainGraph: true } to the first backward() call`,

@@ -6,7 +6,8 @@
  */
 import type { AvgPoolOptions, Window2d } from "../backend/backend.ts";
 import * as windows from "../ops/conv.ts";
-import { linearGradients } from "../ops/linear.ts";
+import { reluBackward } from "../fused/relu-backward.ts";
+import { type FusedNodeParams, fusedRules } from "../fused/rules.ts";
 import * as ops from "../ops/index.ts";
 import type { DType } from "../tensor/dtype.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -17,7 +18,7 @@ interface ReduceParams {
 }
 
 /** The primitives and the parameters each records. */
-export interface PrimParams {
+export interface PrimParams extends FusedNodeParams {
   neg: null;
   abs: null;
   exp: null;
@@ -51,7 +52,6 @@ export interface PrimParams {
   cat: { dim: number };
   contiguous: null;
   matmul: null;
-  linear: { relu: boolean };
   gather: { dim: number };
   scatterAdd: { dim: number };
   solve: null;
@@ -59,8 +59,6 @@ export interface PrimParams {
   lstsq: null;
   im2col: { win: Window2d };
   col2im: { win: Window2d; inSize: readonly [number, number] };
-  conv2d: { win: Window2d; relu: boolean };
-  conv2dReluMaxPool: { win: Window2d; pool: Window2d; indices: Tensor };
   maxPool2d: { indices: Tensor; inSize: readonly [number, number] };
   maxPool2dBackward: { indices: Tensor; inSize: readonly [number, number] };
   avgPool2d: { win: Window2d; opts: AvgPoolOptions; inSize: readonly [number, number] };
@@ -115,7 +113,7 @@ function inversePermutation(dims: readonly number[]): number[] {
   return inv;
 }
 
-export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
+const primitiveRules: { [K in Exclude<PrimOp, keyof FusedNodeParams>]: VjpRule<K> } = {
   neg: one(false, (g) => g.neg()), // d(-x) = -dx
   abs: one(true, (g, { inputs }) => g.mul(inputs[0]!.sign())), // d|x| = sign(x) dx
   exp: one(true, (g, { out }) => g.mul(out)), // d exp(x) = exp(x) dx
@@ -126,9 +124,9 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   cos: one(true, (g, { inputs }) => g.mul(inputs[0]!.sin()).neg()), // d cos = -sin dx
   tanh: one(true, (g, { out }) => g.mul(ops.sub(1, out.mul(out)))), // d tanh = (1 - tanh²) dx
   sigmoid: one(true, (g, { out }) => g.mul(out.mul(ops.sub(1, out)))), // dσ = σ(1-σ) dx
-  relu: one(true, (g, { out }) => ops.reluBackward(g, out)), // d relu = [x > 0] dx
+  relu: one(true, (g, { out }) => reluBackward(g, out)), // d relu = [x > 0] dx
   // linear in g; the mask's derivative is zero almost everywhere
-  reluBackward: { saves: true, vjp: (gg, { inputs: [, y], needs }) => [needs[0] ? ops.reluBackward(gg, y!) : null, null] },
+  reluBackward: { saves: true, vjp: (gg, { inputs: [, y], needs }) => [needs[0] ? reluBackward(gg, y!) : null, null] },
   erf: one(true, (g, { inputs }) => g.mul(inputs[0]!.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))), // d erf = 2/√π e^(-x²) dx
   add: { saves: false, vjp: (g) => [g, g] }, // d(a+b) = da + db
   sub: { saves: false, vjp: (g) => [g, g.neg()] }, // d(a-b) = da - db
@@ -210,12 +208,6 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
       needs[1] ? (isTransposed(b!) ? g.mT.matmul(a!).mT : a!.transpose(-1, -2).matmul(g)) : null,
     ],
   },
-  // x [M, K] · wᵀ + b, then relu (the fused layer): the gradients matmul's, add's and relu's rules
-  // give for the separate ops, from the same kernel calls in the same order — bit-identical
-  linear: {
-    saves: true,
-    vjp: (g, { inputs: [x, w, b], out, params: { relu }, needs }) => linearGradients(g, x!, w!, b !== undefined, relu ? out : null, needs),
-  },
   gather: {
     saves: true,
     vjp: (g, { inputs: [x, index], params: { dim } }) => [
@@ -248,19 +240,6 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   // 2-D windows: each primitive is linear in its input, so its gradient is its adjoint, and so on
   im2col: one(false, (g, { inputs: [x], params: { win } }) => windows.col2im(g, win, [x!.shape[2]!, x!.shape[3]!])),
   col2im: one(false, (g, { params: { win } }) => windows.im2col(g, win)),
-  // the fused convolution (inputs x, w[, bias]): dx = col2im(wᵀg), dw = Σ g·im2col(x)ᵀ, db = Σ g
-  // (with relu fused in: relu's rule first, on the saved output — inside the kernels when they can)
-  conv2d: {
-    saves: true,
-    vjp: (g, { inputs: [x, w], out, params: { win, relu }, needs }) => windows.conv2dGradients(g, x!, w!, win, needs, relu ? out : null),
-  },
-  // Conv2d → ReLU → MaxPool2d as one op (inputs x, w[, bias]; out: the pooled values): the pool's
-  // scatter, relu's mask and the conv's gradients, rebuilt per sample inside the kernels when they can
-  conv2dReluMaxPool: {
-    saves: true,
-    vjp: (g, { inputs: [x, w], out, params: { win, pool, indices }, needs }) =>
-      windows.conv2dReluMaxPoolGradients(g, x!, w!, out, indices, win, pool, needs),
-  },
   // max pooling routes g back to each window's argmax; the scatter's own gradient gathers there
   maxPool2d: one(false, (g, { params: { indices, inSize } }) => windows.maxPool2dBackward(g, indices, inSize)),
   maxPool2dBackward: one(false, (g, { params: { indices } }) => {
@@ -273,3 +252,16 @@ export const vjpRules: { [K in PrimOp]: VjpRule<K> } = {
   avgPool2d: one(false, (g, { params: { win, opts, inSize } }) => windows.avgPool2dBackward(g, win, opts, inSize)),
   avgPool2dBackward: one(false, (g, { params: { win, opts } }) => windows.avgPool2dWindows(g, win, opts)),
 };
+
+/** Every recorded op's gradient rule: the primitives' above and the fused nodes' (src/fused/rules.ts), completed on first use (after every module has loaded). */
+export const vjpRules = primitiveRules as { [K in PrimOp]: VjpRule<K> };
+let complete = false;
+
+/** The gradient rule of `op`. */
+export function vjpRule<K extends PrimOp>(op: K): VjpRule<K> {
+  if (!complete) {
+    Object.assign(vjpRules, fusedRules);
+    complete = true;
+  }
+  return vjpRules[op];
+}

@@ -1,5 +1,6 @@
 /** @file The kernel interface every backend implements: a small set of primitives over strided buffers. */
 import type { DType, TypedArray } from "../tensor/dtype.ts";
+import type { FusedTable } from "./fused.ts";
 
 /** A strided view of a storage array: what a kernel reads. Strides may be 0 (broadcast) or any permutation. */
 export interface StridedView {
@@ -74,45 +75,6 @@ export interface Backend {
   logSoftmaxBackward(g: StridedView, y: StridedView, dim: number): TypedArray;
   /** Batched matrix product: a [B, M, K] · b [B, K, N] → [B, M, N], both same float dtype. */
   matmul(a: StridedView, b: StridedView): TypedArray;
-  /**
-   * Optional fused inference layer: x [M, K] · wᵀ (w [N, K]) + bias [N], then relu when asked, one
-   * float dtype. Bit-identical to matmul, then add, then relu; without it the front end composes them.
-   */
-  linear?(x: StridedView, w: StridedView, bias: StridedView | null, relu: boolean): TypedArray;
-  /**
-   * Optional: the weight w [N, K] in this backend's own pre-packed layout for `linearPacked` (a
-   * frozen model's layers, tg.jit.freeze, pack their weights once instead of on every call), or
-   * null when it cannot (e.g. not float32). It may keep a reference to w (wasm does, for products
-   * of many rows): the caller must not change w afterwards.
-   */
-  packLinear?(w: StridedView): PackedLinear | null;
-  /**
-   * Optional, with `packLinear`: x [M, K] · wᵀ + bias, then relu when asked, with w packed by
-   * this backend's `packLinear` — bit-identical to `linear` (and to matmul, add, relu) on the w
-   * it packed, for any M and thread count.
-   */
-  linearPacked?(x: StridedView, w: PackedLinear, bias: StridedView | null, relu: boolean): TypedArray;
-  /**
-   * Optional: the gradients of `linear` (x [M, K], w [N, K], output [M, N]) from g [M, N], in one
-   * call: with g' = g · (y > 0 ? 1 : 0) when `y` (the relu'd output) is given, else g, dx = g'·w,
-   * dw = g'ᵀ·x and db = g' summed over the rows, each only where `needs` says — bit-identical to
-   * reluBackward, matmul, matmul and sum on this backend. Null when it declines (the front end composes).
-   */
-  linearBackward?(
-    g: StridedView,
-    x: StridedView,
-    w: StridedView,
-    y: StridedView | null,
-    needs: readonly [boolean, boolean, boolean],
-  ): { dx: TypedArray | null; dw: TypedArray | null; db: TypedArray | null } | null;
-  /** Optional relu gradient: g · (y > 0 ? 1 : 0), both float views of one shape (else the front end composes gt, cast, mul). */
-  reluBackward?(g: StridedView, y: StridedView): TypedArray;
-  /**
-   * Optional Adam/AdamW step in place on same-length float arrays (vMax: AMSGrad's, or null) with
-   * exactly optim/adam.ts's arithmetic (float32 operations on float32 arrays, see adamFloat32); h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay,
-   * decoupled (0/1), sign]. Returns false when it cannot (then the js loop runs).
-   */
-  adamStep?(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean;
   /** out[i][j][k] = x[index[i][j][k]][j][k] along `dim` (the PyTorch gather rule); `index` is int32. */
   gather(x: StridedView, dim: number, index: StridedView): TypedArray;
   /** A copy of `base` with `src` added at the positions `index` names along `dim` (scatter_add). */
@@ -134,51 +96,8 @@ export interface Backend {
   /** The adjoint of avgPool2d: g [N, C, Ho, Wo] spread over each window of [N, C, ...inSize]. */
   avgPool2dBackward(g: StridedView, win: Window2d, opts: AvgPoolOptions, inSize: readonly [number, number]): TypedArray;
 
-  // ---- optional: fused float32 convolution (groups 1), one sample's columns at a time ----
-  // Without them (or when they return null) the front end composes im2col, matmul, col2im and
-  // sums. Results equal that composition to float32 matmul tolerance, and are bit-identical for
-  // any thread count.
-  /** x [N, C, H, W], w [O, C, kh, kw], bias [O] or null → [N, O, Ho, Wo]: each sample's columns times w, plus bias, then relu when `relu` (the relu kernel's bits). */
-  conv2d?(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu?: boolean): TypedArray | null;
-  /**
-   * conv2d's gradient for its input: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize] (col2im of wᵀ·g per sample).
-   * With `y` (a relu-fused conv2d's output, g's shape) g is first masked by relu's gradient, exactly as reluBackward(g, y).
-   */
-  conv2dBackwardInput?(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y?: StridedView | null): TypedArray | null;
-  /** conv2d's gradients for w and bias: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] summed over the batch, db [O] (g summed over N, Ho, Wo) when `bias`; `y` as in conv2dBackwardInput. */
-  conv2dBackwardWeight?(g: StridedView, x: StridedView, win: Window2d, bias: boolean, y?: StridedView | null): { dw: TypedArray; db: TypedArray | null } | null;
-  /**
-   * Optional fused Conv2d → ReLU → MaxPool2d (nn.Sequential's fusion) for max pools with
-   * non-overlapping windows (`pool`: stride = kernel, no padding, dilation 1, over the conv output
-   * [Ho, Wo] = win.outSize): relu(conv2d(x, w, bias, win)) max-pooled → values [N, O, Hp, Wp] and
-   * int32 indices in each Ho·Wo plane, exactly maxPool2d's (first wins ties, NaN wins), without the
-   * conv output leaving the kernel. Null: declined (the caller runs conv2d with relu, then maxPool2d).
-   */
-  conv2dReluMaxPool?(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, pool: Window2d): { values: TypedArray; indices: Int32Array } | null;
-  /**
-   * conv2dReluMaxPool's gradient for its input from the pooled gradient g, the forward's `indices`
-   * and pooled values (all [N, O, Hp, Wp]): conv2dBackwardInput of maxPool2dBackward(g, indices)
-   * masked by relu's gradient, exactly as the unfused chain (zeros, 0 + g at each argmax, · (pooled > 0 ? 1 : 0)).
-   */
-  conv2dReluMaxPoolBackwardInput?(
-    g: StridedView,
-    w: StridedView,
-    win: Window2d,
-    inSize: readonly [number, number],
-    pool: Window2d,
-    indices: StridedView,
-    pooled: StridedView,
-  ): TypedArray | null;
-  /** conv2dReluMaxPool's gradients for w and bias, from the same operands as conv2dReluMaxPoolBackwardInput (as conv2dBackwardWeight on the rebuilt gradient). */
-  conv2dReluMaxPoolBackwardWeight?(
-    g: StridedView,
-    x: StridedView,
-    win: Window2d,
-    bias: boolean,
-    pool: Window2d,
-    indices: StridedView,
-    pooled: StridedView,
-  ): { dw: TypedArray; db: TypedArray | null } | null;
+  // ---- optional: fused kernels (one table, declared in fused.ts; their meaning in src/fused/) ----
+  readonly fused?: FusedTable;
 
   // ---- optional: storage that kernels read in place ----
   /**

@@ -4,9 +4,10 @@
  * Runtime session (which packs weights once, when the session is created).
  */
 import { noGrad } from "../autograd/mode.ts";
-import { FrozenLinear, withFrozenLinears } from "../nn/frozen.ts";
+import { type FrozenLinear, freezeLinears, withFrozenLinears } from "../fused/frozen-linear.ts";
 import { Linear } from "../nn/layers/linear.ts";
 import { Module } from "../nn/module.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 
 /**
  * What `tg.jit.freeze(model)` returns: call it like the model (`frozen.call(x)`); it always runs
@@ -15,7 +16,7 @@ import { Module } from "../nn/module.ts";
  */
 export class FrozenModule<M extends Module = Module> extends Module {
   private readonly _model: M;
-  private readonly _linears: ReadonlyMap<Module, FrozenLinear>;
+  private readonly _linears: ReadonlyMap<Tensor, FrozenLinear>;
   private readonly _all: readonly Module[];
 
   constructor(model: M) {
@@ -23,9 +24,7 @@ export class FrozenModule<M extends Module = Module> extends Module {
     if (!(model instanceof Module)) throw new TypeError("jit.freeze: model must be a tg.nn.Module");
     this._model = model;
     this._all = model.modules();
-    const linears = new Map<Module, FrozenLinear>();
-    for (const m of this._all) if (m instanceof Linear) linears.set(m, new FrozenLinear(m.weight, m.bias));
-    this._linears = linears;
+    this._linears = freezeLinears(this._all.filter((m): m is Linear => m instanceof Linear));
     this.training = false;
   }
 

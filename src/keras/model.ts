@@ -5,7 +5,8 @@
  */
 import { tensor } from "../ops/creation.ts";
 import { Sigmoid, Softmax } from "../nn/layers/activation.ts";
-import { runModules, Sequential } from "../nn/layers/container.ts";
+import { runSequence } from "../fused/patterns.ts";
+import { Sequential } from "../nn/layers/container.ts";
 import { Module } from "../nn/module.ts";
 import { Optimizer } from "../optim/optimizer.ts";
 import { isFloating } from "../tensor/dtype.ts";
@@ -188,7 +189,7 @@ export class KerasSequential extends Sequential {
     const last = children.at(-1);
     const skip = last instanceof Softmax || last instanceof Sigmoid ? 1 : 0;
     // nn.Sequential's loop, so the fused layers (Linear/Conv2d → ReLU, Conv2d → ReLU → MaxPool2d) run here too
-    return runModules(children.slice(0, children.length - skip), out) as Tensor;
+    return runSequence(children.slice(0, children.length - skip), out) as Tensor;
   }
 
   /** Sets the optimizer, loss and metrics for fit / evaluate. */

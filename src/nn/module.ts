@@ -4,6 +4,7 @@
  * registers `fc1` without any extra call; buffers (running statistics) are registered explicitly.
  */
 import { noGrad } from "../autograd/mode.ts";
+import type { FusionForm } from "../fused/patterns.ts";
 import { formatShape, shapesEqual } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { Parameter } from "./parameter.ts";
@@ -57,6 +58,16 @@ export class Module {
   /** @internal Whether `call` would run hooks (containers may then not fuse this module with the next). */
   _hasHooks(): boolean {
     return this._forwardHooks.length > 0 || this._forwardPreHooks.length > 0;
+  }
+
+  /** @internal What nn.Sequential's fusion patterns (src/fused/patterns.ts) see of this module: null when it has hooks or no form. */
+  _fusionForm(): FusionForm | null {
+    return this._hasHooks() ? null : this.fusionForm();
+  }
+
+  /** The layer's form for the fusion patterns; a layer gives one only for exactly its own class (a subclass may change forward). */
+  protected fusionForm(): FusionForm | null {
+    return null;
   }
 
   /** Calls `hook(module, inputs, output)` after every forward; returns a function that removes it. */

@@ -1,24 +1,6 @@
 /** @file Parameter: a tensor that a Module owns and an optimizer updates. */
-import { kernels } from "../backend/registry.ts";
-import type { TypedArray } from "../tensor/dtype.ts";
+import { persistentCopy } from "../ops/resident.ts";
 import { Tensor } from "../tensor/tensor.ts";
-
-/**
- * `t`'s elements copied into the active backend's persistent storage (wasm: inside wasm memory,
- * where kernels read them without copying), or null where the backend has none, `t` is already
- * there, or it is full.
- */
-function persistentCopy(t: Tensor): TypedArray | null {
-  const k = kernels();
-  if (k.allocPersistent === undefined || k.isPersistent?.(t.data) === true) return null;
-  const n = t.numel();
-  if (n === 0) return null;
-  const dst = k.allocPersistent(t.dtype, n);
-  if (dst === null) return null;
-  if (t.isContiguous()) dst.set(t.data.subarray(t.offset, t.offset + n));
-  else dst.set(k.copy(t, t.dtype));
-  return dst;
-}
 
 /**
  * A leaf tensor registered as a module's learnable parameter (requires grad by default).

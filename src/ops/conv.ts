@@ -2,16 +2,13 @@
  * @file The 2-D window primitives (im2col / col2im, max and average pooling and their
  * adjoints) as recorded ops over a fully resolved `Window2d`. These are the building blocks of
  * `nn.functional.conv2d` / `maxPool2d` / `avgPool2d`, which parse user options, check shapes
- * and pick output sizes; here inputs are assumed valid 4-D float NCHW tensors. Also the fused
- * convolution (one recorded op) for backends that have the conv2d hooks, and its gradients.
+ * and pick output sizes; here inputs are assumed valid 4-D float NCHW tensors.
  */
-import { isGradEnabled } from "../autograd/mode.ts";
 import type { AvgPoolOptions, Window2d } from "../backend/backend.ts";
 import { isFloating } from "../tensor/dtype.ts";
 import { formatShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkTensor, fromKernel, kernels, record } from "./core.ts";
-import { reluBackward } from "./elementwise.ts";
 
 /** Checks x is [C, H, W] or [N, C, H, W] and float; returns the batched view and whether to squeeze it back. */
 export function batchedImage(x: Tensor, op: string): [Tensor, boolean] {
@@ -83,117 +80,4 @@ export function avgPool2dBackward(g: Tensor, win: Window2d, opts: AvgPoolOptions
   const shape = [g.shape[0]!, g.shape[1]!, ...inSize];
   const data = kernels().avgPool2dBackward(g, win, opts, inSize);
   return record("avgPool2dBackward", [g], fromKernel(data, g.dtype, shape), { win, opts, inSize });
-}
-
-/**
- * x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias [O]) → [N, O, Ho, Wo] as ONE recorded op through the
- * backend's fused `conv2d` (groups 1, float32), relu included when asked; null when the backend has no such kernel or
- * declines, and then the caller composes im2col and matmul. Gradient: conv2dGradients.
- */
-export function conv2dFused(x: Tensor, w: Tensor, bias: Tensor | null, win: Window2d, relu = false): Tensor | null {
-  const k = kernels();
-  if (k.conv2d === undefined || x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
-  const data = k.conv2d(x, w, bias, win, relu);
-  if (data === null) return null;
-  const out = fromKernel(data, x.dtype, [x.shape[0]!, w.shape[0]!, ...win.outSize]);
-  return record("conv2d", bias === null ? [x, w] : [x, w, bias], out, { win, relu });
-}
-
-/**
- * The gradients of conv2dFused for the inputs that need one ([x, w, bias?]):
- * dx = col2im(wᵀ·g), dw = Σₙ gₙ·im2col(x)ₙᵀ, db = Σ g over N, Ho, Wo. The backend's fused
- * kernels compute them when no graph is being recorded; under createGraph they are composed from
- * differentiable ops (im2col, matmul, col2im, sum), so higher-order gradients still work.
- */
-export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, needs: readonly boolean[], reluOut: Tensor | null = null): (Tensor | null)[] {
-  const [n, c, h, width] = x.shape as [number, number, number, number];
-  const o = w.shape[0]!;
-  const inSize: [number, number] = [h, width];
-  const k = kernels();
-  const fused = !isGradEnabled() && g.dtype === "float32";
-  // a relu-fused forward: the kernels mask g by relu's gradient as they read it; otherwise (and
-  // under createGraph) relu's rule runs first, once
-  let gy: Tensor | null = reluOut === null ? g : null;
-  const masked = (): Tensor => (gy ??= reluBackward(g, reluOut!));
-  const needBias = needs.length > 2 && needs[2] === true;
-  let gx: Tensor | null = null;
-  let gw: Tensor | null = null;
-  let gb: Tensor | null = null;
-  if (needs[0]) {
-    const data = fused ? (k.conv2dBackwardInput?.(g, w, win, inSize, reluOut) ?? null) : null;
-    gx = data !== null ? fromKernel(data, g.dtype, [n, c, h, width]) : col2im(w.reshape([o, -1]).mT.matmul(masked().reshape([n, o, -1])), win, inSize);
-  }
-  if (needs[1]) {
-    const r = fused ? (k.conv2dBackwardWeight?.(g, x, win, needBias, reluOut) ?? null) : null;
-    if (r !== null) {
-      gw = fromKernel(r.dw, g.dtype, w.shape);
-      if (r.db !== null) gb = fromKernel(r.db, g.dtype, [o]);
-    } else gw = masked().reshape([n, o, -1]).matmul(im2col(x, win).mT).sum(0).reshape(w.shape);
-  }
-  if (needBias && gb === null) gb = masked().sum([0, 2, 3]);
-  return needs.length > 2 ? [gx, gw, gb] : [gx, gw];
-}
-
-/**
- * relu(x ⋆ w + bias) max-pooled by `pool` (non-overlapping windows over the conv output: stride =
- * kernel, no padding, dilation 1) as ONE recorded op through the backend's `conv2dReluMaxPool`
- * (groups 1, float32): what nn.Sequential runs for Conv2d → ReLU → MaxPool2d. The output is the
- * pooled tensor, bit-identical to conv2dFused(…, relu) then maxPool2dWindows; the conv output is
- * never materialised. Null when the backend has no such kernel or declines (the caller runs the two
- * ops). Gradient: conv2dReluMaxPoolGradients.
- */
-export function conv2dReluMaxPoolFused(x: Tensor, w: Tensor, bias: Tensor | null, win: Window2d, pool: Window2d): Tensor | null {
-  const k = kernels();
-  if (k.conv2dReluMaxPool === undefined || x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
-  const r = k.conv2dReluMaxPool(x, w, bias, win, pool);
-  if (r === null) return null;
-  const shape = [x.shape[0]!, w.shape[0]!, ...pool.outSize];
-  const indices = new Tensor(r.indices, "int32", shape);
-  return record("conv2dReluMaxPool", bias === null ? [x, w] : [x, w, bias], fromKernel(r.values, x.dtype, shape), { win, pool, indices });
-}
-
-/**
- * The gradients of conv2dReluMaxPoolFused for the inputs that need one ([x, w, bias?]) from the
- * pooled gradient g: the unfused chain's maxPool2dBackward, relu mask and conv2d gradients. The
- * backend's fused kernels rebuild each sample's masked gradient in cache when no graph is being
- * recorded; otherwise (under createGraph, or where they decline) the chain is composed: the
- * scattered g, and the relu mask from the pooled values scattered back to their argmax (elsewhere
- * g is zero, so the mask there does not matter), into conv2dGradients.
- */
-export function conv2dReluMaxPoolGradients(
-  g: Tensor,
-  x: Tensor,
-  w: Tensor,
-  pooled: Tensor,
-  indices: Tensor,
-  win: Window2d,
-  pool: Window2d,
-  needs: readonly boolean[],
-): (Tensor | null)[] {
-  const [n, c, h, width] = x.shape as [number, number, number, number];
-  const o = w.shape[0]!;
-  const k = kernels();
-  const needBias = needs.length > 2 && needs[2] === true;
-  const out: (Tensor | null)[] = needs.length > 2 ? [null, null, null] : [null, null];
-  if (!isGradEnabled() && g.dtype === "float32") {
-    if (needs[0]) {
-      const data = k.conv2dReluMaxPoolBackwardInput?.(g, w, win, [h, width], pool, indices, pooled) ?? null;
-      if (data !== null) out[0] = fromKernel(data, g.dtype, [n, c, h, width]);
-    }
-    if (needs[1]) {
-      const r = k.conv2dReluMaxPoolBackwardWeight?.(g, x, win, needBias, pool, indices, pooled) ?? null;
-      if (r !== null) {
-        out[1] = fromKernel(r.dw, g.dtype, w.shape);
-        if (r.db !== null) out[2] = fromKernel(r.db, g.dtype, [o]);
-      }
-    }
-  }
-  const rest = needs.map((need, i) => need && out[i] === null);
-  if (rest.some((r) => r)) {
-    const dy = maxPool2dBackward(g, indices, win.outSize);
-    const y = maxPool2dBackward(pooled.detach(), indices, win.outSize);
-    const composed = conv2dGradients(dy, x, w, win, rest, y);
-    for (const [i, r] of rest.entries()) if (r) out[i] = composed[i]!;
-  }
-  return out;
 }

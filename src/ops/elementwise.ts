@@ -1,6 +1,5 @@
 /** @file Elementwise ops: unary math, binary arithmetic with broadcasting and type promotion, comparisons, where. */
 import { type BinaryKernel, COMPARISONS, type UnaryKernel } from "../backend/backend.ts";
-import { withGradMode } from "../autograd/mode.ts";
 import { type DType, isFloating } from "../tensor/dtype.ts";
 import { broadcastShapes, formatShape } from "../tensor/shape.ts";
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
@@ -119,19 +118,6 @@ export function where(condition: TensorLike, x: TensorLike, y: TensorLike): Tens
   const shape = broadcastShapes(broadcastShapes(c.shape, tx.shape, "where"), ty.shape, "where");
   const data = kernels().where(broadcastView(c, shape), broadcastView(tx, shape), broadcastView(ty, shape), shape);
   return record("where", [c, tx, ty], fromKernel(data, dtype, shape), null);
-}
-
-/**
- * Relu's gradient given its output: `g · (y > 0 ? 1 : 0)`, one kernel where the backend has it
- * (bit-identical to the composition it falls back to). Differentiable in `g` (second order).
- */
-export function reluBackward(g: Tensor, y: Tensor): Tensor {
-  if (g.dtype !== y.dtype || !isFloating(g.dtype) || g.shape.length !== y.shape.length || g.shape.some((d, i) => d !== y.shape[i]))
-    return g.mul(y.gt(0).to(g.dtype));
-  const fused = kernels().reluBackward;
-  // without the kernel: the composition's values, recorded as this one primitive on every backend
-  const out = fused !== undefined ? fromKernel(fused.call(kernels(), g, y), g.dtype, g.shape) : withGradMode(false, () => g.mul(y.gt(0).to(g.dtype)));
-  return record("reluBackward", [g, y], out, null);
 }
 
 /** x² (as `x * x`). */

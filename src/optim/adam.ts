@@ -1,7 +1,7 @@
 /** @file Adam and AdamW (decoupled weight decay), with the AMSGrad variant (PyTorch's rules). */
-import { kernels } from "../backend/registry.ts";
+import { adamStep } from "../fused/adam.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { type BaseOptions, elementsOf, type FloatArray, Optimizer, type ParamGroup, type Params, resolveOptions, stateZerosLike, updateElements } from "./optimizer.ts";
+import { type BaseOptions, elementsOf, Optimizer, type ParamGroup, type Params, resolveOptions, stateZerosLike, updateElements } from "./optimizer.ts";
 
 export interface AdamOptions extends BaseOptions {
   /** Learning rate (default 1e-3). */
@@ -15,38 +15,6 @@ export interface AdamOptions extends BaseOptions {
   /** Use the maximum of past second moments (AMSGrad; default false). */
   amsgrad: boolean;
   maximize: boolean;
-}
-
-const f = Math.fround;
-
-/**
- * The float32 update: PyTorch's sequence of float32 operations (each product, sum, quotient and
- * square root rounded to float32, no fused multiply-add), so SIMD kernels (16 or 4 lanes of IEEE
- * single precision) reproduce it bit for bit. Math.fround of a double result equals the float32
- * operation for +, −, ×, ÷ and √ of float32 operands (53 ≥ 2·24 + 2 bits).
- * h = the backend hook's [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled (0/1), sign].
- */
-function adamFloat32(w: Float32Array, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, h: readonly number[]): void {
-  const [beta1, beta2, stepSize, bc2, eps, l2, decay, decoupledFlag, sign] = h as [number, number, number, number, number, number, number, number, number];
-  const decoupled = decoupledFlag !== 0;
-  const b1 = f(beta1);
-  const b2 = f(beta2);
-  const c1 = f(1 - beta1);
-  const c2 = f(1 - beta2);
-  const negStep = f(-stepSize);
-  const bc = f(bc2);
-  const e = f(eps);
-  const l2f = f(l2);
-  const dec = f(decay);
-  for (let i = 0; i < w.length; i++) {
-    let gi = sign * g[i]!;
-    if (decoupled) w[i] = w[i]! * dec;
-    else if (l2 !== 0) gi = f(gi + f(l2f * w[i]!));
-    const mi = (m[i] = f(f(m[i]! * b1) + f(c1 * gi)));
-    let second = (v[i] = f(f(v[i]! * b2) + f(f(c2 * gi) * gi)));
-    if (vMax !== null) second = vMax[i] = Math.max(vMax[i]!, second);
-    w[i] = w[i]! + f(f(negStep * mi) / f(f(f(Math.sqrt(second)) / bc) + e));
-  }
 }
 
 /** The shared update: `decoupled` selects AdamW's weight decay. */
@@ -86,26 +54,8 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       const m = elementsOf(state.exp_avg as Tensor);
       const v = elementsOf(state.exp_avg_sq as Tensor);
       const vMax = amsgrad ? elementsOf((state.max_exp_avg_sq ??= stateZerosLike(p)) as Tensor) : null;
-      const fused = kernels().adamStep;
-      updateElements(p, (w) => {
-        // the backend's kernel, when it has one for these arrays, does exactly these loops' arithmetic
-        const h = [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupled ? 1 : 0, sign];
-        if (fused?.(w, g, m, v, vMax, h)) return;
-        if (w instanceof Float32Array) {
-          adamFloat32(w, g, m, v, vMax, h);
-          return;
-        }
-        for (let i = 0; i < w.length; i++) {
-          let gi = sign * g[i]!;
-          if (decoupled) w[i] = w[i]! * decay;
-          else if (l2 !== 0) gi = gi + l2 * w[i]!;
-          m[i] = m[i]! * beta1 + (1 - beta1) * gi;
-          v[i] = v[i]! * beta2 + (1 - beta2) * gi * gi;
-          let second = v[i]!;
-          if (vMax !== null) second = vMax[i] = Math.max(vMax[i]!, second);
-          w[i] = w[i]! + (-stepSize * m[i]!) / (Math.sqrt(second) / biasCorrection2Sqrt + eps);
-        }
-      });
+      const h = [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupled ? 1 : 0, sign];
+      updateElements(p, (w) => adamStep(w, g, m, v, vMax, h));
     }
   }
 }

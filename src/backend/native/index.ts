@@ -48,12 +48,7 @@ export const nativeBackend: Backend = {
   ...jsBackend,
   name: "native",
   matmul,
-  linear,
-  packLinear,
-  linearPacked,
   binary,
-  reluBackward,
-  adamStep,
   unary,
   copy,
   reduce,
@@ -61,9 +56,16 @@ export const nativeBackend: Backend = {
   col2im,
   maxPool2d,
   maxPool2dBackward,
-  conv2d,
-  conv2dBackwardInput,
-  conv2dBackwardWeight,
+  fused: {
+    linear: (a) => linear(a.x, a.w, a.bias, a.relu),
+    packLinear: (a) => packLinear(a.w),
+    linearPacked: (a) => linearPacked(a.x, a.packed, a.bias, a.relu),
+    reluBackward: (a) => reluBackward(a.g, a.y),
+    adamStep: (a) => adamStep(a.w, a.g, a.m, a.v, a.vMax, a.h),
+    conv2d: (a) => conv2d(a.x, a.w, a.bias, a.win, a.relu),
+    conv2dBackwardInput: (a) => conv2dBackwardInput(a.g, a.w, a.win, a.inSize, a.y),
+    conv2dBackwardWeight: (a) => conv2dBackwardWeight(a.g, a.x, a.win, a.bias, a.y),
+  },
 };
 
 /** The backend when the addon is built and loads here, else null (see `nativeUnavailableReason`). */

@@ -1,12 +1,13 @@
 /**
  * @file `conv2d`: 2-D convolution (really cross-correlation, as in every framework) over NCHW
- * tensors, written as im2col + one batched matrix product, so its gradients come from the
- * im2col / col2im adjoint pair and matmul's rule — second order included. A backend with the
- * fused conv2d kernels (native) runs float32 convolutions with groups 1 as one op instead.
+ * tensors: option parsing and checks here; the computation (im2col + one batched matrix product,
+ * or one fused op where the backend has the kernels) in src/fused/conv2d.ts.
  */
 import type { Window2d } from "../../backend/backend.ts";
 import { checkTensor } from "../../ops/core.ts";
-import { batchedImage, conv2dFused, conv2dReluMaxPoolFused, im2col, pair, windowOutSize } from "../../ops/conv.ts";
+import { convReluMaxPool } from "../../fused/conv-relu-pool.ts";
+import { convolve } from "../../fused/conv2d.ts";
+import { batchedImage, pair, windowOutSize } from "../../ops/conv.ts";
 import { formatShape } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { maxPool2d } from "./pool.ts";
@@ -60,42 +61,24 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
  */
 export function conv2dAct(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions, relu: boolean): Tensor {
   const { input, unbatched, win, groups } = convWindow(x, weight, bias, opts);
-  const [n, c] = input.shape as [number, number];
-  const [o, cg, kh, kw] = weight.shape as [number, number, number, number];
-  const outSize = win.outSize;
-  if (groups === 1) {
-    // one op, one pass over each sample's columns in cache, when the backend has the kernels
-    const fused = conv2dFused(input, weight, bias ?? null, win, relu);
-    if (fused !== null) return unbatched ? fused.squeeze(0) : fused;
-  }
-  const cols = im2col(input, win); // [N, C·kh·kw, Ho·Wo]
-  const length = outSize[0] * outSize[1];
-  let out =
-    groups === 1
-      ? weight.reshape([o, c * kh * kw]).matmul(cols) // [N, O, L]
-      : weight.reshape([groups, o / groups, cg * kh * kw]).matmul(cols.reshape([n, groups, cg * kh * kw, length])); // [N, G, O/G, L]
-  out = out.reshape([n, o, ...outSize]);
-  if (bias !== undefined && bias !== null) out = out.add(bias.reshape([o, 1, 1]));
-  if (relu) out = out.relu();
+  const out = convolve(input, weight, bias ?? null, win, groups, relu);
   return unbatched ? out.squeeze(0) : out;
 }
 
 /**
  * `maxPool2d(conv2dAct(x, weight, bias, opts, true), pool)` for a max pool of kernel `pool` with
  * stride = kernel, no padding, dilation 1 and no ceil mode (what nn.Sequential runs for Conv2d →
- * ReLU → MaxPool2d): one recorded op whose output is the pooled tensor where the backend has the
- * fused kernels (the conv output stays inside them), else the two ops. The same bits either way.
+ * ReLU → MaxPool2d): one fused op where the dispatcher can (groups 1, at least one window), else
+ * the two ops. The same bits either way.
  */
 export function conv2dReluMaxPool(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions, pool: readonly [number, number]): Tensor {
   const { input, unbatched, win, groups } = convWindow(x, weight, bias, opts);
   const [ho, wo] = win.outSize;
   const poolOut: [number, number] = [Math.floor(ho / pool[0]), Math.floor(wo / pool[1])];
-  if (groups === 1 && poolOut[0] >= 1 && poolOut[1] >= 1) {
-    const poolWin: Window2d = { kernel: [pool[0], pool[1]], stride: [pool[0], pool[1]], padding: [0, 0], dilation: [1, 1], outSize: poolOut };
-    const fused = conv2dReluMaxPoolFused(input, weight, bias ?? null, win, poolWin);
-    if (fused !== null) return unbatched ? fused.squeeze(0) : fused;
-  }
-  return maxPool2d(conv2dAct(x, weight, bias, opts, true), pool);
+  if (groups !== 1 || poolOut[0] < 1 || poolOut[1] < 1) return maxPool2d(conv2dAct(x, weight, bias, opts, true), pool);
+  const poolWin: Window2d = { kernel: [pool[0], pool[1]], stride: [pool[0], pool[1]], padding: [0, 0], dilation: [1, 1], outSize: poolOut };
+  const out = convReluMaxPool(input, weight, bias ?? null, win, poolWin);
+  return unbatched ? out.squeeze(0) : out;
 }
 
 /** Checks conv2d's operands and options; the batched input, whether to squeeze it back, the window and the groups. */

@@ -1,4 +1,5 @@
 /** @file Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax and the lectures' Step. */
+import type { FusionForm } from "../../fused/patterns.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { gelu } from "../functional/activation.ts";
 import { Module } from "../module.ts";
@@ -8,6 +9,10 @@ import { pyFloat } from "../util.ts";
 export class ReLU extends Module {
   override forward(x: Tensor): Tensor {
     return x.relu();
+  }
+
+  protected override fusionForm(): FusionForm | null {
+    return this.constructor === ReLU ? { kind: "relu" } : null;
   }
 }
 

@@ -1,4 +1,5 @@
 /** @file `nn.Conv2d`: a 2-D convolution layer with PyTorch's weight layout, default init and printout. */
+import type { FusionForm } from "../../fused/patterns.ts";
 import { pair } from "../../ops/conv.ts";
 import { zeros } from "../../ops/creation.ts";
 import type { DType } from "../../tensor/dtype.ts";
@@ -80,20 +81,20 @@ export class Conv2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return this.forwardAct(x, false);
+    return conv2dAct(x, this.weight, this.bias, this.options(), false);
   }
 
-  /** @internal The forward pass, then relu when `relu` (nn.Sequential's Conv2d → ReLU pairs: one fused op where the backend has it). */
-  forwardAct(x: Tensor, relu: boolean): Tensor {
-    return conv2dAct(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }, relu);
+  private options(): Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 
-  /**
-   * @internal forwardAct(x, true) then a max pool of kernel `pool` with stride = kernel and no
-   * padding (nn.Sequential's Conv2d → ReLU → MaxPool2d): one fused op where the backend has it.
-   */
-  forwardReluPool(x: Tensor, pool: readonly [number, number]): Tensor {
-    return conv2dReluMaxPool(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }, pool);
+  protected override fusionForm(): FusionForm | null {
+    if (this.constructor !== Conv2d) return null;
+    return {
+      kind: "conv2d",
+      act: (x, relu) => conv2dAct(x, this.weight, this.bias, this.options(), relu),
+      reluPool: (x, pool) => conv2dReluMaxPool(x, this.weight, this.bias, this.options(), pool),
+    };
   }
 
   override extraRepr(): string {

@@ -1,8 +1,8 @@
 /** @file Linear (fully connected), Identity and Flatten layers. */
+import type { FusionForm } from "../../fused/patterns.ts";
 import * as ops from "../../ops/index.ts";
 import type { DType } from "../../tensor/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
-import { frozenLinearOf } from "../frozen.ts";
 import { linearAct } from "../functional/linear.ts";
 import { defaultLayerInit } from "../init.ts";
 import { Module } from "../module.ts";
@@ -50,15 +50,11 @@ export class Linear extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return this.forwardAct(x, false);
+    return linearAct(x, this.weight, this.bias, false);
   }
 
-  /** @internal The forward pass, then relu when `relu` (nn.Sequential's Linear → ReLU pairs: one fused op where the backend has it). */
-  forwardAct(x: Tensor, relu: boolean): Tensor {
-    // inside a frozen model (tg.jit.freeze): its snapshot of this layer, weights pre-packed
-    const frozen = frozenLinearOf(this);
-    if (frozen !== undefined) return frozen.forward(x, relu);
-    return linearAct(x, this.weight, this.bias, relu);
+  protected override fusionForm(): FusionForm | null {
+    return this.constructor === Linear ? { kind: "linear", act: (x, relu) => linearAct(x, this.weight, this.bias, relu) } : null;
   }
 
   override extraRepr(): string {

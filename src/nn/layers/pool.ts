@@ -1,4 +1,5 @@
 /** @file Pooling layers: `nn.MaxPool2d`, `nn.AvgPool2d`, `nn.AdaptiveAvgPool2d` (module forms of the functional ops). */
+import type { FusionForm } from "../../fused/patterns.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { type AvgPool2dOptions, adaptiveAvgPool2d, avgPool2d, type MaxPool2dOptions, maxPool2d } from "../functional/pool.ts";
 import { Module } from "../module.ts";
@@ -28,6 +29,11 @@ export class MaxPool2d extends Module {
 
   override forward(x: Tensor): Tensor {
     return maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+  }
+
+  protected override fusionForm(): FusionForm | null {
+    if (this.constructor !== MaxPool2d) return null;
+    return { kind: "maxPool2d", kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode };
   }
 
   override extraRepr(): string {
