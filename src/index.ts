@@ -5,8 +5,8 @@ export { gradcheck, numericalGrad, type GradcheckOptions, type NumericalGradOpti
 export type { Node } from "./autograd/node.ts";
 export type { Backend } from "./backend/backend.ts";
 export { Tensor, type NestedArray, type TensorLike } from "./tensor/tensor.ts";
-export type { DType, TypedArray } from "./tensor/dtype.ts";
-export { promoteTypes } from "./tensor/dtype.ts";
+export type { DType, TypedArray } from "./base/dtype.ts";
+export { promoteTypes } from "./base/dtype.ts";
 export { Generator, manualSeed } from "./tensor/random.ts";
 export {
   abs,

@@ -15,7 +15,7 @@ import { describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { StridedView } from "../src/backend/backend.ts";
-import type { TypedArray } from "../src/tensor/dtype.ts";
+import type { TypedArray } from "../src/base/dtype.ts";
 import { jsBackend } from "../src/backend/js/index.ts";
 import { reluBackward as jsReluBackward } from "../src/backend/js/relu-backward.ts";
 import { Arena, ARENA_BASE, getArena, getRuntime, RESIDENT_CAP_BYTES, stage } from "../src/backend/wasm/runtime.ts";

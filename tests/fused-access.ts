@@ -4,7 +4,7 @@
  */
 import type { Backend, PackedLinear, StridedView, Window2d } from "../src/backend/backend.ts";
 import type { FusedKernels, FusedOp } from "../src/backend/fused.ts";
-import type { TypedArray } from "../src/tensor/dtype.ts";
+import type { TypedArray } from "../src/base/dtype.ts";
 
 type Table = { -readonly [K in FusedOp]?: FusedKernels[K] };
 const tableOf = (b: Backend): Table => (b.fused ?? {}) as Table;

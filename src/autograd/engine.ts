@@ -2,10 +2,10 @@
  * @file Reverse-mode differentiation: topological order over the recorded graph, the gradient
  * rules in reverse, broadcasting undone once here (not in each rule), and accumulation into `.grad`.
  */
-import { outputPoolingEnabled, outputSerial, recycle } from "../backend/output-pool.ts";
+import { outputPoolingEnabled, outputSerial, recycle } from "../backend/registry.ts";
 import { cast } from "../ops/core.ts";
-import type { TypedArray } from "../tensor/dtype.ts";
-import { formatShape, shapesEqual } from "../tensor/shape.ts";
+import type { TypedArray } from "../base/dtype.ts";
+import { formatShape, shapesEqual } from "../base/shape.ts";
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
 import { withGradMode } from "./mode.ts";
 import { type PrimOp, type RuleContext, vjpRule } from "./rules.ts";

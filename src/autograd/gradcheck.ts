@@ -1,5 +1,5 @@
 /** @file Finite-difference gradients and `gradcheck`: the numerical ground truth autograd is tested against. */
-import { formatShape } from "../tensor/shape.ts";
+import { formatShape } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grad } from "./engine.ts";
 import { noGrad } from "./mode.ts";

@@ -9,7 +9,7 @@ import * as windows from "../ops/conv.ts";
 import { reluBackward } from "../fused/relu-backward.ts";
 import { type FusedNodeParams, fusedRules } from "../fused/rules.ts";
 import * as ops from "../ops/index.ts";
-import type { DType } from "../tensor/dtype.ts";
+import type { DType } from "../base/dtype.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 interface ReduceParams {

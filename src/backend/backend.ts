@@ -1,15 +1,9 @@
 /** @file The kernel interface every backend implements: a small set of primitives over strided buffers. */
-import type { DType, TypedArray } from "../tensor/dtype.ts";
+import type { DType, TypedArray } from "../base/dtype.ts";
+import type { StridedView } from "../base/strided.ts";
 import type { FusedTable } from "./fused.ts";
 
-/** A strided view of a storage array: what a kernel reads. Strides may be 0 (broadcast) or any permutation. */
-export interface StridedView {
-  readonly data: TypedArray;
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly strides: readonly number[];
-  readonly offset: number;
-}
+export type { StridedView };
 
 /** Elementwise functions of one input. Output dtype = input dtype (the front end casts first). */
 export type UnaryKernel =

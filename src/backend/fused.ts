@@ -5,7 +5,7 @@
  * src/fused/ (the dispatcher); a backend only states which entries it has. Every entry may return
  * null (false for adamStep) to decline a call: the dispatcher then runs the composition.
  */
-import type { TypedArray } from "../tensor/dtype.ts";
+import type { TypedArray } from "../base/dtype.ts";
 import type { PackedLinear, StridedView, Window2d } from "./backend.ts";
 
 /** Gradients of a linear layer: each null where it was not asked for. */

@@ -13,7 +13,7 @@
  * since its backward began (`outputSerial`) is taken back, so a forward activation or a
  * caller's array is never reused. An array is taken back at most once per issue.
  */
-import type { TypedArray } from "../tensor/dtype.ts";
+import type { TypedArray } from "../base/dtype.ts";
 
 /** Below this many elements a fresh array is as cheap as a lookup. */
 export const POOL_MIN_ELEMENTS = 1024;

@@ -11,6 +11,12 @@ import {
   wasmUnavailableReason,
 } from "./wasm/index.ts";
 
+/**
+ * The output pool belongs to the backends; the autograd engine and tensors hand storage back
+ * through these (see output-pool.ts for when that is safe).
+ */
+export { outputPoolingEnabled, outputSerial, recycle } from "./output-pool.ts";
+
 const backends = new Map<string, Backend>([["js", jsBackend]]);
 let active: Backend = jsBackend;
 /** Whether the program chose a backend (`use`, TG_BACKEND): `ready()` then leaves the choice alone. */

@@ -1,6 +1,6 @@
 /** @file Datasets: the indexable collections a DataLoader draws batches from. */
 import { stack } from "../ops/shape.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { formatShape } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { tensor } from "../ops/creation.ts";
 

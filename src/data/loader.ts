@@ -1,5 +1,5 @@
 /** @file DataLoader: mini-batches from a dataset, optionally shuffled by a seeded generator. */
-import { nextTick } from "../backend/env.ts";
+import { nextTick } from "../base/env.ts";
 import { defaultGenerator, Generator } from "../tensor/random.ts";
 import { collate, type Dataset } from "./dataset.ts";
 

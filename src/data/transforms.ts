@@ -6,7 +6,7 @@
 import { cat, narrow } from "../ops/shape.ts";
 import { randn, tensor, zeros } from "../ops/creation.ts";
 import { defaultGenerator, type Generator } from "../tensor/random.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { formatShape } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 export type Transform = (x: Tensor) => Tensor;

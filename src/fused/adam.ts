@@ -2,7 +2,7 @@
  * @file One Adam/AdamW step in place (torch.optim's update rules): the backend's `adamStep`
  * kernel where it has one for these arrays, else the loops below, which are its definition.
  */
-import type { TypedArray } from "../tensor/dtype.ts";
+import type { TypedArray } from "../base/dtype.ts";
 import { runKernel } from "./kernels.ts";
 
 const f = Math.fround;

@@ -9,7 +9,7 @@ import { isGradEnabled } from "../autograd/mode.ts";
 import type { StridedView } from "../backend/backend.ts";
 import type { FusedArgs, FusedOp, FusedResult } from "../backend/fused.ts";
 import { kernels } from "../backend/registry.ts";
-import type { TypedArray } from "../tensor/dtype.ts";
+import type { TypedArray } from "../base/dtype.ts";
 
 /** Every view (null: absent) is float32: the one dtype the fused kernels are written for. */
 function f32(...views: (StridedView | null)[]): boolean {

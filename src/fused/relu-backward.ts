@@ -5,7 +5,7 @@
  */
 import { withGradMode } from "../autograd/mode.ts";
 import { fromKernel, record } from "../ops/core.ts";
-import { isFloating } from "../tensor/dtype.ts";
+import { isFloating } from "../base/dtype.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { runKernel } from "./kernels.ts";
 

@@ -12,7 +12,7 @@ import { Flatten, Identity, Linear } from "../nn/layers/linear.ts";
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "../nn/layers/pool.ts";
 import type { Module } from "../nn/module.ts";
 import { pair } from "../ops/conv.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { formatShape } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { float, type GraphBuilder, int, ints, string } from "./onnx-graph.ts";
 import { type Attribute, DataType } from "./onnx-proto.ts";

@@ -5,8 +5,8 @@
  */
 import { noGrad } from "../autograd/mode.ts";
 import { Module } from "../nn/module.ts";
-import { isFloating } from "../tensor/dtype.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { isFloating } from "../base/dtype.ts";
+import { formatShape } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "./files.ts";
 import { GraphBuilder } from "./onnx-graph.ts";

@@ -1,5 +1,5 @@
 /** @file The safetensors format in memory: `serialize` a { name: Tensor } dict to bytes and `deserialize` it back, validating every byte (no Node APIs). */
-import { allocate, type DType, type TypedArray } from "../tensor/dtype.ts";
+import { allocate, type DType, type TypedArray } from "../base/dtype.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { type Json, type JsonObject, parseJson } from "./json.ts";
 

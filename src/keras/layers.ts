@@ -19,7 +19,7 @@ import { Flatten, Linear } from "../nn/layers/linear.ts";
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "../nn/layers/pool.ts";
 import { Module } from "../nn/module.ts";
 import { zeros } from "../ops/creation.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { formatShape } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** Activation names (Keras' spellings; snake_case aliases accepted). */

@@ -7,8 +7,8 @@
 import { binaryCrossEntropyWithLogits, huberLoss, l1Loss, mseLoss } from "../nn/functional/loss.ts";
 import { crossEntropy } from "../nn/functional/classification.ts";
 import { Module } from "../nn/module.ts";
-import { isFloating } from "../tensor/dtype.ts";
-import { formatShape, shapesEqual } from "../tensor/shape.ts";
+import { isFloating } from "../base/dtype.ts";
+import { formatShape, shapesEqual } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** Keras' epsilon for clipping probabilities. */

@@ -5,7 +5,7 @@
 import { int, ints } from "../io/onnx-graph.ts";
 import { type Convert, describe, registerRule, reshape, rule, scopeOf, sequential, type Value } from "../io/onnx-layers.ts";
 import { arange } from "../ops/creation.ts";
-import { sizeOf } from "../tensor/shape.ts";
+import { sizeOf } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Reshape as KerasReshape } from "./layers.ts";
 import { KerasSequential } from "./model.ts";

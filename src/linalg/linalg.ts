@@ -1,7 +1,7 @@
 /** @file `tg.linalg`: solve, inv and lstsq for small dense systems (batched), differentiable. */
 import { asTensor, checkTensor, promote, record } from "../ops/core.ts";
-import { isFloating } from "../tensor/dtype.ts";
-import { broadcastShapes, formatShape, sizeOf } from "../tensor/shape.ts";
+import { isFloating } from "../base/dtype.ts";
+import { broadcastShapes, formatShape, sizeOf } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { luSolve, qrLeastSquares } from "./dense.ts";
 

@@ -4,7 +4,7 @@
  */
 import { noGrad } from "../autograd/mode.ts";
 import { defaultGenerator, type Generator } from "../tensor/random.ts";
-import { formatShape, sizeOf } from "../tensor/shape.ts";
+import { formatShape, sizeOf } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkFloatArg, checkTensorArg } from "./util.ts";
 

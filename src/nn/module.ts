@@ -5,7 +5,7 @@
  */
 import { noGrad } from "../autograd/mode.ts";
 import type { FusionForm } from "../fused/patterns.ts";
-import { formatShape, shapesEqual } from "../tensor/shape.ts";
+import { formatShape, shapesEqual } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { Parameter } from "./parameter.ts";
 

@@ -1,6 +1,6 @@
 /** @file Helpers shared by nn's functional ops and layers: argument checks, loss reductions, Python-style repr text. */
-import { isFloating } from "../tensor/dtype.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { isFloating } from "../base/dtype.ts";
+import { formatShape } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
 /** How a loss combines its per-element values: averaged, summed, or returned as they are. */

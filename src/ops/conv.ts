@@ -5,8 +5,8 @@
  * and pick output sizes; here inputs are assumed valid 4-D float NCHW tensors.
  */
 import type { AvgPoolOptions, Window2d } from "../backend/backend.ts";
-import { isFloating } from "../tensor/dtype.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { isFloating } from "../base/dtype.ts";
+import { formatShape } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkTensor, fromKernel, kernels, record } from "./core.ts";
 

@@ -4,7 +4,7 @@ import { Node } from "../autograd/node.ts";
 import type { PrimOp, PrimParams } from "../autograd/rules.ts";
 import type { StridedView } from "../backend/backend.ts";
 import { kernels } from "../backend/registry.ts";
-import { allocate, type DType, isFloating, numberDType, type Operand, resultType, type TypedArray } from "../tensor/dtype.ts";
+import { allocate, type DType, isFloating, numberDType, type Operand, resultType, type TypedArray } from "../base/dtype.ts";
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
 
 export { kernels };

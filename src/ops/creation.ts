@@ -1,7 +1,7 @@
 /** @file Creating tensors: from JS data, constant fills, ranges, identity, and seeded random values. */
-import { allocate, assertDType, type DType, dtypeOfArray, isFloating, type TypedArray } from "../tensor/dtype.ts";
+import { allocate, assertDType, type DType, dtypeOfArray, isFloating, type TypedArray } from "../base/dtype.ts";
 import { defaultGenerator, type Generator } from "../tensor/random.ts";
-import { checkShape, sizeOf } from "../tensor/shape.ts";
+import { checkShape, sizeOf } from "../base/shape.ts";
 import { type NestedArray, Tensor } from "../tensor/tensor.ts";
 import { kernels } from "./core.ts";
 

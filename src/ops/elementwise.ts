@@ -1,7 +1,7 @@
 /** @file Elementwise ops: unary math, binary arithmetic with broadcasting and type promotion, comparisons, where. */
 import { type BinaryKernel, COMPARISONS, type UnaryKernel } from "../backend/backend.ts";
-import { type DType, isFloating } from "../tensor/dtype.ts";
-import { broadcastShapes, formatShape } from "../tensor/shape.ts";
+import { type DType, isFloating } from "../base/dtype.ts";
+import { broadcastShapes, formatShape } from "../base/shape.ts";
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
 import { asTensor, broadcastView, checkTensor, checkTensorLike, fromKernel, kernels, promote, record, scalarTensor } from "./core.ts";
 

@@ -1,7 +1,7 @@
 /** @file Every tensor op, re-exported for the Tensor methods and the public API. */
 export { backward, grad } from "../autograd/engine.ts";
 export { linalgInv, linalgLstsq, linalgSolve } from "../linalg/linalg.ts";
-export { normalizeDim } from "../tensor/shape.ts";
+export { normalizeDim } from "../base/shape.ts";
 export * from "./core.ts";
 export * from "./creation.ts";
 export * from "./elementwise.ts";

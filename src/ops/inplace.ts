@@ -1,8 +1,8 @@
 /** @file In-place writes into a tensor's storage, for optimizers and initialisers (never recorded in the graph). */
 import { isGradEnabled } from "../autograd/mode.ts";
-import { broadcastShapes, formatShape, shapesEqual } from "../tensor/shape.ts";
+import { broadcastShapes, formatShape, shapesEqual } from "../base/shape.ts";
 import { Tensor, type TensorLike } from "../tensor/tensor.ts";
-import { stridedOffsets } from "../backend/js/strided.ts";
+import { stridedOffsets } from "../base/strided.ts";
 import { asTensor, broadcastView, kernels } from "./core.ts";
 
 /**

@@ -1,6 +1,6 @@
 /** @file Matrix products: 1-D, 2-D and batched with broadcasting, all on one batched-gemm primitive. */
 import type { StridedView } from "../backend/backend.ts";
-import { broadcastShapes, formatShape, sizeOf } from "../tensor/shape.ts";
+import { broadcastShapes, formatShape, sizeOf } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { asTensor, checkTensor, fromKernel, kernels, promote, record } from "./core.ts";
 

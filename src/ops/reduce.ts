@@ -1,8 +1,8 @@
 /** @file Reductions (sum, mean, max, min, arg*, var, std, logSumExp) and the softmax family. */
 import { isGradEnabled } from "../autograd/mode.ts";
 import type { ReduceKernel } from "../backend/backend.ts";
-import { isFloating } from "../tensor/dtype.ts";
-import { formatShape, normalizeDim, normalizeDims } from "../tensor/shape.ts";
+import { isFloating } from "../base/dtype.ts";
+import { formatShape, normalizeDim, normalizeDims } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { checkTensor, fromKernel, kernels, record } from "./core.ts";
 import { where } from "./elementwise.ts";

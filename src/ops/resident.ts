@@ -1,6 +1,6 @@
 /** @file Tensors in a backend's persistent storage (wasm memory), where its kernels read them without copying. */
 import { kernels } from "../backend/registry.ts";
-import type { TypedArray } from "../tensor/dtype.ts";
+import type { TypedArray } from "../base/dtype.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
 /**

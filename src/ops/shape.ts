@@ -1,6 +1,6 @@
 /** @file Shape ops: views (reshape, permute, expand, narrow) that share storage, plus cat, gather and indexing. */
-import { promoteTypes } from "../tensor/dtype.ts";
-import { contiguousStrides, formatShape, normalizeDim, shapesEqual, sizeOf } from "../tensor/shape.ts";
+import { promoteTypes } from "../base/dtype.ts";
+import { contiguousStrides, formatShape, normalizeDim, shapesEqual, sizeOf } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { asTensor, checkTensor, fromKernel, kernels, record } from "./core.ts";
 

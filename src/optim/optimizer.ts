@@ -11,7 +11,7 @@
 import { enableGrad, noGrad } from "../autograd/mode.ts";
 import { kernels } from "../backend/registry.ts";
 import { zerosLike } from "../ops/index.ts";
-import { isFloating } from "../tensor/dtype.ts";
+import { isFloating } from "../base/dtype.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
 /** A value held in an optimizer's per-parameter state (lists only for LBFGS's history). */

@@ -2,11 +2,11 @@
 import type { Node } from "../autograd/node.ts";
 import type { BackwardOptions } from "../autograd/engine.ts";
 import type { StridedView } from "../backend/backend.ts";
-import { recycle } from "../backend/output-pool.ts";
+import { recycle } from "../backend/registry.ts";
 import * as ops from "../ops/index.ts";
-import { type DType, isFloating, type TypedArray } from "./dtype.ts";
+import { type DType, isFloating, type TypedArray } from "../base/dtype.ts";
 import { formatTensor } from "./format.ts";
-import { contiguousStrides, formatShape, sizeOf } from "./shape.ts";
+import { contiguousStrides, formatShape, sizeOf } from "../base/shape.ts";
 
 /** What an op accepts where a tensor goes: a tensor, or a number / boolean that broadcasts as a scalar. */
 export type TensorLike = Tensor | number | boolean;

@@ -5,7 +5,7 @@
  * any object with some of the `on…` methods is a callback too.
  */
 import { noGrad } from "../autograd/mode.ts";
-import { requireNode } from "../backend/env.ts";
+import { requireNode } from "../base/env.ts";
 import { save } from "../io/files.ts";
 import type { Module, StateDict } from "../nn/module.ts";
 import { LRScheduler, ReduceLROnPlateau } from "../optim/lr-scheduler.ts";

@@ -4,7 +4,7 @@
  * `model.safetensors`, `optimizer.safetensors` and `state.json`. The directory is replaced as a
  * whole (written beside it, then renamed), so an interrupt leaves the previous checkpoint intact.
  */
-import { requireNode } from "../backend/env.ts";
+import { requireNode } from "../base/env.ts";
 import { load, save } from "../io/files.ts";
 import type { Module } from "../nn/module.ts";
 import type { Optimizer, OptimizerStateDict } from "../optim/optimizer.ts";

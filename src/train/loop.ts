@@ -7,12 +7,12 @@
 import { noGrad } from "../autograd/mode.ts";
 import { TensorDataset } from "../data/dataset.ts";
 import { DataLoader } from "../data/loader.ts";
-import { nextTick } from "../backend/env.ts";
+import { nextTick } from "../base/env.ts";
 import type { Module } from "../nn/module.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
 import { cat } from "../ops/index.ts";
 import { defaultGenerator, Generator } from "../tensor/random.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { formatShape } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { type Callback, runCallbacks, type TrainContext } from "./callbacks.ts";
 import { History, type Logs } from "./history.ts";

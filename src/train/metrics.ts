@@ -4,8 +4,8 @@
  * name → metric table that `compile({ metrics })` and the training loop use.
  */
 import { noGrad } from "../autograd/mode.ts";
-import { isFloating } from "../tensor/dtype.ts";
-import { formatShape, shapesEqual } from "../tensor/shape.ts";
+import { isFloating } from "../base/dtype.ts";
+import { formatShape, shapesEqual } from "../base/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
 /** A metric: a name (the History key) and the batch mean of some score of predictions vs targets. */

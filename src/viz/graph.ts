@@ -1,7 +1,7 @@
 /** @file Walks the recorded autograd graph behind a tensor into a plain description (nodes, edges, labels) that the DOT and SVG renderers draw. */
 import type { Node } from "../autograd/node.ts";
 import type { PrimOp } from "../autograd/rules.ts";
-import type { DType } from "../tensor/dtype.ts";
+import type { DType } from "../base/dtype.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** Labels for tensors: a `Map` from tensor to name, or an object such as `{ x, W, b }`. */

@@ -3,7 +3,7 @@
  * no native binary, no system fonts needed — text uses DejaVu Sans from the `dejavu-fonts-ttf`
  * package. Node.js only (it reads the .wasm and font files from node_modules).
  */
-import { requireNode } from "../backend/env.ts";
+import { requireNode } from "../base/env.ts";
 
 type ResvgModule = typeof import("@resvg/resvg-wasm");
 

@@ -5,7 +5,7 @@
  * fixed) and comes with its adjoint, which is what makes the gradient rules differentiable:
  *   im2col ↔ col2im,  avgPool2d ↔ avgPool2dBackward,  maxPool2d (gather at argmax) ↔ maxPool2dBackward (scatter-add).
  */
-import { allocate, type TypedArray } from "../../tensor/dtype.ts";
+import { allocate, type TypedArray } from "../../base/dtype.ts";
 import type { AvgPoolOptions, StridedView, Window2d } from "../backend.ts";
 
 /**

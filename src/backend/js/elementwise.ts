@@ -1,8 +1,8 @@
 /** @file Reference elementwise kernels: unary, binary, where and dtype copies over any strides. */
-import { allocate, type DType, type TypedArray } from "../../tensor/dtype.ts";
-import { sizeOf } from "../../tensor/shape.ts";
+import { allocate, type DType, type TypedArray } from "../../base/dtype.ts";
+import { sizeOf } from "../../base/shape.ts";
 import { type BinaryKernel, COMPARISONS, type StridedView, type UnaryKernel } from "../backend.ts";
-import { isRowMajor, offsetsOf } from "./strided.ts";
+import { isRowMajor, offsetsOf } from "../../base/strided.ts";
 
 /** erf(x) to ~1e-14: Maclaurin series near 0, a continued fraction for erfc further out. */
 export function erf(x: number): number {

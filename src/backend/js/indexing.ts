@@ -1,9 +1,9 @@
 /** @file Reference gather / scatter-add along a dim, and concatenation. */
-import { allocate, type TypedArray } from "../../tensor/dtype.ts";
-import { contiguousStrides, sizeOf } from "../../tensor/shape.ts";
+import { allocate, type TypedArray } from "../../base/dtype.ts";
+import { contiguousStrides, sizeOf } from "../../base/shape.ts";
 import type { StridedView } from "../backend.ts";
 import { copy } from "./elementwise.ts";
-import { stridedOffsets } from "./strided.ts";
+import { stridedOffsets } from "../../base/strided.ts";
 
 /** For each element of `index` (row-major), the storage offset in `x` with coordinate `dim` replaced by the index value. */
 function gatherOffsets(x: StridedView, dim: number, index: StridedView, op: string): Int32Array {

@@ -4,7 +4,7 @@
  * It is not installed on jsBackend: backends that spread jsBackend (wasm) would inherit the slow js
  * matmul, and without the method the front end composes the backend's own primitives anyway.
  */
-import type { TypedArray } from "../../tensor/dtype.ts";
+import type { TypedArray } from "../../base/dtype.ts";
 import type { StridedView } from "../backend.ts";
 import { binary, unary } from "./elementwise.ts";
 import { matmul } from "./matmul.ts";

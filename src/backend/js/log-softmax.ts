@@ -4,10 +4,10 @@
  * js `sum` accumulates in float64). Rows holding NaN or +∞, and rows of only −∞, give NaN, as
  * PyTorch's log_softmax does; a −∞ entry of any other row gives −∞.
  */
-import { allocate, type TypedArray } from "../../tensor/dtype.ts";
-import { sizeOf } from "../../tensor/shape.ts";
+import { allocate, type TypedArray } from "../../base/dtype.ts";
+import { sizeOf } from "../../base/shape.ts";
 import type { StridedView } from "../backend.ts";
-import { stridedOffsets } from "./strided.ts";
+import { stridedOffsets } from "../../base/strided.ts";
 
 /** The rows of `v` along `dim`: each row's first storage offset (the other axes in row-major order), length and stride. */
 function rowsOf(v: StridedView, dim: number): { bases: Int32Array; len: number; stride: number } {

@@ -1,5 +1,5 @@
 /** @file Reference batched matrix product over strided [B, M, K] · [B, K, N] views. */
-import { allocate, type TypedArray } from "../../tensor/dtype.ts";
+import { allocate, type TypedArray } from "../../base/dtype.ts";
 import type { StridedView } from "../backend.ts";
 
 export function matmul(a: StridedView, b: StridedView): TypedArray {

@@ -1,8 +1,8 @@
 /** @file Reference reductions (sum, max, min, argmax, argmin) over any set of axes. */
-import { allocate, type TypedArray } from "../../tensor/dtype.ts";
-import { sizeOf } from "../../tensor/shape.ts";
+import { allocate, type TypedArray } from "../../base/dtype.ts";
+import { sizeOf } from "../../base/shape.ts";
 import type { ReduceKernel, StridedView } from "../backend.ts";
-import { stridedOffsets } from "./strided.ts";
+import { stridedOffsets } from "../../base/strided.ts";
 
 /**
  * Splits the view into kept axes (the output) and reduced axes (the inner loop), so every

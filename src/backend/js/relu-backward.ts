@@ -3,9 +3,9 @@
  * the same float product as the composed `g.mul(y.gt(0).to(dtype))` (so −0 for a negative g
  * where y ≤ 0, NaN for an infinite one). Not installed on jsBackend (see linear.ts for why).
  */
-import { allocate, type TypedArray } from "../../tensor/dtype.ts";
+import { allocate, type TypedArray } from "../../base/dtype.ts";
 import type { StridedView } from "../backend.ts";
-import { stridedOffsets } from "./strided.ts";
+import { stridedOffsets } from "../../base/strided.ts";
 
 export function reluBackward(g: StridedView, y: StridedView): TypedArray {
   let n = 1;

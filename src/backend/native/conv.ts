@@ -1,5 +1,5 @@
 /** @file The native backend's 2-D window kernels (float32): im2col, col2im, max pooling and its backward (bit-identical to js), and the fused convolution with its two gradients. */
-import type { TypedArray } from "../../tensor/dtype.ts";
+import type { TypedArray } from "../../base/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";

@@ -2,7 +2,7 @@
  * @file The native backend's elementwise kernels and reductions (float32 views; everything else,
  * and calls under NATIVE_ELEMENTWISE_MIN elements, runs the js kernels). Bit-identical to js.
  */
-import type { DType, TypedArray } from "../../tensor/dtype.ts";
+import type { DType, TypedArray } from "../../base/dtype.ts";
 import { type BinaryKernel, COMPARISONS, type ReduceKernel, type StridedView, type UnaryKernel } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";

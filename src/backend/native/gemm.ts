@@ -1,5 +1,5 @@
 /** @file The native backend's batched matrix product: float32 in the addon's sgemm, other dtypes in the js kernel. */
-import type { TypedArray } from "../../tensor/dtype.ts";
+import type { TypedArray } from "../../base/dtype.ts";
 import type { PackedLinear, StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";

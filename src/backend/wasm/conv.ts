@@ -22,7 +22,7 @@
  * per sample the masked gradient block the unfused maxPool2dBackward + relu mask would have staged.
  * They decline exactly where the conv2d hooks do, and split samples the same way (the same bits).
  */
-import type { TypedArray } from "../../tensor/dtype.ts";
+import type { TypedArray } from "../../base/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";

@@ -9,8 +9,8 @@
  * disjoint output ranges run on the worker pool (threads.ts `runCalls`): every element gets the
  * same operation wherever it runs, so results do not depend on the thread count.
  */
-import { sizeOf } from "../../tensor/shape.ts";
-import type { DType, TypedArray } from "../../tensor/dtype.ts";
+import { sizeOf } from "../../base/shape.ts";
+import type { DType, TypedArray } from "../../base/dtype.ts";
 import type { BinaryKernel, StridedView, UnaryKernel } from "../backend.ts";
 import { binary as jsBinary, copy as jsCopy, unary as jsUnary, where as jsWhere } from "../js/elementwise.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";

@@ -4,7 +4,7 @@
  * Also the fused inference layer `linear` (x·Wᵀ + bias, relu): the gemm, then the bias add and
  * the relu in place in wasm memory, one output copied out.
  */
-import type { TypedArray } from "../../tensor/dtype.ts";
+import type { TypedArray } from "../../base/dtype.ts";
 import type { PackedLinear, StridedView } from "../backend.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";

@@ -3,8 +3,8 @@
  * (assembly/reduce.ts, bit-identical to js) when the kept and the reduced axes each collapse to
  * ≤ 2 dims and the input is large enough; everything else calls the js kernel.
  */
-import type { TypedArray } from "../../tensor/dtype.ts";
-import { sizeOf } from "../../tensor/shape.ts";
+import type { TypedArray } from "../../base/dtype.ts";
+import { sizeOf } from "../../base/shape.ts";
 import type { ReduceKernel, StridedView } from "../backend.ts";
 import { reduce as jsReduce } from "../js/reduce.ts";
 import { collapse, WASM_MIN_ELEMENTS } from "./elementwise.ts";

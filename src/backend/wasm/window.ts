@@ -5,8 +5,8 @@
  * of images (or, for few images, of channels) run on the worker pool: each task writes its own
  * output planes with the same loops, so results do not depend on the thread count.
  */
-import type { TypedArray } from "../../tensor/dtype.ts";
-import { sizeOf } from "../../tensor/shape.ts";
+import type { TypedArray } from "../../base/dtype.ts";
+import { sizeOf } from "../../base/shape.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { col2im as jsCol2im, im2col as jsIm2col, maxPool2d as jsMaxPool2d, maxPool2dBackward as jsMaxPool2dBackward } from "../js/conv.ts";
 import { PARALLEL_MIN_ELEMENTS, WASM_MIN_ELEMENTS } from "./elementwise.ts";

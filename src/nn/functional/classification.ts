@@ -1,7 +1,7 @@
 /** @file Multi-class losses: negative log likelihood and cross entropy (class-index or probability targets, label smoothing). */
 import * as ops from "../../ops/index.ts";
-import { isFloating } from "../../tensor/dtype.ts";
-import { formatShape, shapesEqual } from "../../tensor/shape.ts";
+import { isFloating } from "../../base/dtype.ts";
+import { formatShape, shapesEqual } from "../../base/shape.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { checkFloatArg, checkReduction, checkTensorArg, checkVector, type Reduction } from "../util.ts";
 

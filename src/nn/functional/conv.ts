@@ -8,7 +8,7 @@ import { checkTensor } from "../../ops/core.ts";
 import { convReluMaxPool } from "../../fused/conv-relu-pool.ts";
 import { convolve } from "../../fused/conv2d.ts";
 import { batchedImage, pair, windowOutSize } from "../../ops/conv.ts";
-import { formatShape } from "../../tensor/shape.ts";
+import { formatShape } from "../../base/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { maxPool2d } from "./pool.ts";
 

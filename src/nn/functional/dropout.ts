@@ -1,5 +1,5 @@
 /** @file Inverted dropout: zero each element with probability p during training and scale the rest by 1/(1−p). */
-import { allocate } from "../../tensor/dtype.ts";
+import { allocate } from "../../base/dtype.ts";
 import { defaultGenerator, type Generator } from "../../tensor/random.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { checkFloatArg } from "../util.ts";

@@ -1,6 +1,6 @@
 /** @file `linear(x, W, b)`: the fully connected layer's computation `x·Wᵀ + b` in PyTorch's weight layout. */
 import { linearOp } from "../../fused/linear.ts";
-import { formatShape } from "../../tensor/shape.ts";
+import { formatShape } from "../../base/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { checkFloatArg } from "../util.ts";
 

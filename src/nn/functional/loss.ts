@@ -1,6 +1,6 @@
 /** @file Regression and binary-classification losses: MSE, L1, Huber, binary cross entropy (on probabilities and on logits). */
 import * as ops from "../../ops/index.ts";
-import { broadcastShapes, formatShape, shapesEqual } from "../../tensor/shape.ts";
+import { broadcastShapes, formatShape, shapesEqual } from "../../base/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { checkFloatArg, checkReduction, checkSameShape, checkTensorArg, type Reduction, reduce } from "../util.ts";
 

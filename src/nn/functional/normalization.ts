@@ -1,6 +1,6 @@
 /** @file Batch normalisation: normalise each channel over the batch (and spatial dims), with running statistics. */
 import { noGrad } from "../../autograd/mode.ts";
-import { formatShape } from "../../tensor/shape.ts";
+import { formatShape } from "../../base/shape.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { checkFloatArg, checkVector } from "../util.ts";
 

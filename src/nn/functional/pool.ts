@@ -5,8 +5,8 @@
 import type { Window2d } from "../../backend/backend.ts";
 import { avgPool2dWindows, batchedImage, maxPool2dWindows, pair, windowOutSize } from "../../ops/conv.ts";
 import { fromKernel } from "../../ops/core.ts";
-import { allocate } from "../../tensor/dtype.ts";
-import { formatShape } from "../../tensor/shape.ts";
+import { allocate } from "../../base/dtype.ts";
+import { formatShape } from "../../base/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
 export interface MaxPool2dOptions {

@@ -1,8 +1,8 @@
 /** @file BatchNorm1d and BatchNorm2d: learnable per-channel scale and shift, running statistics for inference. */
 import { noGrad } from "../../autograd/mode.ts";
 import * as ops from "../../ops/index.ts";
-import type { DType } from "../../tensor/dtype.ts";
-import { formatShape } from "../../tensor/shape.ts";
+import type { DType } from "../../base/dtype.ts";
+import { formatShape } from "../../base/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { batchNorm } from "../functional/normalization.ts";
 import { Module } from "../module.ts";

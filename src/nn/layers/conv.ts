@@ -2,7 +2,7 @@
 import type { FusionForm } from "../../fused/patterns.ts";
 import { pair } from "../../ops/conv.ts";
 import { zeros } from "../../ops/creation.ts";
-import type { DType } from "../../tensor/dtype.ts";
+import type { DType } from "../../base/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { type Conv2dOptions, type Conv2dPadding, conv2dAct, conv2dReluMaxPool } from "../functional/conv.ts";
 import { defaultLayerInit } from "../init.ts";

@@ -1,7 +1,7 @@
 /** @file Linear (fully connected), Identity and Flatten layers. */
 import type { FusionForm } from "../../fused/patterns.ts";
 import * as ops from "../../ops/index.ts";
-import type { DType } from "../../tensor/dtype.ts";
+import type { DType } from "../../base/dtype.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { linearAct } from "../functional/linear.ts";
 import { defaultLayerInit } from "../init.ts";

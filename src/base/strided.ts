@@ -1,5 +1,14 @@
-/** @file Walking strided views in row-major order: the one loop every js kernel is built on. */
-import type { StridedView } from "../backend.ts";
+/** @file Strided views of storage arrays and walking them in row-major order: the one loop every js kernel is built on. */
+import type { DType, TypedArray } from "./dtype.ts";
+
+/** A strided view of a storage array: what a kernel reads. Strides may be 0 (broadcast) or any permutation. */
+export interface StridedView {
+  readonly data: TypedArray;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
 
 /** True when `v` covers its storage densely in row-major order (so element i is at offset + i). */
 export function isRowMajor(v: StridedView): boolean {
