@@ -1,6 +1,6 @@
 /**
  * @file nn.Sequential's Conv2d → ReLU → MaxPool2d runs as one op (one autograd node whose output
- * is the pooled tensor) where the backend has the fused kernels (wasm) and the pool's windows do
+ * is the pooled tensor) where the backend has the fused kernels (wasm, native) and the pool's windows do
  * not overlap: its output, its pool indices' routing of the gradient and every parameter and input
  * gradient must equal the three modules run one by one bit for bit (−0, NaN, infinities and ties
  * included), for any thread count, with and without a graph; overlapping or padded pools, and
@@ -10,11 +10,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Backend } from "../src/backend/backend.ts";
 import * as tg from "../src/index.ts";
+import { kernels } from "../src/backend/registry.ts";
 import { onBackend } from "./tensor-helpers.ts";
 import { countingFused, withoutFused } from "./fused-access.ts";
 
 const FUSED = "Conv2dReluMaxPoolBackward0";
-const hasWasm = tg.backend.list().includes("wasm");
+/** The backends whose fused table has the Conv2d → ReLU → MaxPool2d kernels (wasm, native), each with its backend object. */
+const POOLED = tg.backend
+  .list()
+  .map((name) => [name, onBackend(name, () => kernels())] as const)
+  .filter(([, b]) => b.fused?.conv2dReluMaxPool !== undefined);
 
 /** Asserts equal shapes and the same 32-bit patterns in every element (NaN payloads and −0 included). */
 function sameBits(got: tg.Tensor, want: tg.Tensor, what: string): void {
@@ -88,15 +93,13 @@ function layers(cin: number, cout: number, k: number | [number, number], opts: C
   return { conv, relu: new tg.nn.ReLU(), pool: new tg.nn.MaxPool2d(pool) };
 }
 
+for (const [name, fusedBackend] of POOLED)
 for (const threads of [1, 2])
-  test(`wasm, ${threads} thread(s): Sequential(Conv2d, ReLU, MaxPool2d) is one fused node equal to the three modules bit for bit (output, pooled routing, every gradient)`, {
-    skip: !hasWasm && "the wasm backend is not available",
-  }, async () => {
-    const { wasmBackend } = await import("../src/backend/wasm/index.ts");
+  test(`${name}, ${threads} thread(s): Sequential(Conv2d, ReLU, MaxPool2d) is one fused node equal to the three modules bit for bit (output, pooled routing, every gradient)`, () => {
     const before = tg.backend.threads();
     tg.backend.setThreads(threads);
     try {
-      onBackend("wasm", () => {
+      onBackend(name, () => {
         tg.manualSeed(5);
         const gen = new tg.Generator(9);
         let clamped = 0;
@@ -107,7 +110,7 @@ for (const threads of [1, 2])
             const seq = new tg.nn.Sequential(conv, relu, pool);
             const x = awkward(xShape, special, gen).requiresGrad_(true);
             const params: tg.Tensor[] = conv.bias === null ? [x, conv.weight] : [x, conv.weight, conv.bias];
-            const { result, calls } = countingHooks(wasmBackend, () => {
+            const { result, calls } = countingHooks(fusedBackend, () => {
               const y = seq.call(x) as tg.Tensor;
               const seed = awkward(y.shape, special, gen);
               return { y, seed, grads: tg.grad(y.mul(seed).sum(), params) };
@@ -122,7 +125,7 @@ for (const threads of [1, 2])
             const refGrads = tg.grad(ref.mul(seed).sum(), params);
             sameBits(y.detach(), ref.detach(), `${label}: output`);
             for (const [i, g] of refGrads.entries()) sameBits(grads[i]!, g!, `${label}: gradient ${i}`);
-            withoutHooks(wasmBackend, () => {
+            withoutHooks(fusedBackend, () => {
               const y2 = seq.call(x) as tg.Tensor;
               assert.equal(producer(y2, unbatched), "MaxPool2dBackward0");
               sameBits(y.detach(), y2.detach(), `${label}: output (Sequential without the hook)`);
@@ -142,8 +145,9 @@ for (const threads of [1, 2])
     }
   });
 
-test("wasm: the fused node's gradients under createGraph (second order) equal the unfused chain's", { skip: !hasWasm && "the wasm backend is not available" }, () => {
-  onBackend("wasm", () => {
+for (const [name] of POOLED)
+test(`${name}: the fused node's gradients under createGraph (second order) equal the unfused chain's`, () => {
+  onBackend(name, () => {
     tg.manualSeed(7);
     const gen = new tg.Generator(3);
     const { conv, relu, pool } = layers(3, 4, 3, { padding: 1 }, 2, false);
@@ -167,8 +171,9 @@ test("wasm: the fused node's gradients under createGraph (second order) equal th
   });
 });
 
-test("overlapping or padded pools, ceil mode, and hooked modules are not fused, and still train", { skip: !hasWasm && "the wasm backend is not available" }, () => {
-  onBackend("wasm", () => {
+for (const [name] of POOLED)
+test(`${name}: overlapping or padded pools, ceil mode, and hooked modules are not fused, and still train`, () => {
+  onBackend(name, () => {
     const pools: [string, () => tg.nn.MaxPool2d][] = [
       ["stride ≠ kernel", () => new tg.nn.MaxPool2d(3, { stride: 2 })],
       ["padding 1", () => new tg.nn.MaxPool2d(2, { padding: 1 })],
@@ -209,7 +214,7 @@ test("overlapping or padded pools, ceil mode, and hooked modules are not fused, 
 });
 
 test("backends without the fused kernels keep Conv2d → ReLU fused and the pool separate", () => {
-  for (const backend of tg.backend.list().filter((b) => b !== "wasm"))
+  for (const backend of tg.backend.list().filter((b) => POOLED.every(([name]) => name !== b)))
     onBackend(backend, () => {
       tg.manualSeed(2);
       const seq = new tg.nn.Sequential(new tg.nn.Conv2d(2, 3, 3, { padding: 1 }), new tg.nn.ReLU(), new tg.nn.MaxPool2d(2));
@@ -218,11 +223,11 @@ test("backends without the fused kernels keep Conv2d → ReLU fused and the pool
     });
 });
 
-test("wasm: a few Adam steps of a small CNN give the same parameters fused and unfused, for 1 and 2 threads", { skip: !hasWasm && "the wasm backend is not available" }, async () => {
-  const { wasmBackend } = await import("../src/backend/wasm/index.ts");
+for (const [name, fusedBackend] of POOLED)
+test(`${name}: a few Adam steps of a small CNN give the same parameters fused and unfused, for 1 and 2 threads`, () => {
   const before = tg.backend.threads();
   try {
-    onBackend("wasm", () => {
+    onBackend(name, () => {
       const build = () => {
         tg.manualSeed(3);
         return new tg.nn.Sequential(
@@ -252,9 +257,9 @@ test("wasm: a few Adam steps of a small CNN give the same parameters fused and u
       for (const threads of [1, 2]) {
         tg.backend.setThreads(threads);
         const fusedModel = build();
-        const { result: fused, calls } = countingHooks(wasmBackend, () => train(fusedModel));
+        const { result: fused, calls } = countingHooks(fusedBackend, () => train(fusedModel));
         assert.ok(calls.conv2dReluMaxPool! >= 8 && calls.conv2dReluMaxPoolBackwardWeight! >= 8, "the fused kernels ran");
-        const unfused = withoutHooks(wasmBackend, () => train(build()));
+        const unfused = withoutHooks(fusedBackend, () => train(build()));
         reference ??= unfused;
         for (const [i, p] of fused.entries()) {
           sameBits(p, unfused[i]!, `${threads} thread(s): parameter ${i} after 4 Adam steps`);

@@ -485,16 +485,31 @@ bool conv_relu_output(napi_env env, size_t argc, napi_value* argv, size_t at, tg
   int64_t v[5];
   if (!get_array(env, argv[at], napi_float32_array, "conv2d gradient y", &y) || !get_params(env, argv[at + 1], 5, v)) return false;
   for (int d = 0; d < 4; d++) a->sy[d] = v[1 + d];
-  const int64_t gd[4] = {a->N, a->O, a->win.ho, a->win.wo};
+  const int64_t gd[4] = {a->N, a->O, a->idx != nullptr ? a->hp : a->win.ho, a->idx != nullptr ? a->wp : a->win.wo};
   return conv_view(env, y, v[0], gd, a->sy, &a->y);
 }
 
+// The optional pooled forward's indices (Int32Array, ip = [offset, 4 strides, ph, pw, hp, wp])
+// at argv[at], argv[at + 1] of a conv gradient: sets a->idx (then g and y are [N, O, hp, wp]).
+bool conv_pool(napi_env env, size_t argc, napi_value* argv, size_t at, tg::ConvArgs* a) {
+  if (argc <= at + 1) return true;
+  ArrayArg idx;
+  int64_t v[9];
+  if (!get_array(env, argv[at], napi_int32_array, "conv2d gradient indices", &idx) || !get_params(env, argv[at + 1], 9, v)) return false;
+  a->hp = v[7], a->wp = v[8];
+  for (int d = 0; d < 4; d++) a->si[d] = v[1 + d];
+  const int64_t d[4] = {a->N, a->O, a->hp, a->wp};
+  if (a->hp < 0 || a->wp < 0 || !view_in_bounds(v[0], d, a->si, 4, idx.length)) return out_of_bounds(env);
+  a->idx = static_cast<const int32_t*>(idx.data) + v[0];
+  return true;
+}
+
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 8;
+  napi_value argv[8];
   TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "native.conv2d: expected (x, w, bias, out, params[, relu])");
+    napi_throw_type_error(env, nullptr, "native.conv2d: expected (x, w, bias, out, params[, relu[, indices, poolParams]])");
     return nullptr;
   }
   napi_valuetype bias_type;
@@ -510,6 +525,16 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   if (!conv_view(env, x, off[0], xd, a.sx, &a.x) || !conv_view(env, w, off[1], wd, a.sw, &a.w) ||
       (bias_type != napi_null && !conv_view(env, bias, off[3], bd, bs, &a.bias)))
     return nullptr;
+  if (argc > 7) {
+    // relu then a non-overlapping max pool: out gets the values, indices the argmax, pp = [ph, pw, hp, wp]
+    ArrayArg idx;
+    int64_t pp[4];
+    if (!get_array(env, argv[6], napi_int32_array, "conv2d indices", &idx) || !get_params(env, argv[7], 4, pp)) return nullptr;
+    const uint64_t n = static_cast<uint64_t>(a.N * a.O * pp[2] * pp[3]);
+    if (pp[0] <= 0 || pp[1] <= 0 || pp[2] < 0 || pp[3] < 0 || n > out.length || n > idx.length) return out_of_bounds(env), nullptr;
+    tg::conv2d_relu_maxpool_f32(a, pp[0], pp[1], pp[2], pp[3], static_cast<float*>(out.data), static_cast<int32_t*>(idx.data));
+    return nullptr;
+  }
   if (static_cast<uint64_t>(a.N * a.O * a.win.ho * a.win.wo) > out.length) return out_of_bounds(env), nullptr;
   if (argc > 5) {
     bool relu = false;
@@ -521,8 +546,8 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 }
 
 napi_value Conv2dBackwardInput(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 8;
+  napi_value argv[8];
   TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   ArrayArg g, w, dx;
   tg::ConvArgs a;
@@ -531,7 +556,8 @@ napi_value Conv2dBackwardInput(napi_env env, napi_callback_info info) {
       !get_array(env, argv[1], napi_float32_array, "conv2dBackwardInput w", &w) ||
       !get_array(env, argv[2], napi_float32_array, "conv2dBackwardInput dx", &dx) || !conv_params(env, argv[3], &a, off))
     return nullptr;
-  const int64_t gd[4] = {a.N, a.O, a.win.ho, a.win.wo}, wd[4] = {a.O, a.C, a.win.kh, a.win.kw};
+  if (!conv_pool(env, argc, argv, 6, &a)) return nullptr;
+  const int64_t gd[4] = {a.N, a.O, a.idx != nullptr ? a.hp : a.win.ho, a.idx != nullptr ? a.wp : a.win.wo}, wd[4] = {a.O, a.C, a.win.kh, a.win.kw};
   if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, w, off[1], wd, a.sw, &a.w) || !conv_relu_output(env, argc, argv, 4, &a)) return nullptr;
   if (static_cast<uint64_t>(a.N * a.C * a.H * a.W) > dx.length) return out_of_bounds(env), nullptr;
   tg::conv2d_backward_input_f32(a, static_cast<float*>(dx.data));
@@ -539,11 +565,11 @@ napi_value Conv2dBackwardInput(napi_env env, napi_callback_info info) {
 }
 
 napi_value Conv2dBackwardWeight(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 9;
+  napi_value argv[9];
   TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "native.conv2dBackwardWeight: expected (g, x, dw, db, params[, y, yParams])");
+    napi_throw_type_error(env, nullptr, "native.conv2dBackwardWeight: expected (g, x, dw, db, params[, y, yParams[, indices, poolParams]])");
     return nullptr;
   }
   napi_valuetype db_type;
@@ -557,11 +583,47 @@ napi_value Conv2dBackwardWeight(napi_env env, napi_callback_info info) {
       (db_type != napi_null && !get_array(env, argv[3], napi_float32_array, "conv2dBackwardWeight db", &db)) ||
       !conv_params(env, argv[4], &a, off))
     return nullptr;
-  const int64_t gd[4] = {a.N, a.O, a.win.ho, a.win.wo}, xd[4] = {a.N, a.C, a.H, a.W};
+  if (!conv_pool(env, argc, argv, 7, &a)) return nullptr;
+  const int64_t gd[4] = {a.N, a.O, a.idx != nullptr ? a.hp : a.win.ho, a.idx != nullptr ? a.wp : a.win.wo}, xd[4] = {a.N, a.C, a.H, a.W};
   if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, x, off[0], xd, a.sx, &a.x) || !conv_relu_output(env, argc, argv, 5, &a)) return nullptr;
   if (static_cast<uint64_t>(a.O * a.C * a.win.kh * a.win.kw) > dw.length || (db_type != napi_null && static_cast<uint64_t>(a.O) > db.length))
     return out_of_bounds(env), nullptr;
   tg::conv2d_backward_weight_f32(a, static_cast<float*>(dw.data), db_type != napi_null ? static_cast<float*>(db.data) : nullptr);
+  return nullptr;
+}
+
+// linearBackward(g, x, w, y | null, dx | null, dw | null, db | null, p): p = [M, N, K, then offset
+// and 2 strides of g, x, w, y]; the fused linear layer's gradients (gemm.h).
+napi_value LinearBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 8) {
+    napi_throw_type_error(env, nullptr, "native.linearBackward: expected (g, x, w, y, dx, dw, db, params)");
+    return nullptr;
+  }
+  ArrayArg arr[7];
+  const char* names[7] = {"linearBackward g", "linearBackward x", "linearBackward w", "linearBackward y", "linearBackward dx", "linearBackward dw", "linearBackward db"};
+  bool present[7];
+  for (int i = 0; i < 7; i++) {
+    napi_valuetype t;
+    TG_CALL(env, napi_typeof(env, argv[i], &t));
+    present[i] = t != napi_null;
+    if ((i < 3 || present[i]) && !get_array(env, argv[i], napi_float32_array, names[i], &arr[i])) return nullptr;
+  }
+  int64_t v[15];
+  if (!get_params(env, argv[7], 15, v)) return nullptr;
+  const int64_t M = v[0], N = v[1], K = v[2];
+  const int64_t mn[2] = {M, N}, mk[2] = {M, K}, nk[2] = {N, K};
+  if (M < 0 || N < 0 || K < 0 || !view_in_bounds(v[3], mn, v + 4, 2, arr[0].length) || !view_in_bounds(v[6], mk, v + 7, 2, arr[1].length) ||
+      !view_in_bounds(v[9], nk, v + 10, 2, arr[2].length) || (present[3] && !view_in_bounds(v[12], mn, v + 13, 2, arr[3].length)) ||
+      (present[4] && static_cast<uint64_t>(M * K) > arr[4].length) || (present[5] && static_cast<uint64_t>(N * K) > arr[5].length) ||
+      (present[6] && static_cast<uint64_t>(N) > arr[6].length))
+    return out_of_bounds(env), nullptr;
+  auto at = [&](int i, int64_t off) { return present[i] ? static_cast<const float*>(arr[i].data) + off : nullptr; };
+  const tg::LinearBackwardArgs a{M, N, K, at(0, v[3]), {v[4], v[5]}, at(1, v[6]), {v[7], v[8]}, at(2, v[9]), {v[10], v[11]}, at(3, v[12]), {v[13], v[14]}};
+  auto out = [&](int i) { return present[i] ? static_cast<float*>(arr[i].data) : nullptr; };
+  tg::linear_backward_f32(a, out(4), out(5), out(6));
   return nullptr;
 }
 
@@ -700,6 +762,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardInput", nullptr, Conv2dBackwardInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardWeight", nullptr, Conv2dBackwardWeight, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"linearBackward", nullptr, LinearBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

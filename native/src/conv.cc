@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -53,6 +54,10 @@ float* cols_scratch(int64_t n) {
   return s.get(n);
 }
 float* grad_scratch(int64_t n) {
+  static thread_local ScratchBuffer s;
+  return s.get(n);
+}
+float* out_scratch(int64_t n) {
   static thread_local ScratchBuffer s;
   return s.get(n);
 }
@@ -257,6 +262,27 @@ const float* weight_matrix(const ConvArgs& a, std::vector<float>& copy, int64_t*
 const float* grad_block(const ConvArgs& a, int64_t n, int64_t l0, int64_t l1, int64_t* so, int64_t* sl, bool unit_sl = false) {
   const Window& w = a.win;
   const float* g = a.g + n * a.sg[0];
+  if (a.idx != nullptr) {
+    // the pooled forward's gradient, rebuilt as maxPool2dBackward (zeros, 0 + g at each argmax)
+    // and relu's mask (of 0 + the pooled value there) give it
+    const float* y = a.y + n * a.sy[0];
+    const int32_t* idx = a.idx + n * a.si[0];
+    const int64_t ld = l1 - l0;
+    float* d = grad_scratch(a.O * ld);
+    const float none = relu_grad_f32(0.0f, 0.0f);
+    for (int64_t o = 0; o < a.O; o++) {
+      float* row = d + o * ld - l0;
+      for (int64_t l = l0; l < l1; l++) row[l] = none;
+      for (int64_t i = 0; i < a.hp; i++)
+        for (int64_t j = 0; j < a.wp; j++) {
+          const int64_t k = idx[o * a.si[1] + i * a.si[2] + j * a.si[3]];
+          if (k >= l0 && k < l1) row[k] = relu_grad_f32(0.0f + g[o * a.sg[1] + i * a.sg[2] + j * a.sg[3]], 0.0f + y[o * a.sy[1] + i * a.sy[2] + j * a.sy[3]]);
+        }
+    }
+    *so = ld;
+    *sl = 1;
+    return d;
+  }
   if (a.y != nullptr) {
     // relu's gradient (the reluBackward kernel's bits) applied while copying the block (it stays
     // in cache for the product)
@@ -450,6 +476,64 @@ void conv2d_f32(const ConvArgs& args, float* out) {
         float* row = o + oc * L;
         for (int64_t l = 0; l < nl; l++) row[l] = relu_f32(row[l]);
       }
+  });
+}
+
+void conv2d_relu_maxpool_f32(const ConvArgs& args, int64_t ph, int64_t pw, int64_t hp, int64_t wp, float* values, int32_t* indices) {
+  const ConvArgs a = with_simd(args);
+  const Window& w = a.win;
+  const int64_t L = w.ho * w.wo, ckk = a.C * w.kh * w.kw, O = a.O;
+  if (a.N <= 0 || O <= 0 || hp <= 0 || wp <= 0) return;
+  std::vector<float> wcopy;
+  int64_t wrow = 0;
+  const float* wm = weight_matrix(a, wcopy, &wrow);
+  std::vector<float> bias;
+  if (a.bias != nullptr) {
+    bias.resize(static_cast<size_t>(O));
+    for (int64_t o = 0; o < O; o++) bias[o] = a.bias[o * a.sbias];
+  }
+  int mr = 1, nr = 1;
+  sgemm_tile(&mr, &nr);
+  // tasks: (sample, band of pool rows), the band's conv rows' columns within kBlockFloats; every
+  // conv element gets conv2d_f32's operations whatever block it is in (sgemm_packed's promise)
+  const int64_t rows = std::clamp<int64_t>(kBlockFloats / std::max<int64_t>(1, ckk * ph * w.wo), 1, hp), bands = (hp + rows - 1) / rows;
+  run_tasks(a.N * bands, static_cast<double>(a.N) * O * ckk * L, [&](int64_t t) {
+    const int64_t n = t / bands, r0 = (t % bands) * rows, r1 = std::min(hp, r0 + rows);
+    const int64_t h1 = std::min(w.ho, r1 * ph), l0 = r0 * ph * w.wo, l1 = h1 * w.wo, nl = l1 - l0;
+    if (nl <= 0) return;
+    float* bp = cols_scratch(ckk * padded(nl, nr));
+    im2col_packed(a, a.x + n * a.sx[0], l0, l1, nr, bp);
+    float* c = out_scratch(O * nl);
+    sgemm_packed(O, nl, ckk, wm, wrow, 1, bp, c, nl, false);
+    for (int64_t oc = 0; oc < O; oc++) {
+      float* row = c + oc * nl;
+      if (a.bias != nullptr) {
+        const float b = bias[oc];
+        for (int64_t l = 0; l < nl; l++) row[l] += b;
+      }
+      for (int64_t l = 0; l < nl; l++) row[l] = relu_f32(row[l]);
+      // maxpool2d_f32's general loop: the first tap, then a later one when greater or NaN
+      const float* plane = row - l0;
+      float* vo = values + (n * O + oc) * hp * wp;
+      int32_t* io = indices + (n * O + oc) * hp * wp;
+      for (int64_t i = r0; i < r1; i++)
+        for (int64_t j = 0; j < wp; j++) {
+          float best = -INFINITY;
+          int64_t arg = -1;
+          for (int64_t di = 0; di < ph; di++) {
+            const int64_t h = i * ph + di;
+            if (h >= w.ho) continue;
+            for (int64_t dj = 0; dj < pw; dj++) {
+              const int64_t x = j * pw + dj;
+              if (x >= w.wo) continue;
+              const float v = plane[h * w.wo + x];
+              if (arg < 0 || v > best || v != v) best = v, arg = h * w.wo + x;
+            }
+          }
+          vo[i * wp + j] = best;
+          io[i * wp + j] = static_cast<int32_t>(arg);
+        }
+    }
   });
 }
 

@@ -1077,3 +1077,32 @@ void linear_packed(int64_t M, const float* a, int64_t sam, int64_t sak, void* pa
 }
 
 }  // namespace tg
+
+namespace tg {
+
+void linear_backward_f32(const LinearBackwardArgs& a, float* dx, float* dw, float* db) {
+  const int64_t M = a.M, N = a.N, K = a.K;
+  const float* gy = a.g;
+  int64_t sgm = a.sg[0], sgn = a.sg[1];
+  std::vector<float> masked;
+  if (a.y != nullptr) {
+    // the reluBackward kernel's bits, into a contiguous g' the products and the sum read
+    masked.resize(static_cast<size_t>(M * N));
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) masked[i * N + j] = relu_grad_f32(a.g[i * a.sg[0] + j * a.sg[1]], a.y[i * a.sy[0] + j * a.sy[1]]);
+    gy = masked.data();
+    sgm = N, sgn = 1;
+  }
+  // the composite's matmuls g'·w and g'ᵀ·x: sgemm's per-element operations do not depend on layout
+  if (dx != nullptr && M * K > 0) sgemm(SgemmArgs{1, M, K, N, gy, 0, sgm, sgn, a.w, 0, a.sw[0], a.sw[1], dx});
+  if (dw != nullptr && N * K > 0) sgemm(SgemmArgs{1, N, K, M, gy, 0, sgn, sgm, a.x, 0, a.sx[0], a.sx[1], dw});
+  if (db != nullptr) {
+    // sum(0) as reduce_f32: each column in row order, in double, rounded once
+    std::vector<double> s(static_cast<size_t>(N), 0.0);
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) s[j] += gy[i * sgm + j * sgn];
+    for (int64_t j = 0; j < N; j++) db[j] = static_cast<float>(s[j]);
+  }
+}
+
+}  // namespace tg

@@ -54,4 +54,21 @@ bool linear_packed_shape(const void* packed, int64_t bytes, int64_t* N, int64_t*
 void linear_packed(int64_t M, const float* a, int64_t sam, int64_t sak, void* packed, const float* bias, int64_t sbias, bool relu,
                    float* c);
 
+// ---- the fused linear layer's gradients from g [M, N] (x [M, K], w [N, K]; any strides): g' = g
+// masked by relu's gradient when y (the relu'd output [M, N]) is not null, dx [M, K] = g'·w,
+// dw [N, K] = g'ᵀ·x, db [N] = Σ_rows g' (each skipped when null) — the reluBackward, matmul and
+// reduce kernels' bits.
+struct LinearBackwardArgs {
+  int64_t M, N, K;
+  const float* g;
+  int64_t sg[2];
+  const float* x;
+  int64_t sx[2];
+  const float* w;
+  int64_t sw[2];
+  const float* y;
+  int64_t sy[2];
+};
+void linear_backward_f32(const LinearBackwardArgs& a, float* dx, float* dw, float* db);
+
 }  // namespace tg

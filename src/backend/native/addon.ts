@@ -37,13 +37,38 @@ export interface NativeAddon {
   /**
    * The fused convolution (native/src/conv.h): p = [N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw,
    * Ho, Wo, xOffset, 4 x strides, wOffset, 4 w strides, gOffset, 4 g strides, biasOffset,
-   * biasStride]; out gets N·O·Ho·Wo, with relu applied when `relu`.
+   * biasStride]; out gets N·O·Ho·Wo, with relu applied when `relu`. With `indices` and pp = [ph, pw, hp, wp]:
+   * relu, then a non-overlapping max pool; out and indices get its N·O·hp·wp values and plane argmax.
    */
-  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, p: Float64Array, relu?: boolean): void;
-  /** dx [N, C, H, W] = col2im(wᵀ·g) per sample; p as conv2d's; g masked by relu's gradient when y (with yp = [offset, 4 strides]) is given. */
-  conv2dBackwardInput(g: Float32Array, w: Float32Array, dx: Float32Array, p: Float64Array, y?: Float32Array | null, yp?: Float64Array): void;
-  /** dw [O, C, kh, kw] = Σₙ gₙ·colsₙᵀ, db [O] = Σ g (unless null); p as conv2d's. */
-  conv2dBackwardWeight(g: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, p: Float64Array, y?: Float32Array | null, yp?: Float64Array): void;
+  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, p: Float64Array, relu?: boolean, indices?: Int32Array, pp?: Float64Array): void;
+  /**
+   * dx [N, C, H, W] = col2im(wᵀ·g) per sample; p as conv2d's; g masked by relu's gradient when y (with yp = [offset, 4 strides]) is given.
+   * With `indices` (ip = [offset, 4 strides, ph, pw, hp, wp]): g, y and indices are a pooled forward's [N, O, hp, wp] gradient, values and argmax.
+   */
+  conv2dBackwardInput(g: Float32Array, w: Float32Array, dx: Float32Array, p: Float64Array, y?: Float32Array | null, yp?: Float64Array, indices?: Int32Array, ip?: Float64Array): void;
+  /** dw [O, C, kh, kw] = Σₙ gₙ·colsₙᵀ, db [O] = Σ g (unless null); p as conv2d's; y, indices as conv2dBackwardInput's. */
+  conv2dBackwardWeight(
+    g: Float32Array,
+    x: Float32Array,
+    dw: Float32Array,
+    db: Float32Array | null,
+    p: Float64Array,
+    y?: Float32Array | null,
+    yp?: Float64Array,
+    indices?: Int32Array,
+    ip?: Float64Array,
+  ): void;
+  /** The fused linear layer's gradients dx = g'·w, dw = g'ᵀ·x, db = Σ_rows g' (g' = g masked by y's relu gradient unless y is null); p = [M, N, K, offset and 2 strides of g, x, w, y]. */
+  linearBackward(
+    g: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array | null,
+    dx: Float32Array | null,
+    dw: Float32Array | null,
+    db: Float32Array | null,
+    p: Float64Array,
+  ): void;
   /** One Adam/AdamW step in place on w.length elements; h = [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled, sign]. */
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, h: Float64Array): void;
   setThreads(n: number): void;

@@ -1,6 +1,7 @@
 /** @file The native backend's 2-D window kernels (float32): im2col, col2im, max pooling and its backward (bit-identical to js), and the fused convolution with its two gradients. */
 import type { TypedArray } from "../../base/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
+import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
 import { outputF32, outputI32 } from "./alloc.ts";
@@ -152,5 +153,65 @@ export function conv2dBackwardWeight(
   const db = bias ? outputF32(O) : null;
   const p = fillConvParams([N, C, H, W], O, win, x, NO_VIEW, g, NO_VIEW);
   addon.conv2dBackwardWeight(g.data as Float32Array, x.data as Float32Array, dw, db, p, y === null ? null : (y.data as Float32Array), reluOutputParams(y));
+  return { dw, db };
+}
+
+/** Whether `pool`'s windows tile the conv output without overlap (stride = kernel, no padding, dilation 1): the one pool the fused kernels run. */
+const tiles = (pool: Window2d) =>
+  pool.stride[0] === pool.kernel[0] && pool.stride[1] === pool.kernel[1] && pool.padding.every((v) => v === 0) && pool.dilation.every((v) => v === 1);
+
+/** maxPool2d(relu(conv2d(x, w, bias, win)), pool) in one pass, each band of pool rows' conv output pooled in scratch; null where it does not apply. */
+export function conv2dReluMaxPool(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, pool: Window2d): PooledValues | null {
+  if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias) || !tiles(pool)) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = w.shape[0]!;
+  const n = N * O * pool.outSize[0] * pool.outSize[1];
+  const values = outputF32(n);
+  const indices = outputI32(n);
+  if (n === 0) return { values, indices };
+  const p = fillConvParams([N, C, H, W], O, win, x, w, NO_VIEW, bias);
+  const pp = new Float64Array([...pool.kernel, ...pool.outSize]);
+  addon.conv2d(x.data as Float32Array, w.data as Float32Array, bias === null ? null : (bias.data as Float32Array), values, p, true, indices, pp);
+  return { values, indices };
+}
+
+/** [offset, 4 strides, ph, pw, hp, wp] of a pooled forward's indices. */
+const poolParams = (indices: StridedView, pool: Window2d) => new Float64Array([indices.offset, ...indices.strides, ...pool.kernel, ...pool.outSize]);
+
+/** conv2dReluMaxPool's input gradient: conv2dBackwardInput's kernel on the gradient the unfused chain rebuilds, per block, from the pooled g, values and argmax. */
+export function conv2dReluMaxPoolBackwardInput(a: FusedArgs<"conv2dReluMaxPoolBackwardInput">): TypedArray | null {
+  const { g, w, win, inSize, pool, indices, pooled } = a;
+  if (addon === null || !isF32(g) || !isF32(w) || !isF32(pooled) || indices.dtype !== "int32" || !tiles(pool)) return null;
+  const [N, O] = g.shape as [number, number];
+  const C = w.shape[1]!;
+  // conv2dBackwardInput's own choice, so the composed path gets the same cases
+  if (N < 4 && C * win.kernel[0] * win.kernel[1] * win.outSize[0] * win.outSize[1] > LARGE_IMAGE_COLUMNS) return null;
+  const out = outputF32(N * C * inSize[0] * inSize[1]);
+  if (out.length === 0) return out;
+  const p = fillConvParams([N, C, inSize[0], inSize[1]], O, win, NO_VIEW, w, g, NO_VIEW);
+  addon.conv2dBackwardInput(g.data as Float32Array, w.data as Float32Array, out, p, pooled.data as Float32Array, reluOutputParams(pooled), indices.data as Int32Array, poolParams(indices, pool));
+  return out;
+}
+
+/** conv2dReluMaxPool's weight (and bias) gradient: conv2dBackwardWeight's kernel on the rebuilt gradient. */
+export function conv2dReluMaxPoolBackwardWeight(a: FusedArgs<"conv2dReluMaxPoolBackwardWeight">): ConvWeightGradients | null {
+  const { g, x, win, bias, pool, indices, pooled } = a;
+  if (addon === null || !isF32(g) || !isF32(x) || !isF32(pooled) || indices.dtype !== "int32" || !tiles(pool)) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const O = g.shape[1]!;
+  const dw = outputF32(O * C * win.kernel[0] * win.kernel[1]);
+  const db = bias ? outputF32(O) : null;
+  const p = fillConvParams([N, C, H, W], O, win, x, NO_VIEW, g, NO_VIEW);
+  addon.conv2dBackwardWeight(
+    g.data as Float32Array,
+    x.data as Float32Array,
+    dw,
+    db,
+    p,
+    pooled.data as Float32Array,
+    reluOutputParams(pooled),
+    indices.data as Int32Array,
+    poolParams(indices, pool),
+  );
   return { dw, db };
 }

@@ -1,6 +1,7 @@
 /** @file The native backend's batched matrix product: float32 in the addon's sgemm, other dtypes in the js kernel. */
 import type { TypedArray } from "../../base/dtype.ts";
 import type { PackedLinear, StridedView } from "../backend.ts";
+import type { LinearGradients } from "../fused.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { nativeAddon } from "./addon.ts";
@@ -112,4 +113,28 @@ export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView 
   p[6] = relu ? 1 : 0;
   addon.linearPacked(x.data as Float32Array, packed.data, bias === null ? null : (bias.data as Float32Array), out, p);
   return out;
+}
+
+const backwardParams = new Float64Array(15);
+
+/**
+ * The fused linear layer's gradients from g [M, N] (x [M, K], w [N, K]; y the relu'd output or
+ * null) in one addon call: relu's mask, the two products and the bias sum with the reluBackward,
+ * matmul and reduce kernels' bits, each result where `needs` asks. Null for other dtypes.
+ */
+export function linearBackward(g: StridedView, x: StridedView, w: StridedView, y: StridedView | null, needs: readonly [boolean, boolean, boolean]): LinearGradients | null {
+  if (addon === null || x.shape.length !== 2 || [g, x, w, y].some((v) => v !== null && v.dtype !== "float32")) return null;
+  const [M, K] = x.shape as [number, number];
+  const N = w.shape[0]!;
+  const dx = needs[0] ? outputF32(M * K) : null;
+  const dw = needs[1] ? outputF32(N * K) : null;
+  const db = needs[2] ? outputF32(N) : null;
+  const p = backwardParams;
+  p.fill(0);
+  p[0] = M;
+  p[1] = N;
+  p[2] = K;
+  for (const [i, v] of [g, x, w, y].entries()) if (v !== null) p.set([v.offset, ...v.strides], 3 + 3 * i);
+  addon.linearBackward(g.data as Float32Array, x.data as Float32Array, w.data as Float32Array, y === null ? null : (y.data as Float32Array), dx, dw, db, p);
+  return { dx, dw, db };
 }

@@ -21,6 +21,11 @@
  *   convolution — per sample (or block of output positions), im2col into an L2-sized scratch
  *   and one packed product straight into the result, the input gradient's col2im and the weight
  *   gradient's sum over the batch in the same pass; bit-identical for any thread count.
+ * - linearBackward: relu's mask, g'·w, g'ᵀ·x and the bias sum in one call, with the reluBackward,
+ *   matmul and reduce kernels' bits.
+ * - conv2dReluMaxPool and its two gradients: each band of pool rows' relu'd conv output pooled in
+ *   scratch (never materialised); the gradients rebuild the unfused chain's masked gradient per
+ *   block inside the conv gradient kernels — bit-identical to conv2d then maxPool2d.
  * - reluBackward and adamStep (optional in Backend): relu's gradient in one pass, and the
  *   Adam/AdamW update with optim/adam.ts's float32 arithmetic — both bit-identical to js.
  * Delegated to the js reference backend for now: pow, exp/log/tanh/sigmoid/sin/cos/erf (libm and
@@ -36,9 +41,20 @@
 import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
-import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2d, maxPool2dBackward } from "./conv.ts";
+import {
+  col2im,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dReluMaxPool,
+  conv2dReluMaxPoolBackwardInput,
+  conv2dReluMaxPoolBackwardWeight,
+  im2col,
+  maxPool2d,
+  maxPool2dBackward,
+} from "./conv.ts";
 import { adamStep, binary, copy, reduce, reluBackward, unary } from "./elementwise.ts";
-import { linear, linearPacked, matmul, packLinear } from "./gemm.ts";
+import { linear, linearBackward, linearPacked, matmul, packLinear } from "./gemm.ts";
 
 export { type NativeAddon, nativeAddon, nativeUnavailableReason } from "./addon.ts";
 export { NATIVE_ELEMENTWISE_MIN } from "./elementwise.ts";
@@ -65,6 +81,10 @@ export const nativeBackend: Backend = {
     conv2d: (a) => conv2d(a.x, a.w, a.bias, a.win, a.relu),
     conv2dBackwardInput: (a) => conv2dBackwardInput(a.g, a.w, a.win, a.inSize, a.y),
     conv2dBackwardWeight: (a) => conv2dBackwardWeight(a.g, a.x, a.win, a.bias, a.y),
+    linearBackward: (a) => linearBackward(a.g, a.x, a.w, a.y, a.needs),
+    conv2dReluMaxPool: (a) => conv2dReluMaxPool(a.x, a.w, a.bias, a.win, a.pool),
+    conv2dReluMaxPoolBackwardInput: conv2dReluMaxPoolBackwardInput,
+    conv2dReluMaxPoolBackwardWeight: conv2dReluMaxPoolBackwardWeight,
   },
 };
 
