@@ -45,6 +45,8 @@ export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, 
   const [n, c, h, width] = x.shape as [number, number, number, number];
   const o = w.shape[0]!;
   const inSize: [number, number] = [h, width];
+  // explicit: an empty batch cannot infer a −1
+  const length = win.outSize[0] * win.outSize[1];
   let gy: Tensor | null = reluOut === null ? g : null;
   const masked = (): Tensor => (gy ??= reluBackward(g, reluOut!));
   const needBias = needs.length > 2 && needs[2] === true;
@@ -59,7 +61,7 @@ export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, 
       inSize,
       y: reluOut,
     });
-    gx = data !== null ? fromKernel(data, g.dtype, [n, c, h, width]) : col2im(w.reshape([o, -1]).mT.matmul(masked().reshape([n, o, -1])), win, inSize);
+    gx = data !== null ? fromKernel(data, g.dtype, [n, c, h, width]) : col2im(w.reshape([o, -1]).mT.matmul(masked().reshape([n, o, length])), win, inSize);
   }
   if (needs[1]) {
     const r = runKernel("conv2dBackwardWeight", {
@@ -72,7 +74,7 @@ export function conv2dGradients(g: Tensor, x: Tensor, w: Tensor, win: Window2d, 
     if (r !== null) {
       gw = fromKernel(r.dw, g.dtype, w.shape);
       if (r.db !== null) gb = fromKernel(r.db, g.dtype, [o]);
-    } else gw = masked().reshape([n, o, -1]).matmul(im2col(x, win).mT).sum(0).reshape(w.shape);
+    } else gw = masked().reshape([n, o, length]).matmul(im2col(x, win).mT).sum(0).reshape(w.shape);
   }
   if (needBias && gb === null) gb = masked().sum([0, 2, 3]);
   return needs.length > 2 ? [gx, gw, gb] : [gx, gw];
