@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, test } from "node:test";
 import type { BinaryKernel, ReduceKernel, StridedView, UnaryKernel } from "../../src/backend/backend.ts";
 import { jsBackend } from "../../src/backend/js/index.ts";
-import type { DType } from "../../src/tensor/dtype.ts";
+import type { DType } from "../../src/base/dtype.ts";
 import { FAST_TARGETS } from "./backends.ts";
 import { acrossThreads, dense, type Layout, layoutArb, randomView, runs, sameResult, shapeArb, values } from "./views.ts";
 import * as tg from "../../src/index.ts";

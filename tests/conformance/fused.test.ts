@@ -19,7 +19,7 @@ import { linearGradients, linearOp } from "../../src/fused/linear.ts";
 import { reluBackward } from "../../src/fused/relu-backward.ts";
 import { maxPool2dWindows } from "../../src/ops/conv.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";
-import type { TypedArray } from "../../src/tensor/dtype.ts";
+import type { TypedArray } from "../../src/base/dtype.ts";
 import { countingFused, withoutFused } from "../fused-access.ts";
 import { KNOWN, lacks, type Target, TARGETS } from "./backends.ts";
 import { acrossThreads, arraysOf, type Layout, randomView, type Result, sameResult } from "./views.ts";

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { StridedView } from "../../src/backend/backend.ts";
-import type { DType, TypedArray } from "../../src/tensor/dtype.ts";
+import type { DType, TypedArray } from "../../src/base/dtype.ts";
 import * as tg from "../../src/index.ts";
 import { onTarget, type Target } from "./backends.ts";
 
