@@ -26,7 +26,7 @@ import type { TypedArray } from "../../tensor/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
-import { type CallableKernel, getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
+import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
 
 /** The weight gradient's samples are cut into at most this many chunks (partial sums), fixed whatever the thread count. */
 const DW_CHUNKS = 16;
@@ -261,7 +261,7 @@ function forwardShapes(x: StridedView, w: StridedView, bias: StridedView | null,
  * params, x, w, bias, bias stride, ...outputs, scratch), each output `perSample[i]` floats a sample.
  */
 function runForward(
-  name: CallableKernel,
+  name: KernelCall[0],
   s: NonNullable<ReturnType<typeof shapes>>,
   x: StridedView,
   w: StridedView,
@@ -326,7 +326,7 @@ function poolExtra(g: StridedView, win: Window2d, pool: Window2d, indices: Strid
 
 /** Runs input-gradient kernel `name` (…lead, params, g, …args, w, dx, scratch) over sample ranges → dx, or null (the composition). */
 function inputGradient(
-  name: CallableKernel,
+  name: KernelCall[0],
   g: StridedView,
   w: StridedView,
   win: Window2d,
@@ -376,7 +376,7 @@ function inputGradient(
  * over the sample chunks and sums them → dw (and db), or null (the composition).
  */
 function weightGradient(
-  name: CallableKernel,
+  name: KernelCall[0],
   g: StridedView,
   x: StridedView,
   win: Window2d,

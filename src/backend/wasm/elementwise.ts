@@ -15,7 +15,7 @@ import type { BinaryKernel, StridedView, UnaryKernel } from "../backend.ts";
 import { binary as jsBinary, copy as jsCopy, unary as jsUnary, where as jsWhere } from "../js/elementwise.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { copyOutF32, getArena, stage } from "./runtime.ts";
-import { type CallableKernel, type KernelCall, runCalls, taskCount } from "./threads.ts";
+import { type KernelCall, runCalls, taskCount } from "./threads.ts";
 
 /** Below this many elements the js loop is as fast as staging into wasm and back. */
 export const WASM_MIN_ELEMENTS = 1024;
@@ -52,7 +52,7 @@ type Operand = [ptr: number, strides: readonly number[], bytes: number];
  * `shape`, cut along its outermost non-trivial dim into slabs, disjoint contiguous ranges of the
  * output (`outBytes` per element), when it is large enough for the pool.
  */
-function run4d(fn: CallableKernel, head: readonly number[], shape: readonly number[], ops: readonly Operand[], out: number, outBytes: number): void {
+function run4d(fn: KernelCall[0], head: readonly number[], shape: readonly number[], ops: readonly Operand[], out: number, outBytes: number): void {
   const n = shape[0]! * shape[1]! * shape[2]! * shape[3]!;
   const parts = taskCount(n, PARALLEL_MIN_ELEMENTS);
   const call = (sh: readonly number[], off: number, inner: number): KernelCall => {

@@ -24,13 +24,11 @@ function gemmIntoArena(ar: Arena, a: StridedView, b: StridedView, B: number, M: 
 function gemmStaged(ar: Arena, sa: Staged, sb: Staged, B: number, M: number, N: number, K: number): number {
   const rt = getRuntime();
   const c = ar.alloc(B * M * N * 4);
-  const [sab, sam, sak] = sa.strides as [number, number, number];
-  const [sbb, sbk, sbn] = sb.strides as [number, number, number];
-  if (!parallelGemm(ar, B, M, N, K, sa.ptr, sab, sam, sak, sb.ptr, sbb, sbk, sbn, c)) {
+  if (!parallelGemm(ar, B, M, N, K, sa, sb, c)) {
+    const [sab, sam, sak] = sa.strides as [number, number, number];
+    const [sbb, sbk, sbn] = sb.strides as [number, number, number];
     const ws = ar.alloc(rt.kernels.sgemmWorkspaceBytes());
-    for (let p = 0; p < B; p++) {
-      rt.kernels.sgemm(M, N, K, sa.ptr + p * sab * 4, sam, sak, sb.ptr + p * sbb * 4, sbk, sbn, c + p * M * N * 4, N, ws);
-    }
+    for (let p = 0; p < B; p++) rt.kernels.sgemm(M, N, K, sa.ptr + p * sab * 4, sam, sak, sb.ptr + p * sbb * 4, sbk, sbn, c + p * M * N * 4, N, ws);
   }
   return c;
 }
