@@ -244,9 +244,11 @@ export class Arena {
     this.u8 = new Uint8Array(this.buffer);
   }
 
-  reset(): void {
+  /** Starts a kernel call's scratch (`getArena().reset()`). */
+  reset(): this {
     this.top = this.base;
     this.refresh();
+    return this;
   }
 
   /** `bytes` of scratch, 64-byte aligned (a cache line). */
@@ -415,8 +417,3 @@ export function copyOutF32(ar: Arena, ptr: number, n: number): Float32Array {
 
 /** The typed arrays tensors store. */
 export type TypedArrayLike = Float32Array | Float64Array | Int32Array | Uint8Array;
-
-/** `stage` for float32 storage (matmul's operands). */
-export function stageF32(ar: Arena, data: Float32Array, shape: readonly number[], strides: readonly number[], offset: number): Staged {
-  return stage(ar, data, shape, strides, offset);
-}
