@@ -26,7 +26,7 @@ import type { TypedArray } from "../../base/dtype.ts";
 import type { StridedView, Window2d } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
-import { type CallableKernel, getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
+import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
 
 /** The weight gradient's samples are cut into at most this many chunks (partial sums), fixed whatever the thread count. */
 const DW_CHUNKS = 16;
@@ -65,40 +65,22 @@ function mergedStride(v: StridedView, dims: readonly number[]): number | null {
   return stride ?? 1;
 }
 
-/** A contiguous copy of `v` (the rare operand whose trailing dims do not merge into one stride). */
+/** A contiguous copy of `v` (the rare operand whose trailing dims do not merge into one stride, or a pooled operand that is not dense). */
 function contiguous(v: StridedView): StridedView {
-  const data = jsBackend.copy(v, "float32");
   const strides: number[] = [];
-  let s = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= v.shape[d]!;
-  }
-  return { data, dtype: "float32", shape: v.shape, strides, offset: 0 };
+  for (let d = v.shape.length - 1, s = 1; d >= 0; s *= v.shape[d]!, d--) strides[d] = s;
+  return { data: jsBackend.copy(v, v.dtype), dtype: v.dtype, shape: v.shape, strides, offset: 0 };
 }
 
-/** `v` [A, B, ...rest] as a matrix per leading index: dim 1 the rows, the rest flattened into columns. */
-function matrix(v: StridedView): Matrix {
-  const rest = v.shape.map((_, d) => d).slice(2);
-  let view = v;
-  let cols = mergedStride(v, rest);
-  if (cols === null) {
-    view = contiguous(v);
-    cols = 1;
-  }
-  return { view, rows: view.strides[1]!, cols };
-}
-
-/** The weight [O, C, kh, kw] as an [O, K] matrix: its o stride and its (c, i, j) stride. */
-function weightMatrix(w: StridedView): Matrix {
-  const rest = [1, 2, 3];
-  let view = w;
-  let k = mergedStride(w, rest);
-  if (k === null) {
-    view = contiguous(w);
-    k = 1;
-  }
-  return { view, rows: view.strides[0]!, cols: k };
+/**
+ * `v` as a matrix per index of the dims before `rowDim` ([A, B, ...rest] with rowDim 1: one per
+ * sample; the weight [O, C, kh, kw] with rowDim 0: [O, K]): dim `rowDim` the rows, the rest
+ * flattened into columns.
+ */
+function matrix(v: StridedView, rowDim = 1): Matrix {
+  const cols = mergedStride(v, v.shape.map((_, d) => d).slice(rowDim + 1));
+  const view = cols === null ? contiguous(v) : v;
+  return { view, rows: view.strides[rowDim]!, cols: cols ?? 1 };
 }
 
 /** Ints in assembly/conv.ts's parameter block; y's address (0: no relu mask) at Y_AT, then its strides, then the pool's geometry. */
@@ -236,11 +218,7 @@ function stageContiguous(ar: Arena, v: StridedView): number {
     if (v.shape[d] !== 1 && v.strides[d] !== expect) dense = false;
     expect *= v.shape[d]!;
   }
-  const data = dense ? v.data : jsBackend.copy(v, v.dtype);
-  const offset = dense ? v.offset : 0;
-  const strides: number[] = [];
-  for (let d = v.shape.length - 1, s = 1; d >= 0; s *= v.shape[d]!, d--) strides[d] = s;
-  return stage(ar, data, v.shape, strides, offset).ptr;
+  return stageView(ar, dense ? v : contiguous(v)).ptr;
 }
 
 /** Pooled gradient operands of the right kinds and shapes: g, indices (int32) and pooled values, all [N, O, ...pool.outSize]. */
@@ -261,7 +239,7 @@ function forwardShapes(x: StridedView, w: StridedView, bias: StridedView | null,
  * params, x, w, bias, bias stride, ...outputs, scratch), each output `perSample[i]` floats a sample.
  */
 function runForward(
-  name: CallableKernel,
+  name: KernelCall[0],
   s: NonNullable<ReturnType<typeof shapes>>,
   x: StridedView,
   w: StridedView,
@@ -274,9 +252,8 @@ function runForward(
   const { N, C, H, W, O, K, L } = s;
   const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
-  const wm = weightMatrix(w);
-  const ar = getArena();
-  ar.reset();
+  const wm = matrix(w, 0);
+  const ar = getArena().reset();
   const sx = stageView(ar, x);
   const sw = stageView(ar, wm.view);
   const sb = bias === null ? null : stageView(ar, bias);
@@ -326,7 +303,7 @@ function poolExtra(g: StridedView, win: Window2d, pool: Window2d, indices: Strid
 
 /** Runs input-gradient kernel `name` (…lead, params, g, …args, w, dx, scratch) over sample ranges → dx, or null (the composition). */
 function inputGradient(
-  name: CallableKernel,
+  name: KernelCall[0],
   g: StridedView,
   w: StridedView,
   win: Window2d,
@@ -343,10 +320,9 @@ function inputGradient(
   if (O * L === 0) return new Float32Array(N * C * H * W);
   const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
-  const wm = weightMatrix(w);
+  const wm = matrix(w, 0);
   const gm = matrix(g);
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sg = stageView(ar, gm.view);
   const e = extra.stage(ar);
   const sw = stageView(ar, wm.view);
@@ -376,7 +352,7 @@ function inputGradient(
  * over the sample chunks and sums them → dw (and db), or null (the composition).
  */
 function weightGradient(
-  name: CallableKernel,
+  name: KernelCall[0],
   g: StridedView,
   x: StridedView,
   win: Window2d,
@@ -394,8 +370,7 @@ function weightGradient(
   if (K * L > MAX_COLUMNS) return null;
   const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
   const gm = matrix(g);
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sx = stageView(ar, x);
   const sg = stageView(ar, gm.view);
   const e = extra.stage(ar);

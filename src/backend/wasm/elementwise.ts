@@ -15,7 +15,7 @@ import type { BinaryKernel, StridedView, UnaryKernel } from "../backend.ts";
 import { binary as jsBinary, copy as jsCopy, unary as jsUnary, where as jsWhere } from "../js/elementwise.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { copyOutF32, getArena, stage } from "./runtime.ts";
-import { type CallableKernel, type KernelCall, runCalls, taskCount } from "./threads.ts";
+import { type KernelCall, runCalls, taskCount } from "./threads.ts";
 
 /** Below this many elements the js loop is as fast as staging into wasm and back. */
 export const WASM_MIN_ELEMENTS = 1024;
@@ -44,20 +44,22 @@ const COMPARE_MIN = 6;
  */
 export const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
-/** An operand of a 4-D elementwise call: its byte address, element strides and element size in bytes. */
-type Operand = [ptr: number, strides: readonly number[], bytes: number];
-
 /**
- * Runs `fn(...head, n0, n1, n2, n3, [operand ptr, its 4 strides]..., out)` over the 4-D space
- * `shape`, cut along its outermost non-trivial dim into slabs, disjoint contiguous ranges of the
- * output (`outBytes` per element), when it is large enough for the pool.
+ * Stages `views` (walked with the collapsed strides `c.strides[i]`) and runs
+ * `fn(...head, n0, n1, n2, n3, [operand ptr, its 4 strides]..., out)` over the 4-D space `c.shape`,
+ * cut along its outermost non-trivial dim into slabs, disjoint contiguous ranges of the output,
+ * when it is large enough for the pool. Returns the result copied out: float32, or bytes (bool)
+ * when `outBytes` is 1.
  */
-function run4d(fn: CallableKernel, head: readonly number[], shape: readonly number[], ops: readonly Operand[], out: number, outBytes: number): void {
+function run4d(fn: KernelCall[0], head: readonly number[], c: Collapsed, views: readonly StridedView[], outBytes: 1 | 4): TypedArray {
+  const shape = c.shape;
   const n = shape[0]! * shape[1]! * shape[2]! * shape[3]!;
-  const parts = taskCount(n, PARALLEL_MIN_ELEMENTS);
+  const ar = getArena().reset();
+  const ops = views.map((v, i) => ({ ...stage(ar, v.data, shape, c.strides[i]!, v.offset), bytes: v.data.BYTES_PER_ELEMENT }));
+  const out = ar.alloc(n * outBytes);
   const call = (sh: readonly number[], off: number, inner: number): KernelCall => {
     const args: number[] = [...head, ...sh];
-    for (const [p, st, b] of ops) args.push(p + off * st[d]! * b, ...st);
+    for (const o of ops) args.push(o.ptr + off * o.strides[d]! * o.bytes, ...o.strides);
     args.push(out + off * inner * outBytes);
     return [fn, ...args];
   };
@@ -65,13 +67,9 @@ function run4d(fn: CallableKernel, head: readonly number[], shape: readonly numb
   const d = Math.max(0, shape.findIndex((e) => e > 1));
   const len = shape[d]!;
   const inner = shape.slice(d + 1).reduce((a, b) => a * b, 1);
-  if (parts <= 1 || len < 2) {
-    runCalls([call(shape, 0, inner)]);
-    return;
-  }
   // slab edges on 16-element boundaries of the innermost dim (whole vectors, whole cache lines)
   const align = d === 3 ? 16 : 1;
-  const k = Math.min(parts, len);
+  const k = len < 2 ? 1 : Math.min(taskCount(n, PARALLEL_MIN_ELEMENTS), len);
   const calls: KernelCall[] = [];
   for (let t = 0; t < k; t++) {
     const i0 = Math.min(len, Math.ceil((len * t) / k / align) * align);
@@ -82,16 +80,17 @@ function run4d(fn: CallableKernel, head: readonly number[], shape: readonly numb
     calls.push(call(sh, i0, inner));
   }
   runCalls(calls);
+  return outBytes === 1 ? ar.u8.slice(out, out + n) : copyOutF32(ar, out, n);
 }
+
+/** An iteration space collapsed to 4 dims, with each operand's strides. */
+type Collapsed = { shape: number[]; strides: number[][] };
 
 /**
  * Collapses an iteration space: drops size-1 dims and merges neighbours that every operand walks
  * contiguously, then pads to exactly 4 dims. Null when more than 4 dims remain.
  */
-export function collapse(
-  shape: readonly number[],
-  strides: readonly (readonly number[])[],
-): { shape: number[]; strides: number[][] } | null {
+export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): Collapsed | null {
   const sh: number[] = [];
   const st: number[][] = strides.map(() => []);
   for (let d = 0; d < shape.length; d++) {
@@ -121,32 +120,16 @@ export function collapse(
 
 export function unary(op: UnaryKernel, x: StridedView): TypedArray {
   const code = UNARY[op];
-  const n = sizeOf(x.shape);
-  if (code === undefined || x.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsUnary(op, x);
+  if (code === undefined || x.dtype !== "float32" || sizeOf(x.shape) < WASM_MIN_ELEMENTS) return jsUnary(op, x);
   const c = collapse(x.shape, [x.strides]);
-  if (c === null) return jsUnary(op, x);
-  const ar = getArena();
-  ar.reset();
-  const sx = stage(ar, x.data, c.shape, c.strides[0]!, x.offset);
-  const out = ar.alloc(n * 4);
-  run4d("unaryF32", [code], c.shape, [[sx.ptr, sx.strides, 4]], out, 4);
-  return copyOutF32(ar, out, n);
+  return c === null ? jsUnary(op, x) : run4d("unaryF32", [code], c, [x], 4);
 }
 
 export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[]): TypedArray {
   const code = BINARY[op];
-  const n = sizeOf(shape);
-  if (code === undefined || a.dtype !== "float32" || b.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsBinary(op, a, b, shape);
+  if (code === undefined || a.dtype !== "float32" || b.dtype !== "float32" || sizeOf(shape) < WASM_MIN_ELEMENTS) return jsBinary(op, a, b, shape);
   const c = collapse(shape, [a.strides, b.strides]);
-  if (c === null) return jsBinary(op, a, b, shape);
-  const ar = getArena();
-  ar.reset();
-  const sa = stage(ar, a.data, c.shape, c.strides[0]!, a.offset);
-  const sb = stage(ar, b.data, c.shape, c.strides[1]!, b.offset);
-  const compare = code >= COMPARE_MIN;
-  const out = ar.alloc(compare ? n : n * 4);
-  run4d("binaryF32", [code], c.shape, [[sa.ptr, sa.strides, 4], [sb.ptr, sb.strides, 4]], out, compare ? 1 : 4);
-  return compare ? ar.u8.slice(out, out + n) : copyOutF32(ar, out, n);
+  return c === null ? jsBinary(op, a, b, shape) : run4d("binaryF32", [code], c, [a, b], code >= COMPARE_MIN ? 1 : 4);
 }
 
 const COPY_SOURCE: Partial<Record<DType, number>> = { float32: 0, bool: 1, int32: 2 };
@@ -154,33 +137,18 @@ const COPY_SOURCE: Partial<Record<DType, number>> = { float32: 0, bool: 1, int32
 /** Copies to float32 (strided views made contiguous, bool and int32 converted) in wasm; other copies in js. */
 export function copy(x: StridedView, dtype: DType): TypedArray {
   const type = COPY_SOURCE[x.dtype];
-  const n = sizeOf(x.shape);
-  if (dtype !== "float32" || type === undefined || n < WASM_MIN_ELEMENTS) return jsCopy(x, dtype);
+  if (dtype !== "float32" || type === undefined || sizeOf(x.shape) < WASM_MIN_ELEMENTS) return jsCopy(x, dtype);
   const c = collapse(x.shape, [x.strides]);
   // a dense float32 → float32 copy is one memcpy in js already
   if (c === null || (type === 0 && c.strides[0]![3] === 1 && c.shape[0]! * c.shape[1]! * c.shape[2]! === 1)) return jsCopy(x, dtype);
-  const ar = getArena();
-  ar.reset();
-  const sx = stage(ar, x.data, c.shape, c.strides[0]!, x.offset);
-  const out = ar.alloc(n * 4);
-  run4d("copyToF32", [type], c.shape, [[sx.ptr, sx.strides, type === 1 ? 1 : 4]], out, 4);
-  return copyOutF32(ar, out, n);
+  return run4d("copyToF32", [type], c, [x], 4);
 }
 
 /** cond ? a : b for float32 a, b (bool cond), any broadcast; other dtypes in js. */
 export function where(cond: StridedView, a: StridedView, b: StridedView, shape: readonly number[]): TypedArray {
-  const n = sizeOf(shape);
-  if (a.dtype !== "float32" || b.dtype !== "float32" || cond.dtype !== "bool" || n < WASM_MIN_ELEMENTS) return jsWhere(cond, a, b, shape);
+  if (a.dtype !== "float32" || b.dtype !== "float32" || cond.dtype !== "bool" || sizeOf(shape) < WASM_MIN_ELEMENTS) return jsWhere(cond, a, b, shape);
   const c = collapse(shape, [cond.strides, a.strides, b.strides]);
-  if (c === null) return jsWhere(cond, a, b, shape);
-  const ar = getArena();
-  ar.reset();
-  const sc = stage(ar, cond.data, c.shape, c.strides[0]!, cond.offset);
-  const sa = stage(ar, a.data, c.shape, c.strides[1]!, a.offset);
-  const sb = stage(ar, b.data, c.shape, c.strides[2]!, b.offset);
-  const out = ar.alloc(n * 4);
-  run4d("whereF32", [], c.shape, [[sc.ptr, sc.strides, 1], [sa.ptr, sa.strides, 4], [sb.ptr, sb.strides, 4]], out, 4);
-  return copyOutF32(ar, out, n);
+  return c === null ? jsWhere(cond, a, b, shape) : run4d("whereF32", [], c, [cond, a, b], 4);
 }
 
 /** The op code of assembly/elementwise.ts's relu gradient (a binary op writing float32). */
@@ -188,17 +156,9 @@ export const RELU_GRAD = 12;
 
 /** g · (y > 0 ? 1 : 0) for float32 views of one shape, in one wasm pass; else the js reference. */
 export function reluBackward(g: StridedView, y: StridedView): TypedArray {
-  const n = sizeOf(g.shape);
-  if (g.dtype !== "float32" || y.dtype !== "float32" || n < WASM_MIN_ELEMENTS) return jsReluBackward(g, y);
+  if (g.dtype !== "float32" || y.dtype !== "float32" || sizeOf(g.shape) < WASM_MIN_ELEMENTS) return jsReluBackward(g, y);
   const c = collapse(g.shape, [g.strides, y.strides]);
-  if (c === null) return jsReluBackward(g, y);
-  const ar = getArena();
-  ar.reset();
-  const sg = stage(ar, g.data, c.shape, c.strides[0]!, g.offset);
-  const sy = stage(ar, y.data, c.shape, c.strides[1]!, y.offset);
-  const out = ar.alloc(n * 4);
-  run4d("binaryF32", [RELU_GRAD], c.shape, [[sg.ptr, sg.strides, 4], [sy.ptr, sy.strides, 4]], out, 4);
-  return copyOutF32(ar, out, n);
+  return c === null ? jsReluBackward(g, y) : run4d("binaryF32", [RELU_GRAD], c, [g, y], 4);
 }
 
 /**
@@ -210,8 +170,7 @@ export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedAr
   const n = w.length;
   const f32 = (a: TypedArray | null) => a === null || (a instanceof Float32Array && a.length === n);
   if (!(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || n < WASM_MIN_ELEMENTS) return false;
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const hp = ar.alloc(72);
   ar.f64.set(h, hp >> 3);
   const put = (a: TypedArray) => stage(ar, a, [n], [1], 0).ptr;

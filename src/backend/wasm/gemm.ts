@@ -10,13 +10,13 @@ import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { RELU_GRAD } from "./elementwise.ts";
 import { sumRowsStaged } from "./reduce.ts";
-import { type Arena, copyOutF32, getArena, getRuntime, type Staged, stage, stageF32 } from "./runtime.ts";
+import { type Arena, copyOutF32, getArena, getRuntime, type Staged, stage } from "./runtime.ts";
 import { FEW_ROWS_MIN_MACS, getThreads, parallelGemm } from "./threads.ts";
 
 /** C = A·B for float32 [B, M, K] · [B, K, N] views into a fresh arena block; returns its byte address. */
 function gemmIntoArena(ar: Arena, a: StridedView, b: StridedView, B: number, M: number, N: number, K: number): number {
-  const sa = stageF32(ar, a.data as Float32Array, a.shape, a.strides, a.offset);
-  const sb = stageF32(ar, b.data as Float32Array, b.shape, b.strides, b.offset);
+  const sa = stage(ar, a.data, a.shape, a.strides, a.offset);
+  const sb = stage(ar, b.data, b.shape, b.strides, b.offset);
   return gemmStaged(ar, sa, sb, B, M, N, K);
 }
 
@@ -24,13 +24,11 @@ function gemmIntoArena(ar: Arena, a: StridedView, b: StridedView, B: number, M: 
 function gemmStaged(ar: Arena, sa: Staged, sb: Staged, B: number, M: number, N: number, K: number): number {
   const rt = getRuntime();
   const c = ar.alloc(B * M * N * 4);
-  const [sab, sam, sak] = sa.strides as [number, number, number];
-  const [sbb, sbk, sbn] = sb.strides as [number, number, number];
-  if (!parallelGemm(ar, B, M, N, K, sa.ptr, sab, sam, sak, sb.ptr, sbb, sbk, sbn, c)) {
+  if (!parallelGemm(ar, B, M, N, K, sa, sb, c)) {
+    const [sab, sam, sak] = sa.strides as [number, number, number];
+    const [sbb, sbk, sbn] = sb.strides as [number, number, number];
     const ws = ar.alloc(rt.kernels.sgemmWorkspaceBytes());
-    for (let p = 0; p < B; p++) {
-      rt.kernels.sgemm(M, N, K, sa.ptr + p * sab * 4, sam, sak, sb.ptr + p * sbb * 4, sbk, sbn, c + p * M * N * 4, N, ws);
-    }
+    for (let p = 0; p < B; p++) rt.kernels.sgemm(M, N, K, sa.ptr + p * sab * 4, sam, sak, sb.ptr + p * sbb * 4, sbk, sbn, c + p * M * N * 4, N, ws);
   }
   return c;
 }
@@ -41,8 +39,7 @@ export function matmul(a: StridedView, b: StridedView): TypedArray {
   const [B, M, K] = a.shape as [number, number, number];
   const N = b.shape[2]!;
   if (B * M * N === 0) return new Float32Array(0);
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const c = gemmIntoArena(ar, a, b, B, M, N, K);
   return copyOutF32(ar, c, B * M * N);
 }
@@ -62,8 +59,7 @@ export function linear(x: StridedView, w: StridedView, bias: StridedView | null,
   if (M * N === 0) return new Float32Array(0);
   const a: StridedView = { data: x.data, dtype: "float32", shape: [1, M, K], strides: [0, x.strides[0]!, x.strides[1]!], offset: x.offset };
   const b: StridedView = { data: w.data, dtype: "float32", shape: [1, K, N], strides: [0, w.strides[1]!, w.strides[0]!], offset: w.offset };
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const c = gemmIntoArena(ar, a, b, 1, M, N, K);
   return biasReluOut(ar, c, M, N, bias, relu);
 }
@@ -133,8 +129,8 @@ export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView 
     return linear(x, packed.w, bias, relu);
   if (M * N === 0) return new Float32Array(0);
   ar.reset();
-  const sa = stageF32(ar, x.data as Float32Array, [M, K], x.strides, x.offset);
-  const sb = stageF32(ar, packed.slivers, [packed.slivers.length], [1], 0);
+  const sa = stage(ar, x.data, [M, K], x.strides, x.offset);
+  const sb = stage(ar, packed.slivers, [packed.slivers.length], [1], 0);
   const c = ar.alloc(M * N * 4);
   const ws = ar.alloc(rt.kernels.sgemmWorkspaceBytes());
   const [sam, sak] = sa.strides as [number, number];
@@ -165,8 +161,7 @@ export function linearBackward(
   if (x.shape[0] !== M || w.shape[0] !== N || w.shape[1] !== K || (y !== null && (y.shape[0] !== M || y.shape[1] !== N))) return null;
   if (M * N * K === 0) return null;
   const rt = getRuntime();
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sg = stage(ar, g.data, g.shape, g.strides, g.offset);
   // g' as a matrix in the arena: its address and (row, column) strides
   let gp = sg.ptr;
@@ -177,20 +172,10 @@ export function linearBackward(
     rt.kernels.binaryF32(RELU_GRAD, 1, 1, M, N, sg.ptr, 0, 0, gr, gc, sy.ptr, 0, 0, sy.strides[0]!, sy.strides[1]!, gp);
     [gr, gc] = [N, 1];
   }
-  const gView: Staged = { ptr: gp, strides: [0, gr, gc] };
-  let dx: Float32Array | null = null;
-  let dw: Float32Array | null = null;
-  let db: Float32Array | null = null;
-  if (needs[0]) {
-    const sw = stageF32(ar, w.data as Float32Array, w.shape, w.strides, w.offset);
-    const c = gemmStaged(ar, gView, { ptr: sw.ptr, strides: [0, sw.strides[0]!, sw.strides[1]!] }, 1, M, K, N);
-    dx = copyOutF32(ar, c, M * K);
-  }
-  if (needs[1]) {
-    const sx = stageF32(ar, x.data as Float32Array, x.shape, x.strides, x.offset);
-    const c = gemmStaged(ar, { ptr: gp, strides: [0, gc, gr] }, { ptr: sx.ptr, strides: [0, sx.strides[0]!, sx.strides[1]!] }, 1, N, K, M);
-    dw = copyOutF32(ar, c, N * K);
-  }
-  if (needs[2]) db = copyOutF32(ar, sumRowsStaged(ar, M, N, gp, gr, gc), N);
+  // w and x staged as [1, rows, columns] operands (batch stride 0), each only when its gradient is wanted
+  const stage3 = (v: StridedView) => stage(ar, v.data, [1, ...v.shape], [0, ...v.strides], v.offset);
+  const dx = needs[0] ? copyOutF32(ar, gemmStaged(ar, { ptr: gp, strides: [0, gr, gc] }, stage3(w), 1, M, K, N), M * K) : null;
+  const dw = needs[1] ? copyOutF32(ar, gemmStaged(ar, { ptr: gp, strides: [0, gc, gr] }, stage3(x), 1, N, K, M), N * K) : null;
+  const db = needs[2] ? copyOutF32(ar, sumRowsStaged(ar, M, N, gp, gr, gc), N) : null;
   return { dx, dw, db };
 }

@@ -55,8 +55,7 @@ export function reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]
   const p = plan(x.shape, x.strides, axes);
   if (p === null) return jsReduce(op, x, axes);
   const nOut = p.kept.n[0] * p.kept.n[1];
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
   const out = run(ar, op, p, sx.ptr);
   return op === "argmax" || op === "argmin" ? ar.i32.slice(out >> 2, (out >> 2) + nOut) : ar.f32.slice(out >> 2, (out >> 2) + nOut);

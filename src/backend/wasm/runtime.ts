@@ -7,7 +7,7 @@
  * SharedArrayBuffer is unavailable). Node 20 validates relaxed-SIMD opcodes only after
  * `--experimental-wasm-relaxed-simd`, which is set at run time when needed (newer Node and
  * browsers have it on). `TG_WASM_VARIANT=simd` (or `relaxed`) forces a variant. A build that
- * lacks an export this file calls (built from older sources) counts as missing.
+ * lacks an export kernels.generated.ts declares (built from older sources) counts as missing.
  * Files and flags come from platform.ts (Node: read synchronously at import); in the browser bundle
  * platform.browser.ts fetches the module and `loadAsync` compiles it (`tg.backend.ready()`).
  *
@@ -36,6 +36,7 @@
  * starts V8's full GCs, whose helper threads take the worker threads' cores).
  */
 import { issueF32, takeF32 } from "../output-pool.ts";
+import { KERNEL_NAMES, type KernelExports } from "./kernels.generated.ts";
 import { enableRelaxedSimd, envVar, fetchKernel, readKernel, SYNC_LOAD } from "./platform.ts";
 import type { KernelExports } from "./kernel-exports.ts";
 import type {} from "./webassembly-types.ts";
@@ -84,31 +85,6 @@ function validates(bytes: Uint8Array, c: Candidate): boolean {
   return enableRelaxedSimd() && WebAssembly.validate(bytes);
 }
 
-/** Exports this JS side calls: a build from older sources lacks some, and is then treated as missing. */
-const REQUIRED_EXPORTS = [
-  "sgemm",
-  "sgemmBatched",
-  "sgemmWorkspaceBytes",
-  "unaryF32",
-  "binaryF32",
-  "copyToF32",
-  "whereF32",
-  "reduceF32",
-  "adamF32",
-  "im2colF32",
-  "col2imF32",
-  "maxPool2dF32",
-  "maxPool2dBackwardF32",
-  "conv2dScratchBytes",
-  "conv2dF32",
-  "conv2dBackwardInputF32",
-  "conv2dBackwardWeightF32",
-  "conv2dSumPartsF32",
-  "conv2dReluPoolF32",
-  "conv2dPoolBackwardInputF32",
-  "conv2dPoolBackwardWeightF32",
-];
-
 interface Found {
   module: WebAssembly.Module;
   c: Candidate;
@@ -125,10 +101,13 @@ function usable(c: Candidate, bytes: Uint8Array | string, tried: string[]): byte
   return false;
 }
 
-/** Whether the compiled module has every export this side calls; records why not in `tried`. */
+/**
+ * Whether the compiled module has every export kernels.generated.ts declares (a build from older
+ * sources lacks some, and is then treated as missing); records why not in `tried`.
+ */
 function complete(c: Candidate, module: WebAssembly.Module, tried: string[]): boolean {
   const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const missing = REQUIRED_EXPORTS.filter((e) => !names.has(e));
+  const missing = KERNEL_NAMES.filter((e) => !names.has(e));
   if (missing.length > 0) tried.push(`${c.file} is stale (lacks ${missing.join(", ")})`);
   return missing.length === 0;
 }
@@ -266,9 +245,11 @@ export class Arena {
     this.u8 = new Uint8Array(this.buffer);
   }
 
-  reset(): void {
+  /** Starts a kernel call's scratch (`getArena().reset()`). */
+  reset(): this {
     this.top = this.base;
     this.refresh();
+    return this;
   }
 
   /** `bytes` of scratch, 64-byte aligned (a cache line). */
@@ -437,8 +418,3 @@ export function copyOutF32(ar: Arena, ptr: number, n: number): Float32Array {
 
 /** The typed arrays tensors store. */
 export type TypedArrayLike = Float32Array | Float64Array | Int32Array | Uint8Array;
-
-/** `stage` for float32 storage (matmul's operands). */
-export function stageF32(ar: Arena, data: Float32Array, shape: readonly number[], strides: readonly number[], offset: number): Staged {
-  return stage(ar, data, shape, strides, offset);
-}

@@ -20,7 +20,8 @@
  * cross-origin isolation (COOP/COEP headers) for a shared memory.
  */
 import { BLOCKING_START, CAN_WAIT, hardwareThreads, envVar, type PoolWorker, startWorker } from "./platform.ts";
-import { type Arena, getRuntime, wasmAvailable } from "./runtime.ts";
+import { type Int32Kernel, KERNEL_NAMES } from "./kernels.generated.ts";
+import { type Arena, getRuntime, type Staged, wasmAvailable } from "./runtime.ts";
 
 /** Control block layout (Int32Array indices into memory page 0). */
 const DONE = 0;
@@ -42,32 +43,13 @@ const OP = 2;
 const ARGS = 3;
 /** Args: task count, K, sab, sam, sak, sbb, sbk, sbn, C batch stride, ldc, workspace. */
 const OP_SGEMM_TASKS = 1;
-/** Args: task count. Each task (CALL_WORDS at TASKS + t·CALL_WORDS): index into CALLABLE, argument count, arguments. */
+/** Args: task count. Each task (CALL_WORDS at TASKS + t·CALL_WORDS): index into KERNEL_NAMES, argument count, arguments. */
 const OP_CALLS = 2;
 const OP_EXIT = -1;
 const CALL_WORDS = 24;
 const MAX_CALLS = Math.floor((16384 - TASKS) / CALL_WORDS);
-/** The kernels `runCalls` can run on workers (all int32 arguments: sizes, strides, byte addresses). */
-const CALLABLE = [
-  "unaryF32",
-  "binaryF32",
-  "copyToF32",
-  "whereF32",
-  "adamF32",
-  "im2colF32",
-  "col2imF32",
-  "maxPool2dF32",
-  "maxPool2dBackwardF32",
-  "conv2dF32",
-  "conv2dBackwardInputF32",
-  "conv2dBackwardWeightF32",
-  "conv2dReluPoolF32",
-  "conv2dPoolBackwardInputF32",
-  "conv2dPoolBackwardWeightF32",
-] as const;
-export type CallableKernel = (typeof CALLABLE)[number];
 /** One kernel call: its name and its arguments. */
-export type KernelCall = [CallableKernel, ...number[]];
+export type KernelCall = [Int32Kernel, ...number[]];
 
 /** Below this many multiply-adds (B·M·N·K) a gemm runs on the calling thread: waking workers costs more. */
 export const PARALLEL_MIN_MACS = 1 << 19;
@@ -84,7 +66,7 @@ export const FINE_TASK_MACS = 1 << 24;
 const WORKER_BODY = `
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, 0, 16384);
-const fns = ${JSON.stringify(CALLABLE)}.map((f) => k[f]);
+const fns = ${JSON.stringify(KERNEL_NAMES)}.map((f) => k[f]);
 Atomics.store(ctl, slot + ${READY}, 1);
 Atomics.notify(ctl, slot + ${READY});
 for (;;) {
@@ -229,22 +211,10 @@ interface Task {
  * thread when there are at least as many batches as threads, otherwise row (or column) blocks of
  * every batch. Returns false (nothing done) when it should run single-threaded.
  */
-export function parallelGemm(
-  ar: Arena,
-  B: number,
-  M: number,
-  N: number,
-  K: number,
-  a: number,
-  sab: number,
-  sam: number,
-  sak: number,
-  b: number,
-  sbb: number,
-  sbk: number,
-  sbn: number,
-  c: number,
-): boolean {
+export function parallelGemm(ar: Arena, B: number, M: number, N: number, K: number, sa: Staged, sb: Staged, c: number): boolean {
+  const [a, b] = [sa.ptr, sb.ptr];
+  const [sab, sam, sak] = sa.strides as [number, number, number];
+  const [sbb, sbk, sbn] = sb.strides as [number, number, number];
   const threads = Math.min(getThreads(), MAX_WORKERS + 1);
   const macs = B * M * N * K;
   if (threads <= 1 || macs < (M <= 4 ? FEW_ROWS_MIN_MACS : PARALLEL_MIN_MACS)) return false;
@@ -344,7 +314,7 @@ export function runCalls(calls: readonly KernelCall[]): void {
   const ctl = control();
   calls.forEach((c, t) => {
     const q = TASKS + t * CALL_WORDS;
-    ctl[q] = CALLABLE.indexOf(c[0]);
+    ctl[q] = KERNEL_NAMES.indexOf(c[0]);
     ctl[q + 1] = c.length - 1;
     ctl.set(c.slice(1) as number[], q + 2);
   });

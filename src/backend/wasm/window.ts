@@ -52,8 +52,7 @@ export function im2col(x: StridedView, win: Window2d): TypedArray {
   if (x.dtype !== "float32" || sizeOf(x.shape) < WASM_MIN_ELEMENTS) return jsIm2col(x, win);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const n = N * C * win.kernel[0] * win.kernel[1] * win.outSize[0] * win.outSize[1];
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
   const geo = geometry(ar, win);
   const out = ar.alloc(n * 4);
@@ -69,8 +68,7 @@ export function col2im(cols: StridedView, win: Window2d, inSize: readonly [numbe
   const C = cols.shape[1]! / (win.kernel[0] * win.kernel[1]);
   const [H, W] = inSize;
   const n = N * C * H * W;
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sc = stage(ar, cols.data, cols.shape, cols.strides, cols.offset);
   const geo = geometry(ar, win);
   const out = ar.alloc(n * 4);
@@ -84,8 +82,7 @@ export function maxPool2d(x: StridedView, win: Window2d): { values: TypedArray; 
   if (x.dtype !== "float32" || sizeOf(x.shape) < WASM_MIN_ELEMENTS) return jsMaxPool2d(x, win);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const n = N * C * win.outSize[0] * win.outSize[1];
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sx = stage(ar, x.data, x.shape, x.strides, x.offset);
   const geo = geometry(ar, win);
   const values = ar.alloc(n * 4);
@@ -104,32 +101,15 @@ export function maxPool2dBackward(g: StridedView, indices: StridedView, inSize: 
   const [H, W] = inSize;
   const n = N * C * H * W;
   if (g.dtype !== "float32" || indices.dtype !== "int32" || n < WASM_MIN_ELEMENTS) return jsMaxPool2dBackward(g, indices, inSize);
-  const ar = getArena();
-  ar.reset();
+  const ar = getArena().reset();
   const sg = stage(ar, g.data, g.shape, g.strides, g.offset);
   const si = stage(ar, indices.data, indices.shape, indices.strides, indices.offset);
   const out = ar.alloc(n * 4);
-  const [gn, gc, gh, gw] = sg.strides as [number, number, number, number];
-  const [in_, ic, ih, iw] = si.strides as [number, number, number, number];
-  runPlanes(N, C, n, (n0, nn, c0, cc) => [
-    "maxPool2dBackwardF32",
-    nn,
-    cc,
-    Ho,
-    Wo,
-    H,
-    W,
-    sg.ptr + (n0 * gn + c0 * gc) * 4,
-    gn,
-    gc,
-    gh,
-    gw,
-    si.ptr + (n0 * in_ + c0 * ic) * 4,
-    in_,
-    ic,
-    ih,
-    iw,
-    out + (n0 * C + c0) * H * W * 4,
-  ]);
+  const [gn, gc] = sg.strides as [number, number];
+  const [in_, ic] = si.strides as [number, number];
+  runPlanes(N, C, n, (n0, nn, c0, cc) => {
+    const [gp, ip] = [sg.ptr + (n0 * gn + c0 * gc) * 4, si.ptr + (n0 * in_ + c0 * ic) * 4];
+    return ["maxPool2dBackwardF32", nn, cc, Ho, Wo, H, W, gp, ...sg.strides, ip, ...si.strides, out + (n0 * C + c0) * H * W * 4];
+  });
   return copyOutF32(ar, out, n);
 }
