@@ -38,7 +38,6 @@
 import { issueF32, takeF32 } from "../output-pool.ts";
 import { KERNEL_NAMES, type KernelExports } from "./kernels.generated.ts";
 import { enableRelaxedSimd, envVar, fetchKernel, readKernel, SYNC_LOAD } from "./platform.ts";
-import type { KernelExports } from "./kernel-exports.ts";
 import type {} from "./webassembly-types.ts";
 
 export interface WasmRuntime {
