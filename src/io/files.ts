@@ -150,7 +150,8 @@ export interface LoadedFile {
 /** Like `load`, but returns the file's `__metadata__` too: `{ tensors, metadata }`. */
 export async function loadFile(file: string): Promise<LoadedFile> {
   const { fs } = node("load");
-  const handle = await fs.promises.open(file, "r");
+  // non-blocking: opening a FIFO with no writer would otherwise wait forever before fstat can reject it
+  const handle = await fs.promises.open(file, readFlags(fs));
   try {
     const steps = loadSteps(file, regularFileSize(file, await handle.stat()));
     for (let step = steps.next(); ; ) {
@@ -171,7 +172,7 @@ export async function loadFile(file: string): Promise<LoadedFile> {
 /** `loadFile` without `await`. */
 export function loadFileSync(file: string): LoadedFile {
   const { fs } = node("loadSync");
-  const fd = fs.openSync(file, "r");
+  const fd = fs.openSync(file, readFlags(fs));
   try {
     const steps = loadSteps(file, regularFileSize(file, fs.fstatSync(fd)));
     for (let step = steps.next(); ; ) {
@@ -187,6 +188,10 @@ export function loadFileSync(file: string): LoadedFile {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readFlags(fs: typeof NodeFs): number {
+  return fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 }
 
 function regularFileSize(file: string, stats: NodeFs.Stats): number {
