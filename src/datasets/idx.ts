@@ -8,7 +8,8 @@ const LABELS_MAGIC = 0x00000801; // unsigned byte, 1 dim
 const MAX_ITEMS = 10_000_000;
 
 const MAX_DATA_BYTES = 1 << 30;
-const CHUNK = 1 << 16;
+/** Bytes read first: the header, or (compressed) enough of the stream to inflate the header from. */
+const PREFIX = 1024;
 
 /**
  * Opens `path` without blocking (a FIFO with no writer would block a plain open forever) and
@@ -30,112 +31,65 @@ async function openRegular(path: string): Promise<{ handle: import("node:fs/prom
   return { handle, size: stats.size };
 }
 
+/** The first `n` bytes of an open file. */
+async function readBytes(handle: import("node:fs/promises").FileHandle, n: number, path: string): Promise<Uint8Array> {
+  const bytes = new Uint8Array(n);
+  for (let done = 0; done < n; ) {
+    const { bytesRead } = await handle.read(bytes, done, n - done, done);
+    if (bytesRead === 0) throw new Error(`loadIdx: ${path} ended at byte ${done} while being read (was it changed?)`);
+    done += bytesRead;
+  }
+  return bytes;
+}
+
+/** Gunzips `bytes` (`partial`: a prefix of the stream) into at most `max` bytes, else throws `tooLarge()`. */
+function gunzip(zlib: typeof import("node:zlib"), bytes: Uint8Array, max: number, path: string, tooLarge: () => Error, partial = false): Uint8Array {
+  try {
+    return zlib.gunzipSync(bytes, { maxOutputLength: max, finishFlush: partial ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.Z_FINISH });
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge();
+    throw new Error(`loadIdx: ${path} is not a valid gzip file: ${(e as Error).message}`);
+  }
+}
+
 /**
- * The bytes of an IDX file, inflated when it is gzip-compressed. The header says how many bytes
- * follow, so reading stops at that count plus one: a gzip bomb is rejected after inflating
- * little more than its header claims, whatever it would inflate to.
+ * The bytes of an IDX file, inflated when it is gzip-compressed. The header is read (or inflated
+ * from the stream's first bytes) before anything else, and no more is read or inflated than it
+ * announces: a gzip bomb is rejected after inflating one byte more than its header claims.
  */
 async function readIdx(path: string, magic: number, ndim: number): Promise<{ dims: number[]; data: Uint8Array }> {
   const { handle, size } = await openRegular(path);
   try {
-    const head = new Uint8Array(Math.min(size, 2));
-    await handle.read(head, 0, head.length, 0);
-    if (!(head.length === 2 && head[0] === 0x1f && head[1] === 0x8b)) {
-      const bytes = new Uint8Array(size);
-      for (let done = 0; done < size; ) {
-        const { bytesRead } = await handle.read(bytes, done, Math.min(CHUNK * 16, size - done), done);
-        if (bytesRead === 0) throw new Error(`loadIdx: ${path} ended at byte ${done} while being read (was it changed?)`);
-        done += bytesRead;
-      }
-      return parseIdx(bytes, magic, ndim, path);
+    const headerLen = 4 + 4 * ndim;
+    const start = await readBytes(handle, Math.min(size, PREFIX), path);
+    if (!(start[0] === 0x1f && start[1] === 0x8b)) {
+      if (size < 4) return parseIdx(start, magic, ndim, path);
+      const { dims, expected } = parseIdxHeader(start, magic, ndim, path);
+      if (size > headerLen + expected)
+        throw new Error(`loadIdx: ${path} should hold ${expected} data bytes for dims [${dims.join(", ")}], but has ${size - headerLen} (truncated or corrupt)`);
+      return parseIdx(size === start.length ? start : await readBytes(handle, size, path), magic, ndim, path);
     }
-    return await inflateIdx(handle, path, magic, ndim);
+    const zlib = await import("node:zlib");
+    // deflate turns each byte into at most 1032: the prefix cannot inflate to more than this
+    const head = gunzip(zlib, start, PREFIX * 1032, path, () => new Error(`loadIdx: ${path} is not a valid gzip file`), true);
+    if (head.length < headerLen && start.length < size) throw new Error(`loadIdx: ${path} has no IDX header in its first ${PREFIX} bytes`);
+    const { dims, expected } = parseIdxHeader(head, magic, ndim, path);
+    const bomb = () => new Error(`loadIdx: ${path} should hold ${expected} data bytes for dims [${dims.join(", ")}], but inflates to more (corrupt, or a gzip bomb)`);
+    // deflate's stored blocks add 5 bytes per 64 KiB: a file far larger than its data is not one gzip of it
+    if (size > 2 * (headerLen + expected) + (1 << 16)) throw bomb();
+    return parseIdx(gunzip(zlib, await readBytes(handle, size, path), headerLen + expected + 1, path, bomb), magic, ndim, path);
   } finally {
     await handle.close();
   }
 }
 
-async function inflateIdx(handle: import("node:fs/promises").FileHandle, path: string, magic: number, ndim: number): Promise<{ dims: number[]; data: Uint8Array }> {
-  const zlib = await import("node:zlib");
-  const headerLen = 4 + 4 * ndim;
-  const parts: Uint8Array[] = [];
-  let got = 0;
-  let limit = Number.POSITIVE_INFINITY;
-  let ours: Error | undefined;
-  const gunzip = zlib.createGunzip({ chunkSize: CHUNK });
-  const done = new Promise<void>((resolve, reject) => {
-    gunzip.on("data", (chunk: Buffer) => {
-      parts.push(chunk);
-      got += chunk.length;
-      try {
-        if (limit === Number.POSITIVE_INFINITY && got >= Math.min(4, headerLen)) {
-          const sofar = concat(parts, got);
-          if (got >= headerLen) limit = headerLen + parseIdxHeader(sofar, magic, ndim, path).expected;
-          else parseIdxHeader(sofar, magic, ndim, path, true);
-        }
-        if (got > limit) {
-          const { dims, expected } = parseIdxHeader(concat(parts, headerLen), magic, ndim, path);
-          throw new Error(`loadIdx: ${path} should hold ${expected} data bytes for dims [${dims.join(", ")}], but inflates to more (corrupt, or a gzip bomb)`);
-        }
-      } catch (e) {
-        ours = e as Error;
-        gunzip.destroy();
-        reject(ours);
-      }
-    });
-    gunzip.on("end", () => resolve());
-    gunzip.on("error", (e) => reject(ours ?? new Error(`loadIdx: ${path} is not a valid gzip file: ${e.message}`)));
-  });
-  done.catch(() => {}); // awaited below; until then a rejection must not count as unhandled
-  const buf = new Uint8Array(CHUNK * 4);
-  let position = 0;
-  try {
-    for (;;) {
-      if (ours) break;
-      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      const copy = buf.slice(0, bytesRead);
-      if (!gunzip.write(copy)) await new Promise<void>((r) => {
-        const again = () => {
-          gunzip.off("drain", again);
-          gunzip.off("close", again);
-          r();
-        };
-        gunzip.on("drain", again);
-        gunzip.on("close", again);
-      });
-    }
-    if (!ours) gunzip.end();
-  } catch (e) {
-    gunzip.destroy();
-    throw e;
-  }
-  await done;
-  return parseIdx(concat(parts, got), magic, ndim, path);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0]!.length === total) return parts[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    const n = Math.min(p.length, total - at);
-    out.set(p.subarray(0, n), at);
-    at += n;
-    if (at === total) break;
-  }
-  return out;
-}
-
-/** Checks the magic number and dims of an IDX header; `magicOnly` when only the first 4 bytes are there. */
-function parseIdxHeader(bytes: Uint8Array, magic: number, ndim: number, path: string, magicOnly = false): { dims: number[]; expected: number } {
+/** Checks the magic number and dims of an IDX header (`bytes` holds at least its first 4 bytes). */
+function parseIdxHeader(bytes: Uint8Array, magic: number, ndim: number, path: string): { dims: number[]; expected: number } {
   const headerLen = 4 + 4 * ndim;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const got = view.getUint32(0);
   if (got !== magic)
     throw new Error(`loadIdx: ${path} has magic number 0x${got.toString(16).padStart(8, "0")}, expected 0x${magic.toString(16).padStart(8, "0")} (${ndim === 3 ? "images" : "labels"} file)`);
-  if (magicOnly) return { dims: [], expected: 0 };
   if (bytes.length < headerLen) throw new Error(`loadIdx: ${path} is truncated (${bytes.length} bytes, the header alone needs ${headerLen})`);
   const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i));
   if (dims[0]! > MAX_ITEMS || dims.slice(1).some((d) => d === 0 || d > 4096))
