@@ -4,6 +4,7 @@
  * The lectures' `plt.plot(losses)`, in a form that also runs in a browser.
  */
 import type { Tensor } from "../tensor/tensor.ts";
+import { px, xml } from "./xml.ts";
 
 /** One curve or point cloud. `x` defaults to 0, 1, 2, …; non-finite points break the line. */
 export interface Series {
@@ -75,24 +76,6 @@ export const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#
 
 const FONT = "DejaVu Sans, Verdana, Arial, sans-serif";
 const MARGIN = { left: 62, right: 16, top: 30, bottom: 46 };
-
-/** Text safe in XML elements and attributes (characters XML 1.0 forbids are dropped). */
-function xml(s: string): string {
-  return s
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters removed
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
-}
-
-/** Coordinates rounded to 0.1 px: short, stable output. */
-function px(v: number): string {
-  const r = Math.round(v * 10) / 10;
-  return Object.is(r, -0) ? "0" : String(r);
-}
 
 /** Approximate width of a label in px (wide East Asian characters count twice). */
 function textWidth(s: string, size: number): number {

@@ -3,6 +3,7 @@
  * curves (inline SVG), the confusion matrix and sample predictions (images drawn as inline SVG).
  * One file with no external resources, to open in any browser or attach to a message.
  */
+import { xml } from "./xml.ts";
 
 export interface ReportSample {
   /** Grey levels in [0, 1], row-major, `width × height`. */
@@ -33,15 +34,11 @@ export interface TrainingReport {
   modelText?: string;
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
 function formatCell(v: unknown): string {
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
   if (v === null || v === undefined) return "—";
-  if (typeof v === "object") return escapeHtml(JSON.stringify(v));
-  return escapeHtml(String(v));
+  if (typeof v === "object") return xml(JSON.stringify(v));
+  return xml(String(v));
 }
 
 /** An image as an inline SVG of grey rectangles (ink dark on white paper). */
@@ -61,16 +58,16 @@ export function pixelsToSvg(pixels: ArrayLike<number>, width: number, height: nu
 function confusionTable(m: number[][], names: readonly string[]): string {
   const max = Math.max(1, ...m.flatMap((row, i) => row.filter((_, j) => j !== i)));
   const diagMax = Math.max(1, ...m.map((row, i) => row[i]!));
-  const head = `<tr><th class="corner">true \\ predicted</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join("")}<th>recall</th></tr>`;
+  const head = `<tr><th class="corner">true \\ predicted</th>${names.map((n) => `<th>${xml(n)}</th>`).join("")}<th>recall</th></tr>`;
   const rows = m.map((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
     const cells = row.map((v, j) => {
       const alpha = i === j ? 0.15 + 0.6 * (v / diagMax) : v === 0 ? 0 : 0.15 + 0.7 * (v / max);
       const colour = i === j ? `rgba(46,139,87,${alpha.toFixed(3)})` : `rgba(220,53,69,${alpha.toFixed(3)})`;
-      return `<td style="background:${colour}" title="true ${escapeHtml(names[i]!)}, predicted ${escapeHtml(names[j]!)}: ${v}">${v}</td>`;
+      return `<td style="background:${colour}" title="true ${xml(names[i]!)}, predicted ${xml(names[j]!)}: ${v}">${v}</td>`;
     });
     const recall = total > 0 ? `${((100 * row[i]!) / total).toFixed(1)}%` : "—";
-    return `<tr><th>${escapeHtml(names[i]!)}</th>${cells.join("")}<td class="recall">${recall}</td></tr>`;
+    return `<tr><th>${xml(names[i]!)}</th>${cells.join("")}<td class="recall">${recall}</td></tr>`;
   });
   return `<table class="confusion">${head}${rows.join("")}</table>`;
 }
@@ -82,10 +79,10 @@ function confusionTable(m: number[][], names: readonly string[]): string {
 export function trainingReportHtml(r: TrainingReport): string {
   const title = r.title ?? "tensorgrad training report";
   const configRows = Object.entries(r.config)
-    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${formatCell(v)}</td></tr>`)
+    .map(([k, v]) => `<tr><th>${xml(k)}</th><td>${formatCell(v)}</td></tr>`)
     .join("");
   const results = Object.entries(r.results)
-    .map(([k, v]) => `<div class="stat"><div class="value">${formatCell(v)}</div><div class="name">${escapeHtml(k)}</div></div>`)
+    .map(([k, v]) => `<div class="stat"><div class="value">${formatCell(v)}</div><div class="name">${xml(k)}</div></div>`)
     .join("");
   const n = r.confusionMatrix?.length ?? 0;
   const names = r.classNames ?? Array.from({ length: n }, (_, i) => String(i));
@@ -95,7 +92,7 @@ export function trainingReportHtml(r: TrainingReport): string {
       const conf = s.confidence === undefined ? "" : ` (${(100 * s.confidence).toFixed(0)}%)`;
       const label = names[s.label] ?? String(s.label);
       const pred = names[s.predicted] ?? String(s.predicted);
-      return `<figure class="${ok ? "ok" : "wrong"}">${pixelsToSvg(s.pixels, s.width, s.height)}<figcaption>${escapeHtml(pred)}${conf}${ok ? "" : `<br><small>true ${escapeHtml(label)}</small>`}</figcaption></figure>`;
+      return `<figure class="${ok ? "ok" : "wrong"}">${pixelsToSvg(s.pixels, s.width, s.height)}<figcaption>${xml(pred)}${conf}${ok ? "" : `<br><small>true ${xml(label)}</small>`}</figcaption></figure>`;
     })
     .join("");
   const data = JSON.stringify({ config: r.config, results: r.results, history: r.history ?? null, confusionMatrix: r.confusionMatrix ?? null }).replace(/</g, "\\u003c");
@@ -104,7 +101,7 @@ export function trainingReportHtml(r: TrainingReport): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+<title>${xml(title)}</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.3rem; }
@@ -121,8 +118,8 @@ pre { background: #f5f7fa; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem;
 </style>
 </head>
 <body>
-<h1>${escapeHtml(title)}</h1>
-<p>Written ${escapeHtml(new Date().toISOString())} by tensorgrad.</p>
+<h1>${xml(title)}</h1>
+<p>Written ${xml(new Date().toISOString())} by tensorgrad.</p>
 <h2>Results</h2>
 <div class="stats">${results}</div>
 ${r.curvesSvg ? `<h2>Learning curves</h2>\n<div class="curves">${r.curvesSvg}</div>` : ""}
@@ -130,7 +127,7 @@ ${r.confusionMatrix ? `<h2>Confusion matrix (test split)</h2>\n${confusionTable(
 ${samples ? `<h2>Sample predictions (test split)</h2>\n<p>Green: correct; red: wrong (with the true class). The percentage is the model's probability for its prediction.</p>\n<div class="samples">${samples}</div>` : ""}
 <h2>Configuration</h2>
 <table class="config">${configRows}</table>
-${r.modelText ? `<h2>Model</h2>\n<pre>${escapeHtml(r.modelText)}</pre>` : ""}
+${r.modelText ? `<h2>Model</h2>\n<pre>${xml(r.modelText)}</pre>` : ""}
 <script type="application/json" id="tensorgrad-report">${data}</script>
 </body>
 </html>

@@ -3,6 +3,7 @@ import { Graph, layout } from "@dagrejs/dagre";
 import type { Tensor } from "../tensor/tensor.ts";
 import { NODE_COLORS, type RenderOptions } from "./dot.ts";
 import { describeGraph, type GraphEdge, type GraphNode } from "./graph.ts";
+import { px, xml } from "./xml.ts";
 
 const FONT_FAMILY = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace";
 /** Advance of one monospace character, in ems (DejaVu Sans Mono and Menlo: 0.602; Consolas: 0.55). */
@@ -45,30 +46,6 @@ function columns(s: string): number {
     n += wide ? 2 : 1;
   }
   return n;
-}
-
-/** Whether XML 1.0 allows the character (it forbids C0 controls other than tab, LF, CR, and U+FFFE/U+FFFF). */
-function xmlAllowed(ch: string): boolean {
-  const c = ch.codePointAt(0)!;
-  return (c >= 0x20 || c === 0x9 || c === 0xa || c === 0xd) && c !== 0xfffe && c !== 0xffff;
-}
-
-/** Text safe inside XML elements and attributes; characters XML 1.0 forbids are dropped. */
-function xml(s: string): string {
-  return [...s]
-    .filter(xmlAllowed)
-    .join("")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
-}
-
-/** Coordinates rounded to 0.1 so the output is short and stable. */
-function num(v: number): string {
-  const r = Math.round(v * 10) / 10;
-  return Object.is(r, -0) ? "0" : String(r);
 }
 
 function measure(node: GraphNode): Box {
@@ -123,7 +100,7 @@ function sidePoint(c: Point, hw: number, hh: number, p: Point, side: 1 | -1): Po
 
 /** A B-spline through the points (d3's curveBasis): it starts and ends on the end points, smooth between. */
 function basisPath(p: readonly Point[]): string {
-  const f = (q: Point) => `${num(q.x)},${num(q.y)}`;
+  const f = (q: Point) => `${px(q.x)},${px(q.y)}`;
   const mix = (a: Point, wa: number, b: Point, wb: number, c: Point, wc: number): Point => ({
     x: (a.x * wa + b.x * wb + c.x * wc) / (wa + wb + wc),
     y: (a.y * wa + b.y * wb + c.y * wc) / (wa + wb + wc),
@@ -166,11 +143,11 @@ function nodeSvg(box: Box, c: Point): string {
   const parts = [`<g class="${kindClass}" id="${n.id}">`, `<title>${xml(tooltip)}</title>`];
   if (box.ellipse) {
     parts.push(
-      `<ellipse cx="${num(c.x)}" cy="${num(c.y)}" rx="${num(box.width / 2)}" ry="${num(box.height / 2)}" fill="${col.fill}" stroke="${col.stroke}"/>`,
+      `<ellipse cx="${px(c.x)}" cy="${px(c.y)}" rx="${px(box.width / 2)}" ry="${px(box.height / 2)}" fill="${col.fill}" stroke="${col.stroke}"/>`,
     );
   } else {
     parts.push(
-      `<rect x="${num(c.x - box.width / 2)}" y="${num(c.y - box.height / 2)}" width="${num(box.width)}" height="${num(box.height)}" rx="4" ry="4" fill="${col.fill}" stroke="${col.stroke}"/>`,
+      `<rect x="${px(c.x - box.width / 2)}" y="${px(c.y - box.height / 2)}" width="${px(box.width)}" height="${px(box.height)}" rx="4" ry="4" fill="${col.fill}" stroke="${col.stroke}"/>`,
     );
   }
   const total = box.sizes.reduce((h, s) => h + s * LINE_GAP, 0);
@@ -181,7 +158,7 @@ function nodeSvg(box: Box, c: Point): string {
     const baseline = top + (size * LINE_GAP) / 2 + size * 0.35;
     const fill = i === 0 ? col.text : box.ellipse ? col.text : "#333333";
     parts.push(
-      `<text x="${num(c.x)}" y="${num(baseline)}" text-anchor="middle" font-size="${size}" fill="${fill}">${xml(line)}</text>`,
+      `<text x="${px(c.x)}" y="${px(baseline)}" text-anchor="middle" font-size="${size}" fill="${fill}">${xml(line)}</text>`,
     );
     top += size * LINE_GAP;
   });
@@ -273,7 +250,7 @@ export function graphToSvg(y: Tensor | readonly Tensor[], opts: RenderOptions = 
       // adjacent ranks (dagre's one waypoint sits halfway): one S-curve, vertical at both ends
       const m = (a.y + b.y) / 2;
       const [c1, c2, a2, b2] = [{ x: a.x, y: m }, { x: b.x, y: m }, a, b].map(frame.from) as [Point, Point, Point, Point];
-      d = `M${num(a2.x)},${num(a2.y)} C${num(c1.x)},${num(c1.y)} ${num(c2.x)},${num(c2.y)} ${num(b2.x)},${num(b2.y)}`;
+      d = `M${px(a2.x)},${px(a2.y)} C${px(c1.x)},${px(c1.y)} ${px(c2.x)},${px(c2.y)} ${px(b2.x)},${px(b2.y)}`;
     } else {
       d = basisPath([a, { x: a.x, y: a.y + stub }, ...via, { x: b.x, y: b.y - stub }, b].map(frame.from));
     }
