@@ -1,29 +1,14 @@
 /**
  * @file The `wasm` backend: WebAssembly SIMD kernels (AssemblyScript sources in ./assembly, built
- * by scripts/build-wasm.ts), multi-threaded over a shared memory.
+ * by scripts/build-wasm.ts), split across worker threads over a shared memory.
  *
- * In wasm now: float32 matmul (packed, blocked gemm with a 4×8 f32x4 micro-kernel, relaxed-SIMD
- * FMA when the runtime has it, split across worker threads); float32 unary (neg, abs, sqrt, relu,
- * sign), binary (+ − × ÷ max min and comparisons, any broadcast), where, copies to float32 (strided
- * views, bool and int32 sources) and reductions (sum, max, min, argmax, argmin) on tensors of
- * ≥ 1024 elements, and float32 im2col, col2im, maxPool2d and its backward (these, reluBackward and
- * adamStep also split across the worker threads when large: disjoint output ranges, so the same
- * bits for any thread count). Every other primitive
- * (gather, scatterAdd, cat, average pooling), the transcendental unaries, and every
- * non-float32 case still call the js reference kernel. All of these give results bit-identical to `js`; only float32 matmul differs, by
- * summation order and rounding (js sums in float64), and a row's result never depends on how many
- * rows the call has (calls of ≤ 4 rows read A and B unpacked, with the packed path's arithmetic).
- * The optional hooks reluBackward (one pass) and adamStep (the optimizer's float32 loop, SIMD) run
- * in wasm too, bit-identical to the js loops; linearBackward (gemm.ts) gives a linear layer's three gradients from one staging of g (and of relu's
- * y, masked in the arena). The fused inference layer `linear` runs the gemm, the bias add and the relu on one buffer in wasm
- * memory; a frozen model's layers (packLinear / linearPacked, tg.jit.freeze) keep W in 32-column
- * slivers resident in wasm memory, each streamed in order by the few-row path. The fused convolution hooks (conv2d, conv2dBackwardInput, conv2dBackwardWeight: conv.ts)
- * build one sample's columns at a time in cache and run the gemm on them, samples split across the
- * worker pool; the forward and input gradient equal this backend's im2col/matmul/col2im composition bit
- * for bit, and all three give the same bits for any thread count. Conv2d → ReLU → MaxPool2d with
- * non-overlapping pool windows has fused hooks too (conv2dReluMaxPool and its two gradients: the
- * conv output is pooled in cache and never copied out). Float32 parameters live in wasm memory (`allocPersistent`, on a shared memory) and kernels read
- * them in place; every other operand is copied in and each result out: see runtime.ts.
+ * In wasm: float32 matmul (gemm.ts: packed, blocked, relaxed-SIMD FMA where the runtime has it),
+ * unary, binary, where, copies and reductions (elementwise.ts, reduce.ts), im2col, col2im and max
+ * pooling (window.ts), and every entry of the fused table (gemm.ts, conv.ts, elementwise.ts).
+ * Everything else — and every non-float32 case — calls the js reference kernel. Results equal js
+ * bit for bit, except float32 matmul (summation order: js sums in float64), and never depend on
+ * the thread count. Float32 parameters live in wasm memory and are read in place; other operands
+ * are copied in and each result out (runtime.ts).
  */
 import type { Backend } from "../backend.ts";
 import { jsBackend } from "../js/index.ts";
