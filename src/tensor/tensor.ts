@@ -7,6 +7,7 @@ import * as ops from "../ops/index.ts";
 import { type DType, isFloating, type TypedArray } from "../base/dtype.ts";
 import { formatTensor } from "./format.ts";
 import { contiguousStrides, formatShape, sizeOf } from "../base/shape.ts";
+import { isRowMajor } from "../base/strided.ts";
 
 /** What an op accepts where a tensor goes: a tensor, or a number / boolean that broadcasts as a scalar. */
 export type TensorLike = Tensor | number | boolean;
@@ -133,13 +134,7 @@ export class Tensor implements StridedView {
 
   /** True when elements are laid out densely in row-major order. */
   isContiguous(): boolean {
-    let expected = 1;
-    for (let i = this.shape.length - 1; i >= 0; i--) {
-      const d = this.shape[i]!;
-      if (d !== 1 && this.strides[i] !== expected) return false;
-      expected *= d;
-    }
-    return true;
+    return isRowMajor(this);
   }
 
   /** The scalar value of a one-element tensor. */

@@ -57,7 +57,14 @@ const INEXACT: Record<string, Target["inexact"]> = {
     conv2dReluMaxPoolBackwardInput: "1 ulp from the composition (under investigation)",
     conv2dReluMaxPoolBackwardWeight: "1 ulp from the composition (under investigation)",
   },
-  native: { conv2d: SUMMED_IN_BLOCKS, conv2dBackwardInput: SUMMED_IN_BLOCKS, conv2dBackwardWeight: SUMMED_IN_BLOCKS },
+  native: {
+    conv2d: SUMMED_IN_BLOCKS,
+    conv2dBackwardInput: SUMMED_IN_BLOCKS,
+    conv2dBackwardWeight: SUMMED_IN_BLOCKS,
+    // bit-identical to the composition on native itself (tests/native-fused.test.ts); another default backend's composition sums in its own order
+    conv2dReluMaxPoolBackwardInput: SUMMED_IN_BLOCKS,
+    conv2dReluMaxPoolBackwardWeight: SUMMED_IN_BLOCKS,
+  },
 };
 
 // native kernel outputs are uninitialised memory: NaN-fill them so an element a kernel skips fails a comparison
@@ -103,16 +110,6 @@ export function onTarget<T>(t: Target, threads: number, body: () => T): T {
     tg.backend.use(backend);
   }
 }
-
-/**
- * Known deviations, each a bug to fix (then delete the entry): the cases a target skips, by
- * fused op, with what is wrong. The suite skips only these cases and says so in the test name.
- */
-export const KNOWN: Record<string, { readonly [K in FusedOp]?: { skip(c: { C?: number }): boolean; why: string } }> = {
-  wasm: { conv2dBackwardWeight: { skip: (c) => c.C === 0, why: "with no input channels (C = 0) the bias gradient is 0, not Σ g" } },
-  // under TG_BACKEND=wasm the C = 0 composition on native gives db = 0 while the kernel gives Σ g (NaN here); with native the default, they agree
-  native: { conv2dBackwardWeight: { skip: (c) => c.C === 0, why: "C = 0: kernel and composition disagree on db when another backend is the default (0 vs Σ g)" } },
-};
 
 /** Why `t` has no kernel for fused op `op` (a test's skip reason), or false where it has one. */
 export function lacks(t: Target, op: FusedOp): string | false {

@@ -365,7 +365,8 @@ function weightGradient(
   const s = shapes(x.shape, [O, C, ...win.kernel], win);
   if (s === null || g.shape[0] !== N || !extra.fits(N, O)) return null;
   const { K, L } = s;
-  if (O * K === 0) return { dw: new Float32Array(0), db: bias ? new Float32Array(O) : null };
+  // no input channels: dw is empty but db is still Σ g, which the composition sums
+  if (O * K === 0) return bias && O > 0 ? null : { dw: new Float32Array(0), db: bias ? new Float32Array(0) : null };
   if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
   if (K * L > MAX_COLUMNS) return null;
   const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
