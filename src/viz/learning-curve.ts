@@ -3,7 +3,6 @@
  * Vega-Lite chart rendered to SVG by Vega, in Node or a browser. The SVG carries its numbers twice:
  * as each point's aria-label (Vega's) and as JSON in a `<metadata id="tensorgrad-history">` element.
  */
-import { xml } from "./xml.ts";
 
 /** Per-epoch values by name, as `history.history` holds them (`loss`, `val_loss`, `accuracy`, …). */
 export type HistoryValues = Record<string, readonly (number | null)[]>;
@@ -76,6 +75,10 @@ export function learningCurveSpec(history: HistoryValues | { history: HistoryVal
   };
 }
 
+function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 /**
  * Renders the learning curves to a standalone SVG string (Vega-Lite → Vega → SVG; no browser or
  * canvas needed).
@@ -89,6 +92,6 @@ export async function learningCurveSvg(history: HistoryValues | { history: Histo
   const svg = await view.toSVG();
   view.finalize();
   const h = (spec.data as { values: unknown[] }).values;
-  const metadata = `<metadata id="tensorgrad-history">${xml(JSON.stringify(h))}</metadata>`;
-  return svg.replace(/^(<svg[^>]*>)/, `$1<title>${xml(opts.title ?? "Learning curves")}</title>${metadata}`);
+  const metadata = `<metadata id="tensorgrad-history">${escapeXml(JSON.stringify(h))}</metadata>`;
+  return svg.replace(/^(<svg[^>]*>)/, `$1<title>${escapeXml(opts.title ?? "Learning curves")}</title>${metadata}`);
 }
