@@ -3,7 +3,7 @@
  * forward pass and the cross-entropy loss on one sample — as an SVG (tg.viz.graphToSvg), with
  * parameters labelled by their state-dict names.
  */
-import { writeFile } from "node:fs/promises";
+import { writeFileAtomic } from "../io/files.ts";
 import { crossEntropy } from "../nn/functional/classification.ts";
 import { tensor, zeros } from "../ops/creation.ts";
 import { manualSeed } from "../tensor/random.ts";
@@ -41,7 +41,7 @@ export async function graph(argv: readonly string[]): Promise<number> {
     [loss, "loss"],
   ]);
   for (const [k, p] of model.namedParameters()) names.set(p, k);
-  await writeFile(out, graphToSvg(loss, { names }));
+  await writeFileAtomic(out, [Buffer.from(graphToSvg(loss, { names }))], "tensorgrad graph");
   console.log(`Wrote the graph of ${name}'s training step (${model.parameters().length} parameter tensors) to ${out}`);
   return 0;
 }

@@ -3,16 +3,17 @@
  * progress display, checkpoints every epoch (so `--resume` continues exactly), evaluates on the
  * test split and writes history.json, learning-curve.svg/.png, model.safetensors and report.html.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { current } from "../backend/registry.ts";
-import { save } from "../io/files.ts";
+import { save, writeFileAtomic } from "../io/files.ts";
 import type { KerasSequential } from "../keras/model.ts";
 import { OPTIMIZER_NAMES, type OptimizerName, optimizerFactory } from "../keras/optimizers.ts";
 import { tensor } from "../ops/creation.ts";
 import { Generator, manualSeed } from "../tensor/random.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import type { Callback } from "../train/callbacks.ts";
+import { type Callback, terminateOnNaN } from "../train/callbacks.ts";
 import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { History } from "../train/history.ts";
 import { confusionMatrix } from "../train/metrics.ts";
@@ -184,10 +185,13 @@ export async function train(argv: readonly string[]): Promise<number> {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
   };
+  const unlock = await lockRunDir(outDir);
   process.on("SIGINT", onSigint);
   const checkpointDir = join(outDir, "checkpoint");
   let epochStarted = 0;
+  const nan = terminateOnNaN(); // first, so that the checkpoint below knows of a divergence in its epoch
   const callbacks: Callback[] = [
+    nan,
     {
       onEpochBegin() {
         epochStarted = performance.now();
@@ -197,6 +201,7 @@ export async function train(argv: readonly string[]): Promise<number> {
       },
       async onEpochEnd(epoch, logs, ctx) {
         trainedSeconds += (performance.now() - epochStarted) / 1000;
+        if (nan.stopped) return;
         const h = History.fromJSON(ctx.history.toJSON());
         h.record(epoch, logs);
         await saveCheckpoint(checkpointDir, { model, optimizer: model.optimizer!, generators: { shuffle } }, {
@@ -221,6 +226,12 @@ export async function train(argv: readonly string[]): Promise<number> {
         generator: shuffle,
       }).then((h) => mergeHistory(history, h));
     } else say(`The run already finished its ${config.epochs} epochs; evaluating it again.`);
+    if (nan.stopped) {
+      const { epoch, message } = nan.stopped;
+      const kept = epoch > 0 ? `the checkpoint after epoch ${epoch} in ${checkpointDir} is kept` : "no checkpoint or model was written";
+      throw new Error(`${message}. Non-finite weights are not saved: ${kept}.`);
+    }
+    await writeResults(model, data, config, history, outDir, trainedSeconds, say);
   } catch (e) {
     if (e instanceof Interrupted) {
       console.error(`\nInterrupted. The checkpoint after the last finished epoch is in ${checkpointDir}; continue with:\n  tensorgrad train --resume ${outDir}`);
@@ -229,10 +240,46 @@ export async function train(argv: readonly string[]): Promise<number> {
     throw e;
   } finally {
     process.off("SIGINT", onSigint);
+    unlock();
   }
-
-  await writeResults(model, data, config, history, outDir, trainedSeconds, say);
   return 0;
+}
+
+/**
+ * Makes this process the one writer of `dir`: creates `dir/.tensorgrad-train.lock` holding the pid
+ * (complete from the start: written beside, then linked in), or refuses, naming the live process
+ * that holds it. A lock whose process is gone (a crashed run) is taken over. Returns the release.
+ */
+async function lockRunDir(dir: string): Promise<() => void> {
+  const file = join(dir, ".tensorgrad-train.lock");
+  const mine = `${file}.${process.pid}`;
+  await writeFile(mine, `${process.pid}\n`);
+  try {
+    for (let tries = 0; ; tries++) {
+      const taken = await link(mine, file).then(() => true, (e: NodeJS.ErrnoException) => (e.code === "EEXIST" && tries < 3 ? false : Promise.reject(e)));
+      if (taken) break;
+      const pid = Number.parseInt(await readFile(file, "utf8").catch(() => ""), 10);
+      if (pid !== process.pid && isAlive(pid))
+        throw new Error(`${dir} is being written by another tensorgrad train (pid ${pid}); wait for it, or choose another --out (if pid ${pid} is no such run, delete ${file})`);
+      await rm(file, { force: true }); // its run is gone
+    }
+  } finally {
+    await rm(mine, { force: true });
+  }
+  const release = () => rmSync(file, { force: true });
+  process.once("exit", release); // also after process.exit (a second Ctrl-C)
+  return () => {
+    process.off("exit", release);
+    release();
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    return pid > 0 && process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, but another user's
+  }
 }
 
 /** Appends the epochs of `next` (a resumed fit) to `base`. */
@@ -270,16 +317,17 @@ async function writeResults(
     "training time": `${trainedSeconds.toFixed(1)} s`,
   };
   const json = { ...history.toJSON(), config, test: { loss: testLoss, accuracy: testAccuracy }, trainedSeconds };
-  await writeFile(join(outDir, "history.json"), `${JSON.stringify(json, null, 2)}\n`);
+  const put = (name: string, data: string | Uint8Array) => writeFileAtomic(join(outDir, name), [typeof data === "string" ? Buffer.from(data) : data], "tensorgrad train");
+  await put("history.json", `${JSON.stringify(json, null, 2)}\n`);
   const [h, w] = data.imageSize;
   await save(model.stateDict(), join(outDir, "model.safetensors"), {
     metadata: { "tensorgrad.model": config.model, "tensorgrad.image_size": `${h}x${w}`, "tensorgrad.classes": String(data.classes), format: "pt" },
   });
   const svg = await learningCurveSvg(history, { title: `Learning curves: ${config.model} on ${config.dataset}` });
-  await writeFile(join(outDir, "learning-curve.svg"), svg);
+  await put("learning-curve.svg", svg);
   let pngNote = "";
   try {
-    await writeFile(join(outDir, "learning-curve.png"), await svgToPng(svg));
+    await put("learning-curve.png", await svgToPng(svg));
   } catch (e) {
     pngNote = ` (no PNG: ${(e as Error).message})`;
   }
@@ -296,7 +344,7 @@ async function writeResults(
     samples,
     modelText: summary,
   });
-  await writeFile(join(outDir, "report.html"), html);
+  await put("report.html", html);
   say(`Wrote ${resolve(outDir)}: history.json, learning-curve.svg, learning-curve.png${pngNote}, model.safetensors, checkpoint/, report.html`);
 }
 

@@ -1,6 +1,6 @@
 /**
  * @file Training callbacks, as Keras has them: hooks that run at the start and end of training,
- * of each epoch and of each batch. Built in: earlyStopping, modelCheckpoint,
+ * of each epoch and of each batch. Built in: earlyStopping, modelCheckpoint, terminateOnNaN,
  * learningRateScheduler (a function of the epoch, or any `tg.optim.lrScheduler`), lambdaCallback;
  * any object with some of the `on…` methods is a callback too.
  */
@@ -170,6 +170,44 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): EarlyStopping {
     onTrainEnd(_logs, ctx) {
       if (state.stoppedEpoch >= 0) ctx.log(`Epoch ${state.stoppedEpoch + 1}: early stopping`);
     },
+  };
+}
+
+/** The callback terminateOnNaN returns; `stopped` says where a loss went non-finite (null: it did not). */
+export interface TerminateOnNaN extends Callback {
+  readonly stopped: { epoch: number; batch: number; message: string } | null;
+}
+
+/**
+ * Stops training at the first batch whose loss is NaN or ±Infinity, as Keras' TerminateOnNaN, and
+ * at an epoch's end where `val_loss` is. The weights are then not finite: `stopped` (epoch and batch
+ * from 0; batch −1: the validation) lets whatever saves afterwards keep the last good files.
+ * @example const nan = tg.train.callbacks.terminateOnNaN(); await model.fit(x, y, { callbacks: [nan] }); if (nan.stopped) …
+ */
+export function terminateOnNaN(): TerminateOnNaN {
+  let epochNow = 0;
+  let stopped: TerminateOnNaN["stopped"] = null;
+  const check = (batch: number, logs: Logs, ctx: TrainContext) => {
+    const bad = Object.entries(logs).find(([k, v]) => /(^|_)loss$/.test(k) && !Number.isFinite(v));
+    if (stopped !== null || bad === undefined) return;
+    const where = batch < 0 ? `Epoch ${epochNow + 1} (validation)` : `Epoch ${epochNow + 1}, batch ${batch + 1}/${ctx.params.steps}`;
+    const message = `${where}: ${bad[0]} is ${bad[1]}; training stopped, it diverged (is the learning rate, ${ctx.optimizer.paramGroups[0]?.lr}, too high?)`;
+    stopped = { epoch: epochNow, batch, message };
+    ctx.stopTraining = true;
+    ctx.log(message);
+  };
+  return {
+    get stopped() {
+      return stopped;
+    },
+    onTrainBegin() {
+      stopped = null;
+    },
+    onEpochBegin(epoch) {
+      epochNow = epoch;
+    },
+    onBatchEnd: (batch, logs, ctx) => check(batch, logs, ctx),
+    onEpochEnd: (_epoch, logs, ctx) => check(-1, logs, ctx),
   };
 }
 

@@ -1,11 +1,11 @@
 /**
  * @file Training checkpoints for exact resumption: the model's state dict, the optimizer's state,
  * the random generators' states and any JSON (history, config) in one directory:
- * `model.safetensors`, `optimizer.safetensors` and `state.json`. The directory is replaced as a
- * whole (written beside it, then renamed), so an interrupt leaves the previous checkpoint intact.
+ * `state.json` and the `model.*.safetensors` and `optimizer.*.safetensors` files it names; replacing
+ * `state.json` (one rename) switches from one checkpoint to the next, so a crash loses neither.
  */
 import { requireNode } from "../base/env.ts";
-import { load, save } from "../io/files.ts";
+import { load, save, writeFileAtomic } from "../io/files.ts";
 import type { Module } from "../nn/module.ts";
 import type { Optimizer, OptimizerStateDict } from "../optim/optimizer.ts";
 import { defaultGenerator, type Generator } from "../tensor/random.ts";
@@ -54,38 +54,38 @@ function joinTensors(value: unknown, tensors: Record<string, Tensor>): unknown {
   return value;
 }
 
+let saves = 0;
+
 /**
  * Writes a checkpoint directory for `targets` plus `extra` (any JSON: epoch, history, config).
+ * The tensors go to files named for this save, then `state.json`, which names them, replaces the
+ * previous one in a single rename (each file fsynced, then its directory): a crash at any instant
+ * leaves the old or the new checkpoint, whole. Files of older or interrupted saves are then removed.
  * @example await tg.train.saveCheckpoint("runs/x/checkpoint", { model, optimizer }, { epoch: 3 })
  */
 export async function saveCheckpoint(dir: string, targets: CheckpointTargets, extra: Record<string, unknown> = {}): Promise<void> {
   requireNode("train.saveCheckpoint", "it writes files");
   const fs = await import("node:fs/promises");
-  const { dirname, basename, join } = await import("node:path");
-  const parent = dirname(dir);
-  await fs.mkdir(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp);
-  await save(targets.model.stateDict(), join(tmp, "model.safetensors"));
+  const { join } = await import("node:path");
+  await fs.mkdir(dir, { recursive: true });
+  const tag = `${Date.now().toString(36)}-${process.pid}-${saves++}`;
+  const files: Record<string, string> = { model: `model.${tag}.safetensors` };
+  await save(targets.model.stateDict(), join(dir, files.model!));
   let optimizer: unknown = null;
   if (targets.optimizer) {
     const tensors: Record<string, Tensor> = {};
     optimizer = splitTensors(targets.optimizer.stateDict(), "optimizer", tensors);
-    await save(tensors, join(tmp, "optimizer.safetensors"));
+    files.optimizer = `optimizer.${tag}.safetensors`;
+    await save(tensors, join(dir, files.optimizer));
   }
   const generators: Record<string, number[]> = { global: defaultGenerator.getState() };
   for (const [k, g] of Object.entries(targets.generators ?? {})) generators[k] = g.getState();
-  const state = { format: FORMAT, savedAt: new Date().toISOString(), optimizer, generators, extra };
-  await fs.writeFile(join(tmp, "state.json"), `${JSON.stringify(state, null, 1)}\n`);
-  // swap: the old checkpoint is removed only once the new one is complete
-  const old = join(parent, `.${basename(dir)}.${process.pid}.old`);
-  await fs.rm(old, { recursive: true, force: true });
-  await fs.rename(dir, old).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== "ENOENT") throw e;
-  });
-  await fs.rename(tmp, dir);
-  await fs.rm(old, { recursive: true, force: true });
+  const state = { format: FORMAT, savedAt: new Date().toISOString(), files, optimizer, generators, extra };
+  await writeFileAtomic(join(dir, "state.json"), [new TextEncoder().encode(`${JSON.stringify(state, null, 1)}\n`)], "saveCheckpoint");
+  const keep = new Set(["state.json", ...Object.values(files)]);
+  // best effort: the new checkpoint is in place, and what stays is removed by the next save
+  for (const name of await fs.readdir(dir).catch(() => []))
+    if (!keep.has(name) && /^(model|optimizer)\b.*\.safetensors$|^\..*\.tmp$/.test(name)) await fs.rm(join(dir, name), { force: true }).catch(() => {});
 }
 
 /**
@@ -102,12 +102,14 @@ export async function loadCheckpoint(dir: string, targets: CheckpointTargets): P
   } catch {
     throw new Error(`loadCheckpoint: ${dir} is not a checkpoint directory (no state.json)`);
   }
-  const state = JSON.parse(text) as { format?: string; optimizer: unknown; generators: Record<string, number[]>; extra: Record<string, unknown> };
+  const state = JSON.parse(text) as { format?: string; files?: Record<string, string>; optimizer: unknown; generators: Record<string, number[]>; extra: Record<string, unknown> };
   if (state.format !== FORMAT) throw new Error(`loadCheckpoint: ${join(dir, "state.json")} is not a ${FORMAT} file`);
-  targets.model.loadStateDict(await load(join(dir, "model.safetensors")));
+  // checkpoints written before state.json named the files used fixed names
+  const files = { model: "model.safetensors", optimizer: "optimizer.safetensors", ...state.files };
+  targets.model.loadStateDict(await load(join(dir, files.model)));
   if (targets.optimizer) {
     if (state.optimizer === null) throw new Error(`loadCheckpoint: ${dir} holds no optimizer state`);
-    const tensors = await load(join(dir, "optimizer.safetensors"));
+    const tensors = await load(join(dir, files.optimizer));
     targets.optimizer.loadStateDict(joinTensors(state.optimizer, tensors) as OptimizerStateDict);
   }
   const gens = state.generators ?? {};

@@ -3,7 +3,7 @@
  * History, callbacks, the progress display and checkpoints for exact resumption.
  */
 export * as callbacks from "./callbacks.ts";
-export type { Callback, EarlyStopping, EarlyStoppingOptions, ModelCheckpointOptions, LrSchedule, TrainContext } from "./callbacks.ts";
+export type { Callback, EarlyStopping, EarlyStoppingOptions, ModelCheckpointOptions, LrSchedule, TerminateOnNaN, TrainContext } from "./callbacks.ts";
 export { type CheckpointTargets, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 export { History, type Logs } from "./history.ts";
 export { evaluate, type FitOptions, fit, predict, type TrainingSpec } from "./loop.ts";
