@@ -47,39 +47,14 @@
 
 namespace {
 
-#define TG_CALL(env, call)                                      \
-  do {                                                          \
-    if ((call) != napi_ok) {                                    \
-      napi_throw_error((env), nullptr, "native: N-API failure"); \
-      return nullptr;                                           \
-    }                                                           \
-  } while (0)
-
-struct ArrayArg {
+struct Array {
   void* data = nullptr;
   size_t length = 0;
   napi_typedarray_type type = napi_int8_array;
+  bool given = false;  // false: an optional argument left null
+  template <class T>
+  T* at(int64_t offset = 0) const { return given ? static_cast<T*>(data) + offset : nullptr; }
 };
-
-bool get_array(napi_env env, napi_value v, napi_typedarray_type want, const char* what, ArrayArg* out) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) {
-    char msg[128];
-    std::snprintf(msg, sizeof msg, "native: %s must be a typed array", what);
-    napi_throw_type_error(env, nullptr, msg);
-    return false;
-  }
-  napi_value buffer;
-  size_t byte_offset;
-  if (napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &buffer, &byte_offset) != napi_ok ||
-      out->type != want) {
-    char msg[128];
-    std::snprintf(msg, sizeof msg, "native: %s has the wrong element type", what);
-    napi_throw_type_error(env, nullptr, msg);
-    return false;
-  }
-  return true;
-}
 
 // Whether every element of the view offset + Σ i_d·stride_d (0 ≤ i_d < dim_d) lies in [0, length).
 bool view_in_bounds(int64_t offset, const int64_t* dims, const int64_t* strides, int n, size_t length) {
@@ -95,597 +70,421 @@ bool view_in_bounds(int64_t offset, const int64_t* dims, const int64_t* strides,
   return lo >= 0 && static_cast<uint64_t>(hi) < length;
 }
 
-napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 4) {
-    napi_throw_type_error(env, nullptr, "native.sgemm: expected (a, b, c, params[, bias])");
-    return nullptr;
-  }
-  ArrayArg a, b, c, p;
-  if (!get_array(env, argv[0], napi_float32_array, "sgemm a", &a) ||
-      !get_array(env, argv[1], napi_float32_array, "sgemm b", &b) ||
-      !get_array(env, argv[2], napi_float32_array, "sgemm c", &c) ||
-      !get_array(env, argv[3], napi_float64_array, "sgemm params", &p))
-    return nullptr;
-  if (p.length < 12) {
-    napi_throw_range_error(env, nullptr, "native.sgemm: params needs 12 numbers");
-    return nullptr;
-  }
-  // a fifth argument asks for the fused linear layer's epilogue: p[12..14] = [biasOffset, biasStride, relu]
-  napi_valuetype bias_type = napi_undefined;
-  if (argc >= 5) TG_CALL(env, napi_typeof(env, argv[4], &bias_type));
-  const bool epilogue = bias_type != napi_undefined;
-  ArrayArg bias;
-  if (epilogue && bias_type != napi_null && !get_array(env, argv[4], napi_float32_array, "sgemm bias", &bias)) return nullptr;
-  const size_t np = epilogue ? 15 : 12;
-  if (p.length < np) {
-    napi_throw_range_error(env, nullptr, "native.sgemm: params needs 15 numbers with a bias argument");
-    return nullptr;
-  }
-  const double* q = static_cast<const double*>(p.data);
-  int64_t v[15];
-  for (size_t i = 0; i < np; i++) v[i] = static_cast<int64_t>(q[i]);
-  const int64_t batch = v[0], M = v[1], N = v[2], K = v[3];
-  if (batch < 0 || M < 0 || N < 0 || K < 0) {
-    napi_throw_range_error(env, nullptr, "native.sgemm: negative size");
-    return nullptr;
-  }
-  const int64_t adims[3] = {batch, M, K}, astr[3] = {v[5], v[6], v[7]};
-  const int64_t bdims[3] = {batch, K, N}, bstr[3] = {v[9], v[10], v[11]};
-  if (!view_in_bounds(v[4], adims, astr, 3, a.length) || !view_in_bounds(v[8], bdims, bstr, 3, b.length) ||
-      static_cast<uint64_t>(batch * M * N) > c.length) {
-    napi_throw_range_error(env, nullptr, "native.sgemm: a view lies outside its array");
-    return nullptr;
-  }
-  const float* bias_data = nullptr;
-  if (epilogue && bias_type != napi_null) {
-    const int64_t bdim[1] = {N}, bstride[1] = {v[13]};
-    if (!view_in_bounds(v[12], bdim, bstride, 1, bias.length)) {
-      napi_throw_range_error(env, nullptr, "native.sgemm: the bias view lies outside its array");
-      return nullptr;
-    }
-    bias_data = static_cast<const float*>(bias.data) + v[12];
-  }
-  tg::SgemmArgs g{batch, M, N, K, static_cast<const float*>(a.data) + v[4], v[5], v[6], v[7],
-                  static_cast<const float*>(b.data) + v[8], v[9], v[10], v[11], static_cast<float*>(c.data)};
-  tg::sgemm(g);
-  // then add, then relu: the same float operations as the separate binary and unary kernels
-  if (epilogue) tg::bias_relu_f32(static_cast<float*>(c.data), batch * M, N, bias_data, v[13], v[14] != 0);
-  return nullptr;
-}
-
-// Reads the Float64Array of integer parameters (argument `index`) into v[0..count).
-bool get_params(napi_env env, napi_value arg, size_t count, int64_t* v, size_t* got = nullptr) {
-  ArrayArg p;
-  if (!get_array(env, arg, napi_float64_array, "params", &p)) return false;
-  if (p.length < count) {
-    napi_throw_range_error(env, nullptr, "native: too few params");
-    return false;
-  }
-  const double* q = static_cast<const double*>(p.data);
-  const size_t n = got != nullptr ? std::min<size_t>(p.length, 3 + 3 * tg::kMaxDims) : count;
-  for (size_t i = 0; i < n; i++) v[i] = static_cast<int64_t>(q[i]);
-  if (got != nullptr) *got = p.length;
-  return true;
-}
-
-bool out_of_bounds(napi_env env) {
-  napi_throw_range_error(env, nullptr, "native: a view lies outside its array");
-  return false;
-}
-
 int64_t product(const int64_t* shape, int nd) {
   int64_t n = 1;
   for (int d = 0; d < nd; d++) n *= shape[d];
   return n;
 }
 
+// One binding's arguments. Every read checks its argument; the first failure throws (TypeError
+// for a wrong kind, RangeError for a bad value, both "native.<binding>: argument i …") and makes
+// ok() false and every later read a no-op, so a binding reads all it needs and tests ok() once.
+class Args {
+ public:
+  static constexpr size_t kMax = 9;
+  Args(napi_env env, napi_callback_info info, const char* name, size_t min) : env_(env), name_(name) {
+    if (napi_get_cb_info(env, info, &argc_, argv_, nullptr, nullptr) != napi_ok) fail(false, "%s", "N-API failure");
+    else if (argc_ < min) fail(true, "expected %zu arguments, got %zu", min, argc_);
+  }
+  bool ok() const { return ok_; }
+  size_t count() const { return argc_; }
+  // Whether argument i is given and not undefined.
+  bool given(size_t i) {
+    napi_valuetype t = napi_undefined;
+    if (ok_ && i < argc_ && napi_typeof(env_, argv_[i], &t) != napi_ok) fail(false, "%s", "N-API failure");
+    return ok_ && t != napi_undefined;
+  }
+  // Whether argument i is given and neither null nor undefined.
+  bool present(size_t i) {
+    napi_valuetype t = napi_undefined;
+    if (ok_ && i < argc_ && napi_typeof(env_, argv_[i], &t) != napi_ok) fail(false, "%s", "N-API failure");
+    return ok_ && t != napi_null && t != napi_undefined;
+  }
+  // A typed array of `type` (or either of two types); an empty Array when `optional` and absent.
+  Array array(size_t i, napi_typedarray_type type, bool optional = false, napi_typedarray_type alt = napi_int8_array) {
+    Array a;
+    if (!ok_ || (optional && !present(i))) return a;
+    bool is = false;
+    napi_value buffer;
+    size_t byte_offset;
+    if (i >= argc_ || napi_is_typedarray(env_, argv_[i], &is) != napi_ok || !is) return fail(true, "argument %zu must be a typed array", i), a;
+    if (napi_get_typedarray_info(env_, argv_[i], &a.type, &a.length, &a.data, &buffer, &byte_offset) != napi_ok ||
+        (a.type != type && (alt == napi_int8_array || a.type != alt)))
+      return fail(true, "argument %zu has the wrong element type", i), Array{};
+    a.given = true;
+    return a;
+  }
+  Array f32(size_t i, bool optional = false) { return array(i, napi_float32_array, optional); }
+  // An integer argument in [lo, hi).
+  int32_t int32(size_t i, int32_t lo, int32_t hi) {
+    int32_t v = lo;
+    if (ok_ && (i >= argc_ || napi_get_value_int32(env_, argv_[i], &v) != napi_ok || v < lo || v >= hi))
+      fail(true, "argument %zu must be an integer in [%d, %d)", i, lo, hi);
+    return v;
+  }
+  bool boolean(size_t i) {
+    bool v = false;
+    if (ok_ && (i >= argc_ || napi_get_value_bool(env_, argv_[i], &v) != napi_ok)) fail(true, "argument %zu must be a boolean", i);
+    return v;
+  }
+  // An ArrayBuffer's memory and size.
+  void* buffer(size_t i, size_t* bytes) {
+    bool is = false;
+    void* data = nullptr;
+    if (ok_ && (i >= argc_ || napi_is_arraybuffer(env_, argv_[i], &is) != napi_ok || !is ||
+                napi_get_arraybuffer_info(env_, argv_[i], &data, bytes) != napi_ok))
+      fail(true, "argument %zu must be an ArrayBuffer", i);
+    return data;
+  }
+  // A Float64Array of at least `need` integer parameters, read into v[0..min(length, cap)); returns its length.
+  size_t params(size_t i, size_t need, int64_t* v, size_t cap) {
+    const Array p = array(i, napi_float64_array);
+    if (!ok_) return 0;
+    if (p.length < need) return fail(false, "argument %zu needs %zu numbers", i, need), 0;
+    const double* q = p.at<const double>();
+    for (size_t k = 0; k < std::min(p.length, cap); k++) v[k] = static_cast<int64_t>(q[k]);
+    return p.length;
+  }
+  template <size_t N>
+  size_t params(size_t i, size_t need, int64_t (&v)[N]) { return params(i, need, v, N); }
+  // Throws a RangeError unless `cond` (no-op after an earlier failure).
+  bool check(bool cond, const char* what = "a view lies outside its array") {
+    if (ok_ && !cond) fail(false, "%s", what);
+    return ok_;
+  }
+  // Points *p at `offset` in `arr` when the 4-D view (dims, strides) lies inside it.
+  bool view4(const Array& arr, int64_t offset, const int64_t* dims, const int64_t* strides, const float** p) {
+    if (check(view_in_bounds(offset, dims, strides, 4, arr.length))) *p = arr.at<const float>(offset);
+    return ok_;
+  }
+  napi_env env() const { return env_; }
+
+ private:
+  template <class... T>
+  void fail(bool type_error, const char* fmt, T... values) {
+    if (!ok_) return;
+    ok_ = false;
+    char what[160], msg[200];
+    std::snprintf(what, sizeof what, fmt, values...);
+    std::snprintf(msg, sizeof msg, "native.%s: %s", name_, what);
+    (type_error ? napi_throw_type_error : napi_throw_range_error)(env_, nullptr, msg);
+  }
+  napi_env env_;
+  const char* name_;
+  size_t argc_ = kMax;
+  napi_value argv_[kMax] = {};
+  bool ok_ = true;
+};
+
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  Args args(env, info, "sgemm", 4);
+  const Array a = args.f32(0), b = args.f32(1), c = args.f32(2);
+  int64_t v[15] = {};
+  const size_t np = args.params(3, 12, v);
+  // a fifth argument asks for the fused linear layer's epilogue: p[12..14] = [biasOffset, biasStride, relu]
+  const bool epilogue = args.given(4);
+  const Array bias = epilogue ? args.f32(4, true) : Array{};
+  if (!args.check(!epilogue || np >= 15, "params needs 15 numbers with a bias argument")) return nullptr;
+  const int64_t batch = v[0], M = v[1], N = v[2], K = v[3];
+  const int64_t adims[3] = {batch, M, K}, astr[3] = {v[5], v[6], v[7]};
+  const int64_t bdims[3] = {batch, K, N}, bstr[3] = {v[9], v[10], v[11]}, bd[1] = {N}, bs[1] = {v[13]};
+  if (!args.check(batch >= 0 && M >= 0 && N >= 0 && K >= 0, "negative size") ||
+      !args.check(view_in_bounds(v[4], adims, astr, 3, a.length) && view_in_bounds(v[8], bdims, bstr, 3, b.length) &&
+                  static_cast<uint64_t>(batch * M * N) <= c.length && (!bias.given || view_in_bounds(v[12], bd, bs, 1, bias.length))))
+    return nullptr;
+  tg::sgemm({batch, M, N, K, a.at<const float>(v[4]), v[5], v[6], v[7], b.at<const float>(v[8]), v[9], v[10], v[11], c.at<float>()});
+  // then add, then relu: the same float operations as the separate binary and unary kernels
+  if (epilogue) tg::bias_relu_f32(c.at<float>(), batch * M, N, bias.at<const float>(v[12]), v[13], v[14] != 0);
+  return nullptr;
+}
+
 // packLinear(w, p): a fresh ArrayBuffer holding W packed for linearPacked.
 napi_value PackLinear(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  ArrayArg w;
-  int64_t v[5];
-  if (argc < 2 || !get_array(env, argv[0], napi_float32_array, "packLinear w", &w) || !get_params(env, argv[1], 5, v)) return nullptr;
-  const int64_t N = v[0], K = v[1];
-  const int64_t dims[2] = {N, K}, strides[2] = {v[3], v[4]};
-  if (N < 0 || K < 0 || !view_in_bounds(v[2], dims, strides, 2, w.length)) return out_of_bounds(env), nullptr;
-  const int64_t bytes = tg::linear_packed_bytes(N, K);
+  Args args(env, info, "packLinear", 2);
+  const Array w = args.f32(0);
+  int64_t v[5] = {};
+  args.params(1, 5, v);
+  const int64_t dims[2] = {v[0], v[1]}, strides[2] = {v[3], v[4]};
+  if (!args.check(v[0] >= 0 && v[1] >= 0 && view_in_bounds(v[2], dims, strides, 2, w.length))) return nullptr;
   void* data = nullptr;
   napi_value buffer;
-  TG_CALL(env, napi_create_arraybuffer(env, static_cast<size_t>(bytes), &data, &buffer));
-  tg::linear_pack(N, K, static_cast<const float*>(w.data) + v[2], v[3], v[4], data);
+  if (napi_create_arraybuffer(env, static_cast<size_t>(tg::linear_packed_bytes(v[0], v[1])), &data, &buffer) != napi_ok) return nullptr;
+  tg::linear_pack(v[0], v[1], w.at<const float>(v[2]), v[3], v[4], data);
   return buffer;
 }
 
 // linearPacked(x, packed, bias | null, out, p): out [M, N] = x·Wᵀ + bias, then relu.
 napi_value LinearPacked(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "native.linearPacked: expected (x, packed, bias, out, params)");
-    return nullptr;
-  }
-  napi_valuetype bias_type;
-  TG_CALL(env, napi_typeof(env, argv[2], &bias_type));
-  ArrayArg x, bias, out;
-  int64_t v[7];
-  bool is_buffer = false;
-  void* packed = nullptr;
+  Args args(env, info, "linearPacked", 5);
   size_t bytes = 0;
-  if (napi_is_arraybuffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
-      napi_get_arraybuffer_info(env, argv[1], &packed, &bytes) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "native.linearPacked: packed must be an ArrayBuffer from packLinear");
+  const Array x = args.f32(0), bias = args.f32(2, true), out = args.f32(3);
+  void* packed = args.buffer(1, &bytes);
+  int64_t v[7] = {}, N = 0, K = 0;
+  args.params(4, 7, v);
+  if (!args.check(!args.ok() || tg::linear_packed_shape(packed, static_cast<int64_t>(bytes), &N, &K), "packed does not hold a packed weight"))
     return nullptr;
-  }
-  if (!get_array(env, argv[0], napi_float32_array, "linearPacked x", &x) ||
-      (bias_type != napi_null && !get_array(env, argv[2], napi_float32_array, "linearPacked bias", &bias)) ||
-      !get_array(env, argv[3], napi_float32_array, "linearPacked out", &out) || !get_params(env, argv[4], 7, v))
+  const int64_t M = v[0], xd[2] = {M, K}, xs[2] = {v[2], v[3]}, bd[1] = {N}, bs[1] = {v[5]};
+  if (!args.check(M >= 0 && view_in_bounds(v[1], xd, xs, 2, x.length) && static_cast<uint64_t>(M * N) <= out.length &&
+                  (!bias.given || view_in_bounds(v[4], bd, bs, 1, bias.length))))
     return nullptr;
-  int64_t N = 0, K = 0;
-  if (!tg::linear_packed_shape(packed, static_cast<int64_t>(bytes), &N, &K)) {
-    napi_throw_type_error(env, nullptr, "native.linearPacked: packed does not hold a packed weight");
-    return nullptr;
-  }
-  const int64_t M = v[0];
-  const int64_t xd[2] = {M, K}, xs[2] = {v[2], v[3]}, bd[1] = {N}, bs[1] = {v[5]};
-  if (M < 0 || !view_in_bounds(v[1], xd, xs, 2, x.length) || static_cast<uint64_t>(M * N) > out.length ||
-      (bias_type != napi_null && !view_in_bounds(v[4], bd, bs, 1, bias.length)))
-    return out_of_bounds(env), nullptr;
-  const float* b = bias_type != napi_null ? static_cast<const float*>(bias.data) + v[4] : nullptr;
-  tg::linear_packed(M, static_cast<const float*>(x.data) + v[1], v[2], v[3], packed, b, v[5], v[6] != 0, static_cast<float*>(out.data));
+  tg::linear_packed(M, x.at<const float>(v[1]), v[2], v[3], packed, bias.at<const float>(v[4]), v[5], v[6] != 0, out.at<float>());
   return nullptr;
 }
 
 napi_value Binary(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  int32_t op = -1;
-  if (argc < 5 || napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op >= tg::kNumBinary) {
-    napi_throw_type_error(env, nullptr, "native.binary: expected (op, a, b, out, params)");
-    return nullptr;
-  }
+  Args args(env, info, "binary", 5);
+  const int32_t op = args.int32(0, 0, tg::kNumBinary);
   const bool cmp = op >= tg::kEq && op <= tg::kLe;
-  ArrayArg a, b, out;
-  int64_t v[3 + 3 * tg::kMaxDims];
-  size_t len = 0;
-  if (!get_array(env, argv[1], napi_float32_array, "binary a", &a) || !get_array(env, argv[2], napi_float32_array, "binary b", &b) ||
-      !get_array(env, argv[3], cmp ? napi_uint8_array : napi_float32_array, "binary out", &out) || !get_params(env, argv[4], 3, v, &len))
-    return nullptr;
+  const Array a = args.f32(1), b = args.f32(2), out = args.array(3, cmp ? napi_uint8_array : napi_float32_array);
+  int64_t v[3 + 3 * tg::kMaxDims] = {};
+  const size_t len = args.params(4, 3, v);
   const int nd = static_cast<int>(v[0]);
-  if (nd < 0 || nd > tg::kMaxDims || len < static_cast<size_t>(3 + 3 * nd)) {
-    napi_throw_range_error(env, nullptr, "native.binary: bad rank");
+  if (!args.check(nd >= 0 && nd <= tg::kMaxDims && len >= static_cast<size_t>(3 + 3 * nd), "bad rank")) return nullptr;
+  const int64_t *shape = v + 3, *sa = shape + nd, *sb = sa + nd, n = product(shape, nd);
+  if (!args.check(n >= 0 && view_in_bounds(v[1], shape, sa, nd, a.length) && view_in_bounds(v[2], shape, sb, nd, b.length) &&
+                  static_cast<uint64_t>(n) <= out.length))
     return nullptr;
-  }
-  const int64_t* shape = v + 3;
-  const int64_t* sa = shape + nd;
-  const int64_t* sb = sa + nd;
-  const int64_t n = product(shape, nd);
-  if (n < 0 || !view_in_bounds(v[1], shape, sa, nd, a.length) || !view_in_bounds(v[2], shape, sb, nd, b.length) ||
-      static_cast<uint64_t>(n) > out.length) {
-    out_of_bounds(env);
-    return nullptr;
-  }
-  if (n > 0)
-    tg::binary_f32(op, static_cast<const float*>(a.data) + v[1], sa, static_cast<const float*>(b.data) + v[2], sb, nd, shape, out.data);
+  if (n > 0) tg::binary_f32(op, a.at<const float>(v[1]), sa, b.at<const float>(v[2]), sb, nd, shape, out.data);
   return nullptr;
 }
 
-// unary(op, x, out, p) and copy(x, out, p): shared argument handling.
+// unary(op, x, out, p) and copy(x, out, p) (copy also converts bool, a Uint8Array, to float32).
 napi_value UnaryLike(napi_env env, napi_callback_info info, bool is_copy) {
-  size_t argc = 4;
-  napi_value argv[4];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Args args(env, info, is_copy ? "copy" : "unary", is_copy ? 3 : 4);
   const size_t first = is_copy ? 0 : 1;
-  int32_t op = 0;
-  if (argc < first + 3 || (!is_copy && (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op >= tg::kNumUnary))) {
-    napi_throw_type_error(env, nullptr, "native.unary/copy: expected ([op,] x, out, params)");
-    return nullptr;
-  }
-  ArrayArg x, out;
-  int64_t v[3 + 3 * tg::kMaxDims];
-  size_t len = 0;
-  bool is_typed = false;
-  // copy also converts bool (Uint8Array) to float32
-  if (is_copy && napi_is_typedarray(env, argv[first], &is_typed) == napi_ok && is_typed) {
-    napi_typedarray_type type;
-    size_t length;
-    void* data;
-    napi_value buffer;
-    size_t byte_offset;
-    if (napi_get_typedarray_info(env, argv[first], &type, &length, &data, &buffer, &byte_offset) == napi_ok && type == napi_uint8_array)
-      x = ArrayArg{data, length, type};
-  }
-  if ((x.data == nullptr && !get_array(env, argv[first], napi_float32_array, "x", &x)) ||
-      !get_array(env, argv[first + 1], napi_float32_array, "out", &out) || !get_params(env, argv[first + 2], 2, v, &len))
-    return nullptr;
+  const int32_t op = is_copy ? 0 : args.int32(0, 0, tg::kNumUnary);
+  const Array x = is_copy ? args.array(0, napi_float32_array, false, napi_uint8_array) : args.f32(1), out = args.f32(first + 1);
+  int64_t v[3 + 3 * tg::kMaxDims] = {};
+  const size_t len = args.params(first + 2, 2, v);
   const int nd = static_cast<int>(v[0]);
-  if (nd < 0 || nd > tg::kMaxDims || len < static_cast<size_t>(2 + 2 * nd)) {
-    napi_throw_range_error(env, nullptr, "native.unary: bad rank");
-    return nullptr;
-  }
-  const int64_t* shape = v + 2;
-  const int64_t* sx = shape + nd;
-  const int64_t n = product(shape, nd);
-  if (n < 0 || !view_in_bounds(v[1], shape, sx, nd, x.length) || static_cast<uint64_t>(n) > out.length) {
-    out_of_bounds(env);
-    return nullptr;
-  }
-  if (n == 0) return nullptr;
-  const float* px = static_cast<const float*>(x.data) + v[1];
-  float* po = static_cast<float*>(out.data);
+  if (!args.check(nd >= 0 && nd <= tg::kMaxDims && len >= static_cast<size_t>(2 + 2 * nd), "bad rank")) return nullptr;
+  const int64_t *shape = v + 2, *sx = shape + nd, n = product(shape, nd);
+  if (!args.check(n >= 0 && view_in_bounds(v[1], shape, sx, nd, x.length) && static_cast<uint64_t>(n) <= out.length) || n == 0) return nullptr;
   if (x.type == napi_uint8_array)
-    tg::copy_u8_f32(static_cast<const uint8_t*>(x.data) + v[1], sx, nd, shape, po);
+    tg::copy_u8_f32(x.at<const uint8_t>(v[1]), sx, nd, shape, out.at<float>());
   else if (is_copy)
-    tg::copy_f32(px, sx, nd, shape, po);
+    tg::copy_f32(x.at<const float>(v[1]), sx, nd, shape, out.at<float>());
   else
-    tg::unary_f32(op, px, sx, nd, shape, po);
+    tg::unary_f32(op, x.at<const float>(v[1]), sx, nd, shape, out.at<float>());
   return nullptr;
 }
 napi_value Unary(napi_env env, napi_callback_info info) { return UnaryLike(env, info, false); }
 napi_value Copy(napi_env env, napi_callback_info info) { return UnaryLike(env, info, true); }
 
+// The 10 window numbers at g as a Window, when valid (kernel and stride positive, none negative).
+bool window(Args& args, const int64_t* g, tg::Window* w) {
+  bool ok = true;
+  for (int i = 0; i < 10; i++) ok = ok && g[i] >= 0 && (i >= 4 || g[i] > 0);
+  *w = tg::Window{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9]};
+  return args.check(ok, "bad window");
+}
+
 // im2col(x, out, p) / col2im(cols, out, p): p = [offset, N, C, H, W, strides (4 or 3), window (10)].
 napi_value Window(napi_env env, napi_callback_info info, bool forward) {
-  size_t argc = 3;
-  napi_value argv[3];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Args args(env, info, forward ? "im2col" : "col2im", 3);
   const int ns = forward ? 4 : 3;
-  ArrayArg x, out;
-  int64_t v[19];
-  if (argc < 3 || !get_array(env, argv[0], napi_float32_array, "x", &x) || !get_array(env, argv[1], napi_float32_array, "out", &out) ||
-      !get_params(env, argv[2], 5 + ns + 10, v))
-    return nullptr;
-  const int64_t N = v[1], C = v[2], H = v[3], W = v[4];
-  const int64_t* st = v + 5;
-  const int64_t* g = v + 5 + ns;
-  const tg::Window w{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9]};
-  for (int i = 0; i < 10; i++)
-    if (g[i] < 0 || (i < 4 && g[i] == 0)) {
-      napi_throw_range_error(env, nullptr, "native.im2col: bad window");
-      return nullptr;
-    }
-  if (N < 0 || C < 0 || H < 0 || W < 0) {
-    napi_throw_range_error(env, nullptr, "native.im2col: bad size");
-    return nullptr;
-  }
+  const Array x = args.f32(0), out = args.f32(1);
+  int64_t v[19] = {};
+  args.params(2, 5 + ns + 10, v);
+  tg::Window w;
+  const int64_t N = v[1], C = v[2], H = v[3], W = v[4], *st = v + 5;
+  if (!args.ok() || !window(args, v + 5 + ns, &w) || !args.check(N >= 0 && C >= 0 && H >= 0 && W >= 0, "bad size")) return nullptr;
   const int64_t rows = C * w.kh * w.kw, cols = w.ho * w.wo;
   // the input view: x [N, C, H, W] for im2col, columns [N, C·kh·kw, Ho·Wo] for col2im
   const int64_t in_forward[4] = {N, C, H, W}, in_backward[3] = {N, rows, cols};
   const int64_t out_len = forward ? N * rows * cols : N * C * H * W;
-  if (!view_in_bounds(v[0], forward ? in_forward : in_backward, st, ns, x.length) || static_cast<uint64_t>(out_len) > out.length) {
-    out_of_bounds(env);
+  if (!args.check(view_in_bounds(v[0], forward ? in_forward : in_backward, st, ns, x.length) && static_cast<uint64_t>(out_len) <= out.length) ||
+      out_len == 0)
     return nullptr;
-  }
-  if (out_len == 0) return nullptr;
-  const float* px = static_cast<const float*>(x.data) + v[0];
-  if (forward)
-    tg::im2col_f32(px, st, N, C, H, W, w, static_cast<float*>(out.data));
-  else
-    tg::col2im_f32(px, st, N, C, H, W, w, static_cast<float*>(out.data));
+  (forward ? tg::im2col_f32 : tg::col2im_f32)(x.at<const float>(v[0]), st, N, C, H, W, w, out.at<float>());
   return nullptr;
 }
 napi_value Im2col(napi_env env, napi_callback_info info) { return Window(env, info, true); }
 napi_value Col2im(napi_env env, napi_callback_info info) { return Window(env, info, false); }
 
 napi_value Reduce(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  int32_t op = -1;
-  if (argc < 4 || napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op >= tg::kNumReduce) {
-    napi_throw_type_error(env, nullptr, "native.reduce: expected (op, x, out, params)");
-    return nullptr;
-  }
+  Args args(env, info, "reduce", 4);
+  const int32_t op = args.int32(0, 0, tg::kNumReduce);
   const bool arg = op == tg::kArgmax || op == tg::kArgmin;
-  ArrayArg x, out;
-  int64_t v[3 + 4 * tg::kMaxDims];
-  ArrayArg p;
-  if (!get_array(env, argv[1], napi_float32_array, "reduce x", &x) ||
-      !get_array(env, argv[2], arg ? napi_int32_array : napi_float32_array, "reduce out", &out) ||
-      !get_array(env, argv[3], napi_float64_array, "reduce params", &p))
-    return nullptr;
-  const double* q = static_cast<const double*>(p.data);
-  if (p.length < 3) return out_of_bounds(env), nullptr;
-  const int nk = static_cast<int>(q[0]), nr = static_cast<int>(q[1]);
-  if (nk < 0 || nr < 0 || nk + nr > tg::kMaxDims || p.length < static_cast<size_t>(3 + 2 * (nk + nr))) {
-    napi_throw_range_error(env, nullptr, "native.reduce: bad rank");
-    return nullptr;
-  }
-  for (int i = 0; i < 3 + 2 * (nk + nr); i++) v[i] = static_cast<int64_t>(q[i]);
-  const int64_t* ks = v + 3;
-  const int64_t* kst = ks + nk;
-  const int64_t* rs = kst + nk;
-  const int64_t* rst = rs + nr;
+  const Array x = args.f32(1), out = args.array(2, arg ? napi_int32_array : napi_float32_array);
+  int64_t v[3 + 4 * tg::kMaxDims] = {};
+  const size_t len = args.params(3, 3, v);
+  const int nk = static_cast<int>(v[0]), nr = static_cast<int>(v[1]);
+  if (!args.check(nk >= 0 && nr >= 0 && nk + nr <= tg::kMaxDims && len >= static_cast<size_t>(3 + 2 * (nk + nr)), "bad rank")) return nullptr;
+  const int64_t *ks = v + 3, *kst = ks + nk, *rs = kst + nk, *rst = rs + nr;
   // bounds: the whole view (kept and reduced axes together)
   int64_t all_shape[tg::kMaxDims], all_strides[tg::kMaxDims];
   for (int d = 0; d < nk; d++) all_shape[d] = ks[d], all_strides[d] = kst[d];
   for (int d = 0; d < nr; d++) all_shape[nk + d] = rs[d], all_strides[nk + d] = rst[d];
-  if (!view_in_bounds(v[2], all_shape, all_strides, nk + nr, x.length) || static_cast<uint64_t>(product(ks, nk)) > out.length ||
-      product(rs, nr) == 0) {
-    out_of_bounds(env);
+  if (!args.check(view_in_bounds(v[2], all_shape, all_strides, nk + nr, x.length) && static_cast<uint64_t>(product(ks, nk)) <= out.length &&
+                  product(rs, nr) != 0))
     return nullptr;
-  }
-  if (product(ks, nk) > 0) tg::reduce_f32(op, static_cast<const float*>(x.data) + v[2], nk, ks, kst, nr, rs, rst, out.data);
+  if (product(ks, nk) > 0) tg::reduce_f32(op, x.at<const float>(v[2]), nk, ks, kst, nr, rs, rst, out.data);
   return nullptr;
 }
 
 napi_value MaxPool2d(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  ArrayArg x, values, indices;
-  int64_t v[19];
-  if (argc < 4 || !get_array(env, argv[0], napi_float32_array, "x", &x) || !get_array(env, argv[1], napi_float32_array, "values", &values) ||
-      !get_array(env, argv[2], napi_int32_array, "indices", &indices) || !get_params(env, argv[3], 19, v))
+  Args args(env, info, "maxPool2d", 4);
+  const Array x = args.f32(0), values = args.f32(1), indices = args.array(2, napi_int32_array);
+  int64_t v[19] = {};
+  args.params(3, 19, v);
+  tg::Window w;
+  if (!args.ok() || !window(args, v + 9, &w)) return nullptr;
+  const int64_t N = v[1], C = v[2], H = v[3], W = v[4], dims[4] = {N, C, H, W}, n_out = N * C * w.ho * w.wo;
+  if (!args.check(N >= 0 && C >= 0 && H >= 0 && W >= 0 && view_in_bounds(v[0], dims, v + 5, 4, x.length) &&
+                  static_cast<uint64_t>(n_out) <= values.length && static_cast<uint64_t>(n_out) <= indices.length))
     return nullptr;
-  const int64_t N = v[1], C = v[2], H = v[3], W = v[4];
-  const int64_t* st = v + 5;
-  const int64_t* g = v + 9;
-  const tg::Window w{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9]};
-  for (int i = 0; i < 10; i++)
-    if (g[i] < 0 || (i < 4 && g[i] == 0)) return out_of_bounds(env), nullptr;
-  const int64_t dims[4] = {N, C, H, W};
-  const int64_t n_out = N * C * w.ho * w.wo;
-  if (N < 0 || C < 0 || H < 0 || W < 0 || !view_in_bounds(v[0], dims, st, 4, x.length) ||
-      static_cast<uint64_t>(n_out) > values.length || static_cast<uint64_t>(n_out) > indices.length) {
-    out_of_bounds(env);
-    return nullptr;
-  }
-  if (n_out > 0)
-    tg::maxpool2d_f32(static_cast<const float*>(x.data) + v[0], st, N, C, H, W, w, static_cast<float*>(values.data),
-                      static_cast<int32_t*>(indices.data));
+  if (n_out > 0) tg::maxpool2d_f32(x.at<const float>(v[0]), v + 5, N, C, H, W, w, values.at<float>(), indices.at<int32_t>());
   return nullptr;
 }
 
-// The fused convolutions' shared parameters (see the list at the top); offsets[0..3] receive
-// the x, w, g and bias offsets. Views are checked by the callers, which know which they read.
-bool conv_params(napi_env env, napi_value arg, tg::ConvArgs* a, int64_t* offsets) {
-  int64_t v[32];
-  if (!get_params(env, arg, 32, v)) return false;
+napi_value MaxPool2dBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info, "maxPool2dBackward", 4);
+  const Array g = args.f32(0), idx = args.array(1, napi_int32_array), out = args.f32(2);
+  int64_t v[16] = {};
+  args.params(3, 16, v);
+  const int64_t N = v[2], C = v[3], Ho = v[4], Wo = v[5], H = v[6], W = v[7], dims[4] = {N, C, Ho, Wo};
+  if (!args.check(N >= 0 && C >= 0 && Ho >= 0 && Wo >= 0 && H >= 0 && W >= 0 && view_in_bounds(v[0], dims, v + 8, 4, g.length) &&
+                  view_in_bounds(v[1], dims, v + 12, 4, idx.length) && static_cast<uint64_t>(N * C * H * W) <= out.length))
+    return nullptr;
+  if (N * C * Ho * Wo > 0)
+    tg::maxpool2d_backward_f32(g.at<const float>(v[0]), v + 8, idx.at<const int32_t>(v[1]), v + 12, N, C, Ho, Wo, H, W, out.at<float>());
+  return nullptr;
+}
+
+// The fused convolutions' shared parameters (see the list at the top); off[0..3] receive the x,
+// w, g and bias offsets. Views are checked by the callers, which know which they read.
+bool conv_params(Args& args, size_t i, tg::ConvArgs* a, int64_t* off) {
+  int64_t v[32] = {};
+  args.params(i, 32, v);
+  if (!args.ok() || !args.check(v[0] >= 0 && v[1] >= 0 && v[2] >= 0 && v[3] >= 0 && v[4] >= 0) || !window(args, v + 5, &a->win)) return false;
   a->N = v[0], a->C = v[1], a->H = v[2], a->W = v[3], a->O = v[4];
-  a->win = tg::Window{v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
-  for (int i = 0; i < 5; i++)
-    if (v[i] < 0) return out_of_bounds(env);
-  for (int i = 5; i < 15; i++)
-    if (v[i] < 0 || (i < 9 && v[i] == 0)) {
-      napi_throw_range_error(env, nullptr, "native.conv2d: bad window");
-      return false;
-    }
-  offsets[0] = v[15], offsets[1] = v[20], offsets[2] = v[25], offsets[3] = v[30];
+  off[0] = v[15], off[1] = v[20], off[2] = v[25], off[3] = v[30];
   for (int d = 0; d < 4; d++) a->sx[d] = v[16 + d], a->sw[d] = v[21 + d], a->sg[d] = v[26 + d];
   a->sbias = v[31];
   a->x = a->w = a->g = a->bias = nullptr;
   return true;
 }
 
-// Points *p at `offset` in `arr` after checking that the 4-D view (dims, strides) lies inside it.
-bool conv_view(napi_env env, const ArrayArg& arr, int64_t offset, const int64_t* dims, const int64_t* strides, const float** p) {
-  if (!view_in_bounds(offset, dims, strides, 4, arr.length)) return out_of_bounds(env);
-  *p = static_cast<const float*>(arr.data) + offset;
-  return true;
-}
-
-// The optional relu'd output (y, [offset, 4 strides]) after a conv gradient's other arguments:
-// points a->y at it (a view of g's shape), or leaves it null when absent.
-bool conv_relu_output(napi_env env, size_t argc, napi_value* argv, size_t at, tg::ConvArgs* a) {
-  if (argc <= at + 1) return true;
-  napi_valuetype t;
-  if (napi_typeof(env, argv[at], &t) != napi_ok) {
-    napi_throw_error(env, nullptr, "native: N-API failure");
-    return false;
-  }
-  if (t == napi_null || t == napi_undefined) return true;
-  ArrayArg y;
-  int64_t v[5];
-  if (!get_array(env, argv[at], napi_float32_array, "conv2d gradient y", &y) || !get_params(env, argv[at + 1], 5, v)) return false;
-  for (int d = 0; d < 4; d++) a->sy[d] = v[1 + d];
-  const int64_t gd[4] = {a->N, a->O, a->idx != nullptr ? a->hp : a->win.ho, a->idx != nullptr ? a->wp : a->win.wo};
-  return conv_view(env, y, v[0], gd, a->sy, &a->y);
-}
-
-// The optional pooled forward's indices (Int32Array, ip = [offset, 4 strides, ph, pw, hp, wp])
-// at argv[at], argv[at + 1] of a conv gradient: sets a->idx (then g and y are [N, O, hp, wp]).
-bool conv_pool(napi_env env, size_t argc, napi_value* argv, size_t at, tg::ConvArgs* a) {
-  if (argc <= at + 1) return true;
-  ArrayArg idx;
-  int64_t v[9];
-  if (!get_array(env, argv[at], napi_int32_array, "conv2d gradient indices", &idx) || !get_params(env, argv[at + 1], 9, v)) return false;
+// A conv gradient's optional pooled-forward indices (Int32Array, ip = [offset, 4 strides, ph, pw,
+// hp, wp]) at `at`, at + 1: sets a->idx (then g and y are [N, O, hp, wp]).
+bool conv_pool(Args& args, size_t at, tg::ConvArgs* a) {
+  if (args.count() <= at + 1) return args.ok();
+  const Array idx = args.array(at, napi_int32_array);
+  int64_t v[9] = {};
+  args.params(at + 1, 9, v);
+  if (!args.ok()) return false;
   a->hp = v[7], a->wp = v[8];
   for (int d = 0; d < 4; d++) a->si[d] = v[1 + d];
   const int64_t d[4] = {a->N, a->O, a->hp, a->wp};
-  if (a->hp < 0 || a->wp < 0 || !view_in_bounds(v[0], d, a->si, 4, idx.length)) return out_of_bounds(env);
-  a->idx = static_cast<const int32_t*>(idx.data) + v[0];
-  return true;
+  if (args.check(a->hp >= 0 && a->wp >= 0 && view_in_bounds(v[0], d, a->si, 4, idx.length))) a->idx = idx.at<const int32_t>(v[0]);
+  return args.ok();
+}
+
+// A conv gradient's optional relu'd output (y, [offset, 4 strides]) at `at`, at + 1: points a->y
+// at it (a view of g's shape), or leaves it null when absent. Also checks g's view.
+bool conv_grad_views(Args& args, size_t at, const Array& g, const int64_t* off, tg::ConvArgs* a) {
+  const int64_t gd[4] = {a->N, a->O, a->idx != nullptr ? a->hp : a->win.ho, a->idx != nullptr ? a->wp : a->win.wo};
+  if (!args.view4(g, off[2], gd, a->sg, &a->g) || args.count() <= at + 1 || !args.present(at)) return args.ok();
+  const Array y = args.f32(at);
+  int64_t v[5] = {};
+  args.params(at + 1, 5, v);
+  if (!args.ok()) return false;
+  for (int d = 0; d < 4; d++) a->sy[d] = v[1 + d];
+  return args.view4(y, v[0], gd, a->sy, &a->y);
 }
 
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "native.conv2d: expected (x, w, bias, out, params[, relu[, indices, poolParams]])");
-    return nullptr;
-  }
-  napi_valuetype bias_type;
-  TG_CALL(env, napi_typeof(env, argv[2], &bias_type));
-  ArrayArg x, w, bias, out;
+  Args args(env, info, "conv2d", 5);
+  const Array x = args.f32(0), w = args.f32(1), bias = args.f32(2, true), out = args.f32(3);
   tg::ConvArgs a;
   int64_t off[4];
-  if (!get_array(env, argv[0], napi_float32_array, "conv2d x", &x) || !get_array(env, argv[1], napi_float32_array, "conv2d w", &w) ||
-      (bias_type != napi_null && !get_array(env, argv[2], napi_float32_array, "conv2d bias", &bias)) ||
-      !get_array(env, argv[3], napi_float32_array, "conv2d out", &out) || !conv_params(env, argv[4], &a, off))
-    return nullptr;
+  if (!conv_params(args, 4, &a, off)) return nullptr;
   const int64_t xd[4] = {a.N, a.C, a.H, a.W}, wd[4] = {a.O, a.C, a.win.kh, a.win.kw}, bd[4] = {a.O, 1, 1, 1}, bs[4] = {a.sbias, 0, 0, 0};
-  if (!conv_view(env, x, off[0], xd, a.sx, &a.x) || !conv_view(env, w, off[1], wd, a.sw, &a.w) ||
-      (bias_type != napi_null && !conv_view(env, bias, off[3], bd, bs, &a.bias)))
+  if (!args.view4(x, off[0], xd, a.sx, &a.x) || !args.view4(w, off[1], wd, a.sw, &a.w) ||
+      (bias.given && !args.view4(bias, off[3], bd, bs, &a.bias)))
     return nullptr;
-  if (argc > 7) {
+  if (args.count() > 7) {
     // relu then a non-overlapping max pool: out gets the values, indices the argmax, pp = [ph, pw, hp, wp]
-    ArrayArg idx;
-    int64_t pp[4];
-    if (!get_array(env, argv[6], napi_int32_array, "conv2d indices", &idx) || !get_params(env, argv[7], 4, pp)) return nullptr;
+    const Array idx = args.array(6, napi_int32_array);
+    int64_t pp[4] = {};
+    args.params(7, 4, pp);
     const uint64_t n = static_cast<uint64_t>(a.N * a.O * pp[2] * pp[3]);
-    if (pp[0] <= 0 || pp[1] <= 0 || pp[2] < 0 || pp[3] < 0 || n > out.length || n > idx.length) return out_of_bounds(env), nullptr;
-    tg::conv2d_relu_maxpool_f32(a, pp[0], pp[1], pp[2], pp[3], static_cast<float*>(out.data), static_cast<int32_t*>(idx.data));
+    if (args.check(pp[0] > 0 && pp[1] > 0 && pp[2] >= 0 && pp[3] >= 0 && n <= out.length && n <= idx.length))
+      tg::conv2d_relu_maxpool_f32(a, pp[0], pp[1], pp[2], pp[3], out.at<float>(), idx.at<int32_t>());
     return nullptr;
   }
-  if (static_cast<uint64_t>(a.N * a.O * a.win.ho * a.win.wo) > out.length) return out_of_bounds(env), nullptr;
-  if (argc > 5) {
-    bool relu = false;
-    TG_CALL(env, napi_get_value_bool(env, argv[5], &relu));
-    a.relu = relu;
-  }
-  tg::conv2d_f32(a, static_cast<float*>(out.data));
+  a.relu = args.count() > 5 && args.boolean(5);
+  if (args.check(static_cast<uint64_t>(a.N * a.O * a.win.ho * a.win.wo) <= out.length)) tg::conv2d_f32(a, out.at<float>());
   return nullptr;
 }
 
+// conv2dBackwardInput(g, w, dx, p[, y, yp[, indices, poolParams]])
 napi_value Conv2dBackwardInput(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  ArrayArg g, w, dx;
+  Args args(env, info, "conv2dBackwardInput", 4);
+  const Array g = args.f32(0), w = args.f32(1), dx = args.f32(2);
   tg::ConvArgs a;
   int64_t off[4];
-  if (argc < 4 || !get_array(env, argv[0], napi_float32_array, "conv2dBackwardInput g", &g) ||
-      !get_array(env, argv[1], napi_float32_array, "conv2dBackwardInput w", &w) ||
-      !get_array(env, argv[2], napi_float32_array, "conv2dBackwardInput dx", &dx) || !conv_params(env, argv[3], &a, off))
-    return nullptr;
-  if (!conv_pool(env, argc, argv, 6, &a)) return nullptr;
-  const int64_t gd[4] = {a.N, a.O, a.idx != nullptr ? a.hp : a.win.ho, a.idx != nullptr ? a.wp : a.win.wo}, wd[4] = {a.O, a.C, a.win.kh, a.win.kw};
-  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, w, off[1], wd, a.sw, &a.w) || !conv_relu_output(env, argc, argv, 4, &a)) return nullptr;
-  if (static_cast<uint64_t>(a.N * a.C * a.H * a.W) > dx.length) return out_of_bounds(env), nullptr;
-  tg::conv2d_backward_input_f32(a, static_cast<float*>(dx.data));
+  if (!conv_params(args, 3, &a, off) || !conv_pool(args, 6, &a)) return nullptr;
+  const int64_t wd[4] = {a.O, a.C, a.win.kh, a.win.kw};
+  if (conv_grad_views(args, 4, g, off, &a) && args.view4(w, off[1], wd, a.sw, &a.w) &&
+      args.check(static_cast<uint64_t>(a.N * a.C * a.H * a.W) <= dx.length))
+    tg::conv2d_backward_input_f32(a, dx.at<float>());
   return nullptr;
 }
 
+// conv2dBackwardWeight(g, x, dw, db | null, p[, y, yp[, indices, poolParams]])
 napi_value Conv2dBackwardWeight(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "native.conv2dBackwardWeight: expected (g, x, dw, db, params[, y, yParams[, indices, poolParams]])");
-    return nullptr;
-  }
-  napi_valuetype db_type;
-  TG_CALL(env, napi_typeof(env, argv[3], &db_type));
-  ArrayArg g, x, dw, db;
+  Args args(env, info, "conv2dBackwardWeight", 5);
+  const Array g = args.f32(0), x = args.f32(1), dw = args.f32(2), db = args.f32(3, true);
   tg::ConvArgs a;
   int64_t off[4];
-  if (!get_array(env, argv[0], napi_float32_array, "conv2dBackwardWeight g", &g) ||
-      !get_array(env, argv[1], napi_float32_array, "conv2dBackwardWeight x", &x) ||
-      !get_array(env, argv[2], napi_float32_array, "conv2dBackwardWeight dw", &dw) ||
-      (db_type != napi_null && !get_array(env, argv[3], napi_float32_array, "conv2dBackwardWeight db", &db)) ||
-      !conv_params(env, argv[4], &a, off))
-    return nullptr;
-  if (!conv_pool(env, argc, argv, 7, &a)) return nullptr;
-  const int64_t gd[4] = {a.N, a.O, a.idx != nullptr ? a.hp : a.win.ho, a.idx != nullptr ? a.wp : a.win.wo}, xd[4] = {a.N, a.C, a.H, a.W};
-  if (!conv_view(env, g, off[2], gd, a.sg, &a.g) || !conv_view(env, x, off[0], xd, a.sx, &a.x) || !conv_relu_output(env, argc, argv, 5, &a)) return nullptr;
-  if (static_cast<uint64_t>(a.O * a.C * a.win.kh * a.win.kw) > dw.length || (db_type != napi_null && static_cast<uint64_t>(a.O) > db.length))
-    return out_of_bounds(env), nullptr;
-  tg::conv2d_backward_weight_f32(a, static_cast<float*>(dw.data), db_type != napi_null ? static_cast<float*>(db.data) : nullptr);
+  if (!conv_params(args, 4, &a, off) || !conv_pool(args, 7, &a)) return nullptr;
+  const int64_t xd[4] = {a.N, a.C, a.H, a.W};
+  if (conv_grad_views(args, 5, g, off, &a) && args.view4(x, off[0], xd, a.sx, &a.x) &&
+      args.check(static_cast<uint64_t>(a.O * a.C * a.win.kh * a.win.kw) <= dw.length && (!db.given || static_cast<uint64_t>(a.O) <= db.length)))
+    tg::conv2d_backward_weight_f32(a, dw.at<float>(), db.at<float>());
   return nullptr;
 }
 
 // linearBackward(g, x, w, y | null, dx | null, dw | null, db | null, p): p = [M, N, K, then offset
 // and 2 strides of g, x, w, y]; the fused linear layer's gradients (gemm.h).
 napi_value LinearBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 8) {
-    napi_throw_type_error(env, nullptr, "native.linearBackward: expected (g, x, w, y, dx, dw, db, params)");
+  Args args(env, info, "linearBackward", 8);
+  Array arr[7];
+  for (size_t i = 0; i < 7; i++) arr[i] = args.f32(i, i >= 3);
+  int64_t v[15] = {};
+  args.params(7, 15, v);
+  if (!args.ok()) return nullptr;
+  const int64_t M = v[0], N = v[1], K = v[2], mn[2] = {M, N}, mk[2] = {M, K}, nk[2] = {N, K};
+  if (!args.check(M >= 0 && N >= 0 && K >= 0 && view_in_bounds(v[3], mn, v + 4, 2, arr[0].length) &&
+                  view_in_bounds(v[6], mk, v + 7, 2, arr[1].length) && view_in_bounds(v[9], nk, v + 10, 2, arr[2].length) &&
+                  (!arr[3].given || view_in_bounds(v[12], mn, v + 13, 2, arr[3].length)) &&
+                  static_cast<uint64_t>(M * K) <= (arr[4].given ? arr[4].length : ~size_t{0}) &&
+                  static_cast<uint64_t>(N * K) <= (arr[5].given ? arr[5].length : ~size_t{0}) &&
+                  static_cast<uint64_t>(N) <= (arr[6].given ? arr[6].length : ~size_t{0})))
     return nullptr;
-  }
-  ArrayArg arr[7];
-  const char* names[7] = {"linearBackward g", "linearBackward x", "linearBackward w", "linearBackward y", "linearBackward dx", "linearBackward dw", "linearBackward db"};
-  bool present[7];
-  for (int i = 0; i < 7; i++) {
-    napi_valuetype t;
-    TG_CALL(env, napi_typeof(env, argv[i], &t));
-    present[i] = t != napi_null;
-    if ((i < 3 || present[i]) && !get_array(env, argv[i], napi_float32_array, names[i], &arr[i])) return nullptr;
-  }
-  int64_t v[15];
-  if (!get_params(env, argv[7], 15, v)) return nullptr;
-  const int64_t M = v[0], N = v[1], K = v[2];
-  const int64_t mn[2] = {M, N}, mk[2] = {M, K}, nk[2] = {N, K};
-  if (M < 0 || N < 0 || K < 0 || !view_in_bounds(v[3], mn, v + 4, 2, arr[0].length) || !view_in_bounds(v[6], mk, v + 7, 2, arr[1].length) ||
-      !view_in_bounds(v[9], nk, v + 10, 2, arr[2].length) || (present[3] && !view_in_bounds(v[12], mn, v + 13, 2, arr[3].length)) ||
-      (present[4] && static_cast<uint64_t>(M * K) > arr[4].length) || (present[5] && static_cast<uint64_t>(N * K) > arr[5].length) ||
-      (present[6] && static_cast<uint64_t>(N) > arr[6].length))
-    return out_of_bounds(env), nullptr;
-  auto at = [&](int i, int64_t off) { return present[i] ? static_cast<const float*>(arr[i].data) + off : nullptr; };
-  const tg::LinearBackwardArgs a{M, N, K, at(0, v[3]), {v[4], v[5]}, at(1, v[6]), {v[7], v[8]}, at(2, v[9]), {v[10], v[11]}, at(3, v[12]), {v[13], v[14]}};
-  auto out = [&](int i) { return present[i] ? static_cast<float*>(arr[i].data) : nullptr; };
-  tg::linear_backward_f32(a, out(4), out(5), out(6));
+  const tg::LinearBackwardArgs a{M, N, K, arr[0].at<const float>(v[3]), {v[4], v[5]}, arr[1].at<const float>(v[6]), {v[7], v[8]},
+                                 arr[2].at<const float>(v[9]), {v[10], v[11]}, arr[3].at<const float>(v[12]), {v[13], v[14]}};
+  tg::linear_backward_f32(a, arr[4].at<float>(), arr[5].at<float>(), arr[6].at<float>());
   return nullptr;
 }
 
 // adamStep(w, g, m, v, vmax | null, h): one Adam/AdamW step on w.length elements (elementwise.h).
 napi_value AdamStep(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 6) {
-    napi_throw_type_error(env, nullptr, "native.adamStep: expected (w, g, m, v, vmax, h)");
-    return nullptr;
-  }
-  ArrayArg w, g, m, v, vmax, h;
-  napi_valuetype vmax_type;
-  TG_CALL(env, napi_typeof(env, argv[4], &vmax_type));
-  if (!get_array(env, argv[0], napi_float32_array, "adamStep w", &w) || !get_array(env, argv[1], napi_float32_array, "adamStep g", &g) ||
-      !get_array(env, argv[2], napi_float32_array, "adamStep m", &m) || !get_array(env, argv[3], napi_float32_array, "adamStep v", &v) ||
-      (vmax_type != napi_null && !get_array(env, argv[4], napi_float32_array, "adamStep vmax", &vmax)) ||
-      !get_array(env, argv[5], napi_float64_array, "adamStep h", &h))
-    return nullptr;
+  Args args(env, info, "adamStep", 6);
+  const Array w = args.f32(0), g = args.f32(1), m = args.f32(2), v = args.f32(3), vmax = args.f32(4, true), h = args.array(5, napi_float64_array);
   const size_t n = w.length;
-  if (g.length < n || m.length < n || v.length < n || (vmax_type != napi_null && vmax.length < n) || h.length < 9) {
-    napi_throw_range_error(env, nullptr, "native.adamStep: arrays shorter than w, or fewer than 9 hyperparameters");
-    return nullptr;
-  }
-  tg::adam_f32(static_cast<float*>(w.data), static_cast<const float*>(g.data), static_cast<float*>(m.data), static_cast<float*>(v.data),
-               vmax_type != napi_null ? static_cast<float*>(vmax.data) : nullptr, static_cast<int64_t>(n), static_cast<const double*>(h.data));
-  return nullptr;
-}
-
-napi_value MaxPool2dBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  ArrayArg g, idx, out;
-  int64_t v[16];
-  if (argc < 4 || !get_array(env, argv[0], napi_float32_array, "g", &g) || !get_array(env, argv[1], napi_int32_array, "indices", &idx) ||
-      !get_array(env, argv[2], napi_float32_array, "out", &out) || !get_params(env, argv[3], 16, v))
-    return nullptr;
-  const int64_t N = v[2], C = v[3], Ho = v[4], Wo = v[5], H = v[6], W = v[7];
-  const int64_t dims[4] = {N, C, Ho, Wo};
-  if (N < 0 || C < 0 || Ho < 0 || Wo < 0 || H < 0 || W < 0 || !view_in_bounds(v[0], dims, v + 8, 4, g.length) ||
-      !view_in_bounds(v[1], dims, v + 12, 4, idx.length) || static_cast<uint64_t>(N * C * H * W) > out.length) {
-    out_of_bounds(env);
-    return nullptr;
-  }
-  if (N * C * Ho * Wo > 0)
-    tg::maxpool2d_backward_f32(static_cast<const float*>(g.data) + v[0], v + 8, static_cast<const int32_t*>(idx.data) + v[1], v + 12,
-                               N, C, Ho, Wo, H, W, static_cast<float*>(out.data));
+  if (args.check(g.length >= n && m.length >= n && v.length >= n && (!vmax.given || vmax.length >= n) && h.length >= 9,
+                 "arrays shorter than w, or fewer than 9 hyperparameters"))
+    tg::adam_f32(w.at<float>(), g.at<const float>(), m.at<float>(), v.at<float>(), vmax.at<float>(), static_cast<int64_t>(n), h.at<const double>());
   return nullptr;
 }
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  int32_t n = 0;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
-    napi_throw_range_error(env, nullptr, "native.setThreads: expected a positive integer");
-    return nullptr;
-  }
-  tg::set_num_threads(n);
+  Args args(env, info, "setThreads", 1);
+  const int32_t n = args.int32(0, 1, INT32_MAX);
+  if (args.ok()) tg::set_num_threads(n);
   return nullptr;
 }
 
@@ -719,10 +518,10 @@ napi_value Kernels(napi_env env, napi_callback_info) {
 napi_value SetKernel(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  TG_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   char name[32] = {0};
   size_t len = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
     napi_throw_type_error(env, nullptr, "native.setKernel: expected a kernel name");
     return nullptr;
   }
