@@ -65,8 +65,7 @@ async function readIdx(path: string, magic: number, ndim: number): Promise<{ dim
     if (!(start[0] === 0x1f && start[1] === 0x8b)) {
       if (size < 4) return parseIdx(start, magic, ndim, path);
       const { dims, expected } = parseIdxHeader(start, magic, ndim, path);
-      if (size > headerLen + expected)
-        throw new Error(`loadIdx: ${path} should hold ${expected} data bytes for dims [${dims.join(", ")}], but has ${size - headerLen} (truncated or corrupt)`);
+      if (size > headerLen + expected) throw wrongSize(path, dims, expected, size - headerLen);
       return parseIdx(size === start.length ? start : await readBytes(handle, size, path), magic, ndim, path);
     }
     const zlib = await import("node:zlib");
@@ -99,13 +98,16 @@ function parseIdxHeader(bytes: Uint8Array, magic: number, ndim: number, path: st
   return { dims, expected };
 }
 
+function wrongSize(path: string, dims: readonly number[], expected: number, got: number): Error {
+  return new Error(`loadIdx: ${path} should hold ${expected} data bytes for dims [${dims.join(", ")}], but has ${got} (truncated or corrupt)`);
+}
+
 /** Parses an IDX header: checks magic and that the file holds exactly the bytes its dims announce. */
 export function parseIdx(bytes: Uint8Array, magic: number, ndim: number, path: string): { dims: number[]; data: Uint8Array } {
   const headerLen = 4 + 4 * ndim;
   if (bytes.length < 4) throw new Error(`loadIdx: ${path} is truncated (${bytes.length} bytes, the header alone needs ${headerLen})`);
   const { dims, expected } = parseIdxHeader(bytes, magic, ndim, path);
-  if (bytes.length - headerLen !== expected)
-    throw new Error(`loadIdx: ${path} should hold ${expected} data bytes for dims [${dims.join(", ")}], but has ${bytes.length - headerLen} (truncated or corrupt)`);
+  if (bytes.length - headerLen !== expected) throw wrongSize(path, dims, expected, bytes.length - headerLen);
   return { dims, data: bytes.subarray(headerLen) };
 }
 
