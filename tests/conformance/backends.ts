@@ -50,21 +50,8 @@ const FLOAT64_DW = "dW is summed over the batch in float64 (the composition sums
 
 /** Declared tolerances per backend (everything else is bit for bit). */
 const INEXACT: Record<string, Target["inexact"]> = {
-  wasm: {
-    conv2dBackwardWeight: FLOAT64_DW,
-    conv2dBackwardInput: "its per-sample gemm takes another path than the composition's matmul of wᵀ broadcast over the batch (1 ulp apart)",
-    // 1 ulp from the composition with only the pool kernels removed; tests/conv-relu-pool-fused.test.ts finds them bit-identical to the Sequential chain: to investigate
-    conv2dReluMaxPoolBackwardInput: "1 ulp from the composition (under investigation)",
-    conv2dReluMaxPoolBackwardWeight: "1 ulp from the composition (under investigation)",
-  },
-  native: {
-    conv2d: SUMMED_IN_BLOCKS,
-    conv2dBackwardInput: SUMMED_IN_BLOCKS,
-    conv2dBackwardWeight: SUMMED_IN_BLOCKS,
-    // bit-identical to the composition on native itself (tests/native-fused.test.ts); another default backend's composition sums in its own order
-    conv2dReluMaxPoolBackwardInput: SUMMED_IN_BLOCKS,
-    conv2dReluMaxPoolBackwardWeight: SUMMED_IN_BLOCKS,
-  },
+  wasm: { conv2dBackwardWeight: FLOAT64_DW },
+  native: { conv2d: SUMMED_IN_BLOCKS, conv2dBackwardInput: SUMMED_IN_BLOCKS, conv2dBackwardWeight: SUMMED_IN_BLOCKS },
 };
 
 // native kernel outputs are uninitialised memory: NaN-fill them so an element a kernel skips fails a comparison
