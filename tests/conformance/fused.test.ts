@@ -7,6 +7,7 @@
  * offset, negative-walk and channel-slice views, −0, NaN and ±∞ where the op is bit-exact.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { describe, type TestContext, test } from "node:test";
 import { noGrad } from "../../src/autograd/mode.ts";
 import type { StridedView, Window2d } from "../../src/backend/backend.ts";
@@ -45,22 +46,34 @@ function nearResult(got: Result, want: Result, what: string): void {
   }
 }
 
+/** Ops whose kernels use no selectable variant (the rest run in each of native's micro-kernels). */
+const VARIANT_FREE: ReadonlySet<FusedOp> = new Set(["reluBackward", "adamStep"]);
+
 /**
- * `run` on t with kernel `op` and with it removed, at every thread count: equal (bit for bit,
- * or near where t declares `op` inexact). Returns how many calls of the kernel did not decline.
+ * `run` on t with kernel `op` and with it removed (composed on t itself), at every thread count and
+ * in each of t's kernel variants: equal (bit for bit, or near where t declares `op` inexact).
+ * Returns how many calls of the kernel did not decline.
  */
 function conforms(t: Target, op: FusedOp, what: string, run: () => Result): number {
   let ran = 0;
-  acrossThreads(t, what, () => {
-    const { result, calls } = countingFused(t.backend, [op], () => noGrad(run));
-    if (calls[op]! > 0) ran++;
-    return result;
-  }, (got, label) => {
-    // the composition runs on t itself (its primitives): another backend's would sum in its own order
-    const want = onTarget(t, t.threads[0]!, () => withoutFused(t.backend, [op], () => noGrad(run)));
-    if (t.inexact[op] !== undefined) nearResult(got, want, `${label} (${op} is inexact on ${t.name}: ${t.inexact[op]})`);
-    else sameResult(got, want, `${label} vs the composition`, "the composition gives");
-  });
+  for (const variant of VARIANT_FREE.has(op) ? [null] : t.variants) {
+    const restore = t.selectVariant(variant);
+    const label = variant === null ? what : `${what} (${variant})`;
+    try {
+      acrossThreads(t, label, () => {
+        const { result, calls } = countingFused(t.backend, [op], () => noGrad(run));
+        if (calls[op]! > 0) ran++;
+        return result;
+      }, (got, at) => {
+        // the composition runs on t itself (its primitives): another backend's would sum in its own order
+        const want = onTarget(t, t.threads[0]!, () => withoutFused(t.backend, [op], () => noGrad(run)));
+        if (t.inexact[op] !== undefined) nearResult(got, want, `${at} (${op} is inexact on ${t.name}: ${t.inexact[op]})`);
+        else sameResult(got, want, `${at} vs the composition`, "the composition gives");
+      });
+    } finally {
+      restore();
+    }
+  }
   return ran;
 }
 
@@ -174,6 +187,8 @@ interface Conv {
   k: [number, number];
   stride?: [number, number];
   pad?: [number, number];
+  /** Padding after the last row and column where it differs from `pad` (asymmetric padding). */
+  padEnd?: [number, number];
   dilation?: [number, number];
   bias?: boolean;
   x?: Layout;
@@ -184,8 +199,10 @@ interface Conv {
 function windowOf(c: Conv): Window2d {
   const [sh, sw] = c.stride ?? [1, 1];
   const [ph, pw] = c.pad ?? [0, 0];
+  const [eh, ew] = c.padEnd ?? [ph, pw];
   const [dh, dw] = c.dilation ?? [1, 1];
-  return { kernel: c.k, stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], outSize: [Math.floor((c.H + 2 * ph - dh * (c.k[0] - 1) - 1) / sh) + 1, Math.floor((c.W + 2 * pw - dw * (c.k[1] - 1) - 1) / sw) + 1] };
+  const outSize = [Math.floor((c.H + ph + eh - dh * (c.k[0] - 1) - 1) / sh) + 1, Math.floor((c.W + pw + ew - dw * (c.k[1] - 1) - 1) / sw) + 1] as const;
+  return { kernel: c.k, stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], outSize };
 }
 
 const NHWC: Layout = { order: [0, 2, 3, 1] };
@@ -211,6 +228,13 @@ const CONVS: Conv[] = [
   { N: 1, C: 16, H: 32, W: 32, O: 64, k: [3, 3], pad: [1, 1] },
   { N: 16, C: 16, H: 14, W: 14, O: 32, k: [3, 3], pad: [1, 1] },
   { N: 7, C: 8, H: 21, W: 19, O: 12, k: [3, 3], stride: [2, 2], pad: [1, 1] },
+  // asymmetric padding, padding beyond half the kernel (windows wholly in the padding), channel slices of x, g and y
+  { N: 2, C: 3, H: 9, W: 11, O: 5, k: [2, 3], stride: [2, 2], pad: [0, 1], padEnd: [1, 0] },
+  { N: 3, C: 5, H: 10, W: 9, O: 7, k: [3, 2], dilation: [2, 2], pad: [2, 0], padEnd: [1, 3] },
+  { N: 2, C: 2, H: 5, W: 4, O: 3, k: [3, 3], pad: [3, 3] },
+  { N: 2, C: 3, H: 4, W: 6, O: 4, k: [2, 2], stride: [3, 2], pad: [2, 3], padEnd: [3, 0] },
+  { N: 2, C: 4, H: 7, W: 6, O: 5, k: [3, 3], pad: [1, 1], x: { within: [0, 3, 0, 0] }, g: { within: [0, 2, 0, 0] } },
+  { N: 3, C: 6, H: 8, W: 8, O: 16, k: [3, 3], pad: [1, 1], x: { within: [1, 2, 0, 0], offset: 3 }, w: { within: [2, 0, 0, 0] }, g: { within: [0, 5, 0, 0], ...NHWC } },
   { N: 0, C: 2, H: 5, W: 5, O: 3, k: [3, 3] },
   { N: 2, C: 0, H: 5, W: 5, O: 3, k: [3, 3], pad: [1, 1] },
 ];
@@ -233,8 +257,45 @@ describe("conv2d, its gradients, and Conv2d → ReLU → MaxPool2d", () => {
       const { win, x, w, b } = convOperands(c, i);
       for (const relu of [false, true]) ran += conforms(t, "conv2d", `${JSON.stringify(c)} relu=${relu}`, () => data(convolve(x, w, b, win, 1, relu)));
     }
+    // float64 operands: kernels decline, the dispatcher composes
+    const c64: Conv = { N: 2, C: 3, H: 6, W: 5, O: 4, k: [3, 3], pad: [1, 1] };
+    const [x64, w64, b64] = [[2, 3, 6, 5], [4, 3, 3, 3], [4]].map((shape, i) => T(randomView(i, shape, "float64", {}, false)));
+    conforms(t, "conv2d", "float64", () => data(convolve(x64!, w64!, b64!, windowOf(c64), 1, true)));
     return ran;
   });
+
+  // random geometries (fast-check, seeded): every target sees the same ones
+  const RANDOM_CONVS: Conv[] = fc
+    .sample(
+      fc.record({
+        N: fc.integer({ min: 1, max: 3 }),
+        C: fc.integer({ min: 1, max: 6 }),
+        H: fc.integer({ min: 1, max: 12 }),
+        W: fc.integer({ min: 1, max: 12 }),
+        O: fc.integer({ min: 1, max: 9 }),
+        k: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+        stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+        pad: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
+        padEnd: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
+        dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+        bias: fc.boolean(),
+      }),
+      { seed: 20261207, numRuns: 200 },
+    )
+    .filter((c) => windowOf(c).outSize.every((n) => n >= 1))
+    .slice(0, 40);
+  for (const op of ["conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"] as const)
+    forEachTarget(op, `${RANDOM_CONVS.length} random geometries (fast-check)`, (t) => {
+      let ran = 0;
+      for (const [i, c] of RANDOM_CONVS.entries()) {
+        const { win, x, w, b, g, y } = convOperands(c, 100 + i);
+        const needs = op === "conv2dBackwardWeight" ? [false, true, c.bias!] : [true, false, false];
+        ran += conforms(t, op, JSON.stringify(c), () =>
+          op === "conv2d" ? data(convolve(x, w, b, win, 1, i % 2 === 0)) : conv2dGradients(g, x, w, win, c.bias ? needs : needs.slice(0, 2), i % 2 === 0 ? y : null).map(data),
+        );
+      }
+      return ran;
+    });
 
   for (const op of ["conv2dBackwardInput", "conv2dBackwardWeight"] as const)
     forEachTarget(op, "from g (strided, −0, NaN, ±∞), with relu's mask y or without", (t) => {

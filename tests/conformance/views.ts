@@ -23,6 +23,8 @@ export interface Layout {
   negative?: readonly number[];
   /** Axes read with stride 0 (broadcast). */
   broadcast?: readonly number[];
+  /** Per axis, how many more entries the storage holds than the view reads (it starts one in: a slice, e.g. of channels). */
+  within?: readonly number[];
 }
 
 export const SPECIALS = [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 1e-40, -1e-40, 1, -1, 2];
@@ -55,10 +57,11 @@ export function view(shape: readonly number[], dtype: DType, layout: Layout, fil
     const d = order[k]!;
     if (layout.broadcast?.includes(d) === true) continue;
     strides[d] = size;
-    size *= shape[d]! + (k === nd - 1 ? (layout.pad ?? 0) : 0);
+    size *= shape[d]! + (layout.within?.[d] ?? 0) + (k === nd - 1 ? (layout.pad ?? 0) : 0);
   }
   let offset = layout.offset ?? 0;
   const empty = shape.includes(0);
+  for (const [d, extra] of (layout.within ?? []).entries()) if (extra > 0) offset += strides[d]!;
   for (const d of layout.negative ?? []) {
     if (strides[d] === 0 || empty) continue;
     offset += (shape[d]! - 1) * strides[d]!;
