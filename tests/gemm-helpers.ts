@@ -1,10 +1,8 @@
 /**
- * @file Shared by the fast-backend tests (wasm, native): random strided gemm operands, the
- * float32 error bound against the js reference, and the environment for child `node` runs.
+ * @file Shared by the backend tests: random strided gemm operands and the environment for child
+ * `node` runs.
  */
-import assert from "node:assert/strict";
-import type { Backend, StridedView } from "../src/backend/backend.ts";
-import { jsBackend } from "../src/backend/js/index.ts";
+import type { StridedView } from "../src/backend/backend.ts";
 import type { Generator } from "../src/index.ts";
 
 /** n standard-normal float32 values drawn from `gen`. */
@@ -38,21 +36,6 @@ export function gemmView(gen: Generator, B: number, R: number, C: number, opts: 
     strides = [strides[0]!, -strides[1]!, strides[2]!];
   }
   return { data, dtype: "float32", shape: [B, R, C], strides, offset };
-}
-
-/** |backend − js| ≤ (K + 2)·2⁻²³·(|A|·|B|): the float32 error bound for any summation order, with or without FMA. */
-export function assertGemmClose(backend: Backend, a: StridedView, b: StridedView, what: string): Float32Array {
-  const got = backend.matmul(a, b) as Float32Array;
-  const want = jsBackend.matmul(a, b);
-  const abs = (v: StridedView): StridedView => ({ ...v, data: (v.data as Float32Array).map(Math.abs) });
-  const bound = jsBackend.matmul(abs(a), abs(b));
-  const K = a.shape[2]!;
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const tol = (K + 2) * 2 ** -23 * bound[i]! + 1e-30;
-    if (!(Math.abs(got[i]! - want[i]!) <= tol)) assert.fail(`${what}: element ${i} is ${got[i]}, js gives ${want[i]} (tolerance ${tol})`);
-  }
-  return got;
 }
 
 /** The environment for a child `node` run: without node:test's marker, which makes a nested `--test` skip its files. */

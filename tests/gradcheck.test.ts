@@ -360,7 +360,7 @@ const PENDING_PUBLIC_API = new Set<string>([...(fusedLinearBackend === undefined
 
 /**
  * Fused float32-only ops (a backend kernel; gradcheck needs float64): their rules are checked
- * against the composed ops they replace, in float32 — conv2d in tests/native-conv.test.ts,
+ * against the composed ops they replace, in float32 — conv2d in tests/conformance/models.test.ts,
  * conv2dReluMaxPool (Conv2d → ReLU → MaxPool2d) in tests/conv-relu-pool-fused.test.ts.
  */
 const FLOAT32_ONLY = new Set<string>(["conv2d", "conv2dReluMaxPool"]);
