@@ -6,8 +6,9 @@
  *   npm run bench -- --only W0 --frameworks tensorgrad,pytorch --threads 1,2
  *
  * Options: --only W0,…  --frameworks tensorgrad,pytorch,tfjs,numpy,onnxruntime  --threads 1,2
- *          --backends js (tensorgrad backends)  --repeats 7  --rounds 1  --scale 1
+ *          --backends js (tensorgrad backends)  --fused on,off  --repeats 7  --rounds 1  --scale 1
  */
+import { kernels } from "../src/backend/registry.ts";
 import * as tg from "../src/index.ts";
 import { type Figure, formatFigure, LOWER_IS_BETTER, median, type RunOptions, round, WORKLOAD_IDS, type WorkloadId } from "./lib/figure.ts";
 import { PEERS } from "./peers/index.ts";
@@ -25,6 +26,8 @@ interface Args {
   frameworks: string[];
   threads: number[];
   backends: string[];
+  /** "on": the backends' fused-kernel tables as registered; "off": emptied for the job (every fused op composed). */
+  fused: ("on" | "off")[];
   repeats: number;
   rounds: number;
   scale: number;
@@ -36,6 +39,7 @@ const HELP = `usage: npm run bench -- [--only W0,W1] [--frameworks tensorgrad,py
   --frameworks  tensorgrad and peers (default: tensorgrad,${Object.keys(PEERS).join(",")})
   --threads     thread counts (default 1,2)
   --backends    tensorgrad backends (default: every registered one: ${tg.backend.list().join(",")})
+  --fused       on (default), off (each backend's fused kernels removed: figures labelled <backend>-composed), or on,off
   --repeats     timed repeats per figure after warm-up; the figure is their median (default 7, at least 5 advised)
   --rounds      run everything this many times, frameworks interleaved, and report the median per figure (default 1)
   --scale       multiplies iteration counts (default 1; e.g. 0.1 for a quick smoke run)`;
@@ -46,6 +50,7 @@ function parseArgs(argv: readonly string[]): Args {
     frameworks: ["tensorgrad", ...Object.keys(PEERS)],
     threads: [1, 2],
     backends: tg.backend.list(),
+    fused: ["on"],
     repeats: 7,
     rounds: 1,
     scale: 1,
@@ -77,6 +82,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case "--backends":
         args.backends = list(value);
+        break;
+      case "--fused":
+        args.fused = list(value).map((v) => {
+          if (v !== "on" && v !== "off") throw new Error(`bench: --fused takes on, off or on,off, got "${v}"`);
+          return v;
+        });
         break;
       case "--repeats":
         args.repeats = positive(name, value, true);
@@ -142,15 +153,18 @@ function planJobs(args: Args): Job[] {
             note(`tensorgrad ${b}: ${w} at ${threads} threads skipped (the ${b} backend runs ${max} thread${max === 1 ? "" : "s"}; the ratio table compares with its ${max}-thread figure)`);
             continue;
           }
-          jobs.push({
-            label: `tensorgrad/${b} ${w} ${threads}t`,
-            run: async () => {
-              tg.backend.use(b);
-              // the wasm worker pool and the native std::thread pool (the calling thread included); js ignores it
-              tg.backend.setThreads(threads);
-              return workload.run(b, opts);
-            },
-          });
+          for (const fused of args.fused)
+            jobs.push({
+              label: `tensorgrad/${b}${fused === "off" ? " (composed)" : ""} ${w} ${threads}t`,
+              run: async () => {
+                tg.backend.use(b);
+                // the wasm worker pool and the native std::thread pool (the calling thread included); js ignores it
+                tg.backend.setThreads(threads);
+                if (fused === "on") return workload.run(b, opts);
+                const figs = await withoutFusedKernels(async () => workload.run(b, opts));
+                return figs.map((f) => ({ ...f, backend: `${b}-composed` }));
+              },
+            });
         }
       }
       for (const peer of peers) {
@@ -160,6 +174,18 @@ function planJobs(args: Args): Job[] {
     }
   }
   return jobs;
+}
+
+/** Runs `body` with the active backend's fused-kernel table emptied (the dispatcher composes every fused op), restoring it after. */
+async function withoutFusedKernels<T>(body: () => Promise<T>): Promise<T> {
+  const table = (kernels().fused ?? {}) as Record<string, unknown>;
+  const saved = { ...table };
+  for (const k of Object.keys(table)) delete table[k];
+  try {
+    return await body();
+  } finally {
+    Object.assign(table, saved);
+  }
 }
 
 /** Pairs each peer figure with tensorgrad's (same figure and threads, else the most threads tensorgrad has below that). */
