@@ -94,13 +94,17 @@ async function takeOver(file: string, stale: string, mine: string): Promise<bool
   }
 }
 
-/** Removes files beside the lock left by runs that died while locking (this run now holds `file`). */
+/**
+ * Removes files beside the lock left by runs that died while locking (this run now holds `file`):
+ * the owner of `LOCK.<pid>-<tag>` is in its name (its text may not be written yet), of a claim in its text.
+ */
 async function removeLeftovers(dir: string, file: string): Promise<void> {
   for (const name of await readdir(dir)) {
     if (!name.startsWith(`${LOCK_NAME}.`)) continue;
     const path = join(dir, name);
-    const owner = pidOf(await readFile(path, "utf8").catch(() => ""));
-    if (path !== file && !isAlive(owner)) await rm(path, { force: true });
+    const named = /^\.(\d+)-/.exec(name.slice(LOCK_NAME.length));
+    const owner = named ? Number(named[1]) : pidOf(await readFile(path, "utf8").catch(() => ""));
+    if (path !== file && !Number.isNaN(owner) && !isAlive(owner)) await rm(path, { force: true });
   }
 }
 
