@@ -112,6 +112,17 @@ test("lockRunDir: of many runs taking over the same stale lock at once, exactly 
     winner.release();
     assert.deepEqual(lockFiles(d), []);
   }
+  // runs in this one process (one pid): a lock it holds is live, one with its pid that it does not hold is stale
+  for (let round = 0; round < 6; round++) {
+    const d = mkdtempSync(join(dir, "same-"));
+    writeFileSync(join(d, LOCK_NAME), `${round % 2 ? process.pid : deadPid()}\n`);
+    const results = await Promise.allSettled([lockRunDir(d), lockRunDir(d), lockRunDir(d)]);
+    const won = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    assert.equal(won.length, 1, `round ${round}: ${won.length} winners`);
+    for (const r of results) if (r.status === "rejected") assert.match((r.reason as Error).message, new RegExp(`\\(pid ${process.pid}\\)`));
+    won[0]!();
+    assert.deepEqual(lockFiles(d), []);
+  }
 });
 
 test("lockRunDir across processes: one of four racing on a stale lock wins, the others name it", async () => {

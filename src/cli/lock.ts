@@ -40,6 +40,7 @@ export async function lockRunDir(dir: string, opts: LockOptions = {}): Promise<(
   const mine = `${file}.${text.trim().replace(" ", "-")}`;
   await writeFile(mine, text, { flag: "wx" });
   const deadline = Date.now() + 10_000;
+  held.add(text); // from the moment it may be linked in
   try {
     for (;;) {
       if (await linked(mine, file)) break;
@@ -53,10 +54,12 @@ export async function lockRunDir(dir: string, opts: LockOptions = {}): Promise<(
       if (await takeOver(file, now, mine)) break;
       await new Promise((r) => setTimeout(r, 2));
     }
+  } catch (e) {
+    held.delete(text);
+    throw e;
   } finally {
     await rm(mine, { force: true });
   }
-  held.add(text);
   await removeLeftovers(dir, file);
   const release = () => {
     held.delete(text);
