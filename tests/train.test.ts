@@ -112,6 +112,52 @@ test("callbacks: setting ctx.stopTraining ends training after the current batch"
   assert.equal(h.length, 1);
 });
 
+test("terminateOnNaN stops fit at the first non-finite loss and says where (epoch, batch, learning rate)", async () => {
+  // a real divergence: plain SGD with a huge step through a hidden layer (logits overflow, then inf − inf)
+  const { x, y } = toyProblem();
+  const model = tg.keras.sequential([tg.keras.input([4]), tg.keras.dense(8, { activation: "relu" }), tg.keras.dense(2, { activation: "softmax" })]);
+  model.compile({ optimizer: tg.keras.optimizers.sgd({ learningRate: 1e30 }), loss: "sparseCategoricalCrossentropy" });
+  const nan = callbacks.terminateOnNaN();
+  let batches = 0;
+  const lines: string[] = [];
+  const h = await model.fit(x, y, {
+    batchSize: 10,
+    epochs: 5,
+    verbose: 1,
+    stream: { write: (s: string) => lines.push(s) },
+    callbacks: [nan, { onBatchEnd: () => void batches++ }],
+  });
+  assert.ok(nan.stopped, "it diverged");
+  const { epoch, batch, message } = nan.stopped;
+  assert.equal(batches, 6 * epoch + batch + 1, "no batch after the first NaN one");
+  assert.equal(h.length, epoch + 1, "no epoch after it");
+  assert.match(message, new RegExp(`^Epoch ${epoch + 1}, batch ${batch + 1}/6: loss is (NaN|-?Infinity); training stopped, it diverged \\(is the learning rate, 1e\\+30, too high\\?\\)$`));
+  assert.ok(lines.join("").includes(message), "the message goes to the progress stream");
+  assert.ok(model.parameters().some((p) => p.dataSync().some((v) => !Number.isFinite(v))), "the weights are gone");
+
+  // where exactly: a loss made non-finite at epoch 2, batch 3; then val_loss at an epoch's end
+  const feed = (when: (epoch: number, batch: number) => boolean, key: string) => {
+    let e = 0;
+    return { onEpochBegin: (ep: number) => void (e = ep), onBatchEnd: (b: number, logs: Record<string, number>) => void (when(e, b) && (logs[key] = Infinity)) };
+  };
+  const p = toyProblem(1);
+  const nan2 = callbacks.terminateOnNaN();
+  const h2 = await p.model.fit(p.x, p.y, { batchSize: 10, epochs: 5, verbose: 0, callbacks: [feed((e, b) => e === 1 && b === 2, "loss"), nan2] });
+  assert.deepEqual({ epoch: nan2.stopped?.epoch, batch: nan2.stopped?.batch }, { epoch: 1, batch: 2 });
+  assert.match(nan2.stopped!.message, /^Epoch 2, batch 3\/6: loss is Infinity; training stopped, it diverged \(is the learning rate, 0\.001, too high\?\)$/);
+  assert.equal(h2.length, 2);
+  const nan3 = callbacks.terminateOnNaN();
+  const poison = { onEpochEnd: (e: number, logs: Record<string, number>) => void (e === 2 && (logs.val_loss = Number.NaN)) };
+  const h3 = await p.model.fit(p.x, p.y, { batchSize: 10, epochs: 5, verbose: 0, validationData: [p.x, p.y], callbacks: [poison, nan3] });
+  assert.deepEqual({ epoch: nan3.stopped?.epoch, batch: nan3.stopped?.batch }, { epoch: 2, batch: -1 });
+  assert.match(nan3.stopped!.message, /^Epoch 3 \(validation\): val_loss is NaN; training stopped/);
+  assert.equal(h3.length, 3);
+  // a finite run: nothing stopped (and the callback is reusable: each fit starts afresh)
+  const h4 = await p.model.fit(p.x, p.y, { batchSize: 10, epochs: 2, verbose: 0, callbacks: [nan3] });
+  assert.equal(nan3.stopped, null);
+  assert.equal(h4.length, 2);
+});
+
 test("earlyStopping stops after `patience` epochs without improvement and can restore the best weights", async () => {
   const { x, y, model } = toyProblem();
   const scores = [5, 3, 4, 6, 7, 8, 9];

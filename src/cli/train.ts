@@ -3,8 +3,7 @@
  * progress display, checkpoints every epoch (so `--resume` continues exactly), evaluates on the
  * test split and writes history.json, learning-curve.svg/.png, model.safetensors and report.html.
  */
-import { rmSync } from "node:fs";
-import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { current } from "../backend/registry.ts";
 import { save, writeFileAtomic } from "../io/files.ts";
@@ -22,6 +21,7 @@ import { svgToPng } from "../viz/png.ts";
 import { type ReportSample, trainingReportHtml } from "../viz/report.ts";
 import { choiceOption, intOption, numberOption, parse, stringOption, UsageError } from "./args.ts";
 import { type LoadedData, loadDataset } from "./data.ts";
+import { lockRunDir } from "./lock.ts";
 import { defaultModel, MODELS } from "./models.ts";
 
 export const TRAIN_USAGE = `usage: tensorgrad train [options]
@@ -243,43 +243,6 @@ export async function train(argv: readonly string[]): Promise<number> {
     unlock();
   }
   return 0;
-}
-
-/**
- * Makes this process the one writer of `dir`: creates `dir/.tensorgrad-train.lock` holding the pid
- * (complete from the start: written beside, then linked in), or refuses, naming the live process
- * that holds it. A lock whose process is gone (a crashed run) is taken over. Returns the release.
- */
-async function lockRunDir(dir: string): Promise<() => void> {
-  const file = join(dir, ".tensorgrad-train.lock");
-  const mine = `${file}.${process.pid}`;
-  await writeFile(mine, `${process.pid}\n`);
-  try {
-    for (let tries = 0; ; tries++) {
-      const taken = await link(mine, file).then(() => true, (e: NodeJS.ErrnoException) => (e.code === "EEXIST" && tries < 3 ? false : Promise.reject(e)));
-      if (taken) break;
-      const pid = Number.parseInt(await readFile(file, "utf8").catch(() => ""), 10);
-      if (pid !== process.pid && isAlive(pid))
-        throw new Error(`${dir} is being written by another tensorgrad train (pid ${pid}); wait for it, or choose another --out (if pid ${pid} is no such run, delete ${file})`);
-      await rm(file, { force: true }); // its run is gone
-    }
-  } finally {
-    await rm(mine, { force: true });
-  }
-  const release = () => rmSync(file, { force: true });
-  process.once("exit", release); // also after process.exit (a second Ctrl-C)
-  return () => {
-    process.off("exit", release);
-    release();
-  };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    return pid > 0 && process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, but another user's
-  }
 }
 
 /** Appends the epochs of `next` (a resumed fit) to `base`. */
