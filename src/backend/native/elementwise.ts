@@ -4,6 +4,7 @@
  */
 import type { DType, TypedArray } from "../../base/dtype.ts";
 import { type BinaryKernel, COMPARISONS, type ReduceKernel, type StridedView, type UnaryKernel } from "../backend.ts";
+import type { FusedArgs } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { nativeAddon } from "./addon.ts";
@@ -49,7 +50,7 @@ export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: 
 }
 
 /** g · (y > 0 ? 1 : 0) in one pass (the addon's binary op 12), instead of gt, a bool → float copy and mul. */
-export function reluBackward(g: StridedView, y: StridedView): TypedArray {
+export function reluBackward({ g, y }: FusedArgs<"reluBackward">): TypedArray {
   const n = product(g.shape);
   if (addon === null || g.dtype !== "float32" || y.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || g.shape.length > MAX_DIMS) return jsReluBackward(g, y);
   const out = outputF32(n);
@@ -60,7 +61,7 @@ export function reluBackward(g: StridedView, y: StridedView): TypedArray {
 const adamHyper = new Float64Array(9);
 
 /** Adam/AdamW in the addon: the js loop's float32 arithmetic, vectorized and threaded (optim/adam.ts falls back when false). */
-export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean {
+export function adamStep({ w, g, m, v, vMax, h }: FusedArgs<"adamStep">): boolean {
   const f32 = (a: TypedArray | null) => a === null || a instanceof Float32Array;
   if (addon === null || !(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || w.length < NATIVE_ELEMENTWISE_MIN) return false;
   adamHyper.set(h);
