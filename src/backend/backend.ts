@@ -130,6 +130,11 @@ export interface Window2d {
   readonly outSize: readonly [number, number];
 }
 
+/** A window's geometry as the wasm and native kernels read it: kernel, stride, padding, dilation, outSize (10 ints). */
+export function windowInts(win: Window2d): number[] {
+  return [...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize];
+}
+
 /**
  * Average-pool divisors as in PyTorch: the window clipped to the padded input (countIncludePad)
  * or to the input itself. Pooling pads symmetrically: the padding after equals `win.padding`.

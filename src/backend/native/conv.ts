@@ -1,6 +1,6 @@
 /** @file The native backend's 2-D window kernels (float32): im2col, col2im, max pooling and its backward (bit-identical to js), and the fused convolution with its two gradients. */
 import type { TypedArray } from "../../base/dtype.ts";
-import type { StridedView, Window2d } from "../backend.ts";
+import { type StridedView, type Window2d, windowInts } from "../backend.ts";
 import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
@@ -16,7 +16,7 @@ function fillWindowParams(offset: number, nchw: readonly number[], strides: read
   p[k++] = offset;
   for (const d of nchw) p[k++] = d;
   for (const s of strides) p[k++] = s;
-  for (const v of [...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize]) p[k++] = v;
+  for (const v of windowInts(win)) p[k++] = v;
   return p;
 }
 
@@ -72,7 +72,7 @@ function fillConvParams(nchw: readonly number[], o: number, win: Window2d, x: St
   p.fill(0);
   p.set(nchw, 0);
   p[4] = o;
-  p.set([...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize], 5);
+  p.set(windowInts(win), 5);
   const put = (v: StridedView | null, at: number) => {
     if (v === null) return;
     p[at] = v.offset;

@@ -7,7 +7,7 @@
  */
 import type { TypedArray } from "../../base/dtype.ts";
 import { sizeOf } from "../../base/shape.ts";
-import type { StridedView, Window2d } from "../backend.ts";
+import { type StridedView, type Window2d, windowInts } from "../backend.ts";
 import { col2im as jsCol2im, im2col as jsIm2col, maxPool2d as jsMaxPool2d, maxPool2dBackward as jsMaxPool2dBackward } from "../js/conv.ts";
 import { PARALLEL_MIN_ELEMENTS, WASM_MIN_ELEMENTS } from "./elementwise.ts";
 import { type Arena, copyOutF32, getArena, stage } from "./runtime.ts";
@@ -44,7 +44,7 @@ function runPlanes(N: number, C: number, work: number, make: (n0: number, nn: nu
 /** Writes the window geometry (10 int32s, the layout assembly/window.ts reads) into the arena. */
 function geometry(ar: Arena, win: Window2d): number {
   const p = ar.alloc(40);
-  ar.i32.set([...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize], p >> 2);
+  ar.i32.set(windowInts(win), p >> 2);
   return p;
 }
 
