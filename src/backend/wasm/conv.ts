@@ -27,7 +27,7 @@ import { type StridedView, type Window2d, windowInts } from "../backend.ts";
 import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
-import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
+import { getThreads, type KernelCall, PARALLEL_MIN_MACS, ranges, runCalls, taskCount } from "./threads.ts";
 
 /** The weight gradient's samples are cut into at most this many chunks (partial sums), fixed whatever the thread count. */
 const DW_CHUNKS = 16;
@@ -130,17 +130,6 @@ function taskParams(ar: Arena, p: number, tasks: readonly [number, number][], y:
 /** Whether an optional relu mask can be read by the kernels: none, or float32 of g's shape. */
 function maskFits(g: StridedView, y: StridedView | null): boolean {
   return y === null || (y.dtype === "float32" && y.shape.length === g.shape.length && y.shape.every((d, i) => d === g.shape[i]));
-}
-
-/** Sample ranges [n0, n1) for `parts` tasks. */
-function ranges(N: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0; t < parts; t++) {
-    const n0 = Math.floor((N * t) / parts);
-    const n1 = Math.floor((N * (t + 1)) / parts);
-    if (n1 > n0) out.push([n0, n1]);
-  }
-  return out;
 }
 
 /** Float32 operands of the shapes the hooks take, else null (the front end composes). */
