@@ -23,6 +23,7 @@
  * They decline exactly where the conv2d hooks do, and split samples the same way (the same bits).
  */
 import type { TypedArray } from "../../base/dtype.ts";
+import { contiguousStrides } from "../../base/shape.ts";
 import { type StridedView, type Window2d, windowInts } from "../backend.ts";
 import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
@@ -68,9 +69,7 @@ function mergedStride(v: StridedView, dims: readonly number[]): number | null {
 
 /** A contiguous copy of `v` (the rare operand whose trailing dims do not merge into one stride, or a pooled operand that is not dense). */
 function contiguous(v: StridedView): StridedView {
-  const strides: number[] = [];
-  for (let d = v.shape.length - 1, s = 1; d >= 0; s *= v.shape[d]!, d--) strides[d] = s;
-  return { data: jsBackend.copy(v, v.dtype), dtype: v.dtype, shape: v.shape, strides, offset: 0 };
+  return { data: jsBackend.copy(v, v.dtype), dtype: v.dtype, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
 }
 
 /**
@@ -178,13 +177,7 @@ function poolFits(pool: Window2d, conv: readonly [number, number]): boolean {
 
 /** A [N, O, Hp, Wp] view staged for the pooled gradient kernels as contiguous storage (a copy if it is not). */
 function stageContiguous(ar: Arena, v: StridedView): number {
-  let expect = 1;
-  let dense = true;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== expect) dense = false;
-    expect *= v.shape[d]!;
-  }
-  return stageView(ar, dense ? v : contiguous(v)).ptr;
+  return stageView(ar, mergedStride(v, v.shape.map((_, d) => d)) === 1 ? v : contiguous(v)).ptr;
 }
 
 /** Pooled gradient operands of the right kinds and shapes: g, indices (int32) and pooled values, all [N, O, ...pool.outSize]. */
