@@ -257,6 +257,25 @@ function poolExtra({ g, win, pool, indices, pooled }: FusedArgs<"conv2dReluMaxPo
   };
 }
 
+/**
+ * Stages a gradient call's g and `extra`'s operands and writes its parameter block (x's strides `x`,
+ * w's matrix `w`); `call` then makes task t's kernel call for samples [n0, n1): (samples, …lead,
+ * params, …before, g at n0, …extra's args, …after, scratch). Returns the parameter block too.
+ */
+function stageGradient(ar: Arena, s: Shapes, g: StridedView, win: Window2d, extra: GradExtra, x: readonly number[], w: Matrix | null, tasks: readonly [number, number][]) {
+  const gm = matrix(g);
+  const sg = stageView(ar, gm.view);
+  const e = extra.stage(ar);
+  const p = params(ar, s, x, w, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y, e.pool);
+  const ps = taskParams(ar, p, tasks, e.y);
+  const ws = scratch(ar, p, tasks.length);
+  const call = (name: KernelCall[0], t: number, before: number[], after: number[]): KernelCall => {
+    const [n0, n1] = tasks[t]!;
+    return [name, n1 - n0, ...e.lead(n0), ps[t]!, ...before, sg.ptr + n0 * sg.strides[0]! * 4, ...e.args, ...after, ws[t]!];
+  };
+  return { p, call };
+}
+
 /** Runs input-gradient kernel `name` (…lead, params, g, …args, w, dx, scratch) over sample ranges → dx, or null (the composition). */
 function inputGradient(name: KernelCall[0], { g, w, win, inSize }: Omit<FusedArgs<"conv2dBackwardInput">, "y">, extra: GradExtra): TypedArray | null {
   if (w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
@@ -270,29 +289,12 @@ function inputGradient(name: KernelCall[0], { g, w, win, inSize }: Omit<FusedArg
   const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
   const wm = matrix(w, 0);
-  const gm = matrix(g);
   const ar = getArena().reset();
-  const sg = stageView(ar, gm.view);
-  const e = extra.stage(ar);
   const sw = stageView(ar, wm.view);
-  const p = params(ar, s, [0, 0, 0, 0], wm, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y, e.pool);
   const out = ar.alloc(N * C * H * W * 4);
   const tasks = ranges(N, parts);
-  const ps = taskParams(ar, p, tasks, e.y);
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      name,
-      n1 - n0,
-      ...e.lead(n0),
-      ps[t]!,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      ...e.args,
-      sw.ptr,
-      out + n0 * C * H * W * 4,
-      ws[t]!,
-    ]),
-  );
+  const { call } = stageGradient(ar, s, g, win, extra, [0, 0, 0, 0], wm, tasks);
+  runCalls(tasks.map(([n0], t) => call(name, t, [], [sw.ptr, out + n0 * C * H * W * 4])));
   return copyOutF32(ar, out, N * C * H * W);
 }
 
@@ -312,31 +314,13 @@ function weightGradient(name: KernelCall[0], { g, x, win, bias }: Omit<FusedArgs
   if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
   if (K * L > MAX_COLUMNS) return null;
   const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
-  const gm = matrix(g);
   const ar = getArena().reset();
   const sx = stageView(ar, x);
-  const sg = stageView(ar, gm.view);
-  const e = extra.stage(ar);
-  const p = params(ar, s, sx.strides, null, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y, e.pool);
   const tasks = ranges(N, chunks);
-  const ps = taskParams(ar, p, tasks, e.y);
   const parts = ar.alloc(tasks.length * O * K * 4);
   const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      name,
-      n1 - n0,
-      ...e.lead(n0),
-      ps[t]!,
-      sx.ptr + n0 * sx.strides[0]! * 4,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      ...e.args,
-      parts + t * O * K * 4,
-      bias ? db + t * O * 8 : 0,
-      ws[t]!,
-    ]),
-  );
+  const { p, call } = stageGradient(ar, s, g, win, extra, sx.strides, null, tasks);
+  runCalls(tasks.map(([n0], t) => call(name, t, [sx.ptr + n0 * sx.strides[0]! * 4], [parts + t * O * K * 4, bias ? db + t * O * 8 : 0])));
   return sumWeightParts(ar, p, tasks.length, parts, db, O, K, bias);
 }
 
