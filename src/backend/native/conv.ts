@@ -1,6 +1,6 @@
 /** @file The native backend's 2-D window kernels (float32): im2col, col2im, max pooling and its backward (bit-identical to js), and the fused convolution with its two gradients. */
 import type { TypedArray } from "../../base/dtype.ts";
-import { type StridedView, type Window2d, windowInts } from "../backend.ts";
+import { poolTiles, type StridedView, type Window2d, windowInts } from "../backend.ts";
 import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
@@ -118,13 +118,9 @@ export function conv2d({ x, w, bias, win, relu }: FusedArgs<"conv2d">): TypedArr
   return out;
 }
 
-/** Whether `pool`'s windows tile the conv output without overlap (stride = kernel, no padding, dilation 1): the one pool the fused kernels run. */
-const tiles = (pool: Window2d) =>
-  pool.stride[0] === pool.kernel[0] && pool.stride[1] === pool.kernel[1] && pool.padding.every((v) => v === 0) && pool.dilation.every((v) => v === 1);
-
 /** maxPool2d(relu(conv2d(x, w, bias, win)), pool) in one pass, each band of pool rows' conv output pooled in scratch; null where it does not apply. */
 export function conv2dReluMaxPool({ x, w, bias, win, pool }: FusedArgs<"conv2dReluMaxPool">): PooledValues | null {
-  if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias) || !tiles(pool)) return null;
+  if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias) || !poolTiles(pool)) return null;
   const O = w.shape[0]!;
   const n = x.shape[0]! * O * pool.outSize[0] * pool.outSize[1];
   const values = outputF32(n);
@@ -140,7 +136,7 @@ type PoolArgs = [indices?: Int32Array, ip?: Float64Array];
 
 /** A pooled forward's indices as PoolArgs, or null where the fused kernels do not apply. */
 function poolArgs(indices: StridedView, pool: Window2d): PoolArgs | null {
-  if (indices.dtype !== "int32" || !tiles(pool)) return null;
+  if (indices.dtype !== "int32" || !poolTiles(pool)) return null;
   return [indices.data as Int32Array, new Float64Array([indices.offset, ...indices.strides, ...pool.kernel, ...pool.outSize])];
 }
 

@@ -24,7 +24,7 @@
  */
 import type { TypedArray } from "../../base/dtype.ts";
 import { contiguousStrides } from "../../base/shape.ts";
-import { type StridedView, type Window2d, windowInts } from "../backend.ts";
+import { poolTiles, type StridedView, type Window2d, windowInts } from "../backend.ts";
 import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
@@ -163,16 +163,7 @@ function stageView(ar: Arena, v: StridedView) {
  * of size `conv`: non-overlapping windows (stride = kernel, no padding, dilation 1) inside it.
  */
 function poolFits(pool: Window2d, conv: readonly [number, number]): boolean {
-  for (let a = 0; a < 2; a++)
-    if (
-      pool.stride[a] !== pool.kernel[a] ||
-      pool.padding[a] !== 0 ||
-      pool.dilation[a] !== 1 ||
-      pool.outSize[a]! < 1 ||
-      pool.outSize[a]! * pool.kernel[a]! > conv[a]!
-    )
-      return false;
-  return true;
+  return poolTiles(pool) && pool.outSize.every((n, a) => n >= 1 && n * pool.kernel[a]! <= conv[a]!);
 }
 
 /** A [N, O, Hp, Wp] view staged for the pooled gradient kernels as contiguous storage (a copy if it is not). */
