@@ -170,7 +170,11 @@ function ensureWorkers(n: number): number {
     }
     workers.push(w);
   }
-  if (BLOCKING_START) return n;
+  return BLOCKING_START ? n : readyCount(ctl, n);
+}
+
+/** How many of the first `n` workers are up (their slots in order). */
+function readyCount(ctl: Int32Array, n: number): number {
   let up = 0;
   while (up < n && Atomics.load(ctl, SLOT0 + up * SLOT_WORDS + READY) !== 0) up++;
   return up;
@@ -190,11 +194,7 @@ export async function startWorkers(): Promise<void> {
 
 /** How many pool workers are up now (tests and diagnostics). */
 export function readyWorkers(): number {
-  if (broken || workers.length === 0) return 0;
-  const ctl = control();
-  let up = 0;
-  while (up < workers.length && Atomics.load(ctl, SLOT0 + up * SLOT_WORDS + READY) !== 0) up++;
-  return up;
+  return broken || workers.length === 0 ? 0 : readyCount(control(), workers.length);
 }
 
 interface Task {
