@@ -24,6 +24,7 @@
  */
 import type { TypedArray } from "../../base/dtype.ts";
 import { contiguousStrides } from "../../base/shape.ts";
+import { isRowMajor } from "../../base/strided.ts";
 import { poolTiles, type StridedView, type Window2d, windowInts } from "../backend.ts";
 import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
@@ -168,7 +169,7 @@ function poolFits(pool: Window2d, conv: readonly [number, number]): boolean {
 
 /** A [N, O, Hp, Wp] view staged for the pooled gradient kernels as contiguous storage (a copy if it is not). */
 function stageContiguous(ar: Arena, v: StridedView): number {
-  return stageView(ar, mergedStride(v, v.shape.map((_, d) => d)) === 1 ? v : contiguous(v)).ptr;
+  return stageView(ar, isRowMajor(v) ? v : contiguous(v)).ptr;
 }
 
 /** Pooled gradient operands of the right kinds and shapes: g, indices (int32) and pooled values, all [N, O, ...pool.outSize]. */
