@@ -130,6 +130,16 @@ export interface Window2d {
   readonly outSize: readonly [number, number];
 }
 
+/** A window's geometry as the wasm and native kernels read it: kernel, stride, padding, dilation, outSize (10 ints). */
+export function windowInts(win: Window2d): number[] {
+  return [...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize];
+}
+
+/** Whether `pool`'s windows tile its input without overlap (stride = kernel, no padding, dilation 1): the one pool the fused Conv2d → ReLU → MaxPool2d kernels run. */
+export function poolTiles(pool: Window2d): boolean {
+  return pool.stride[0] === pool.kernel[0] && pool.stride[1] === pool.kernel[1] && pool.padding.every((v) => v === 0) && pool.dilation.every((v) => v === 1);
+}
+
 /**
  * Average-pool divisors as in PyTorch: the window clipped to the padded input (countIncludePad)
  * or to the input itself. Pooling pads symmetrically: the padding after equals `win.padding`.

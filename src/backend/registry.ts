@@ -21,20 +21,14 @@ const backends = new Map<string, Backend>([["js", jsBackend]]);
 let active: Backend = jsBackend;
 /** Whether the program chose a backend (`use`, TG_BACKEND): `ready()` then leaves the choice alone. */
 let chosen = false;
-// wasm is registered when its build exists and this runtime validates it, and is then the
-// default: the whole test suite passes on it (float32 matmul to float tolerance, the rest bit-identical)
-const wasm = loadWasmBackend();
-if (wasm !== null) {
-  backends.set(wasm.name, wasm);
-  active = wasm;
-}
-// native is registered when its optional addon was built and loads here, and is then the default
-// in Node (ahead of wasm): the whole test suite passes on it (float32 matmul to float tolerance,
-// the rest runs the js kernels); info() says why it is missing where it is
-const native = loadNativeBackend();
-if (native !== null) {
-  backends.set(native.name, native);
-  active = native;
+// wasm is registered when its build exists and this runtime validates it, native when its optional
+// addon was built and loads here; each is then the default, native ahead of wasm in Node: the whole
+// test suite passes on either (float32 matmul to float tolerance, the rest bit-identical or the js
+// kernels); info() says why one is missing where it is
+for (const b of [loadWasmBackend(), loadNativeBackend()]) {
+  if (b === null) continue;
+  backends.set(b.name, b);
+  active = b;
 }
 // TG_BACKEND=wasm runs a whole program (or the test suite) on another backend
 const fromEnv = typeof process !== "undefined" ? process.env.TG_BACKEND : undefined;

@@ -6,6 +6,8 @@ import type { TypedArray } from "../base/dtype.ts";
 import { runKernel } from "./kernels.ts";
 
 const f = Math.fround;
+/** h's nine numbers: [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled (0/1), sign]. */
+type Hyper = [number, number, number, number, number, number, number, number, number];
 
 /**
  * The float32 update: PyTorch's sequence of float32 operations (each product, sum, quotient and
@@ -15,7 +17,7 @@ const f = Math.fround;
  * h = the backend hook's [β₁, β₂, stepSize, √(1−β₂ᵗ), ε, l2, decay, decoupled (0/1), sign].
  */
 function adamFloat32(w: Float32Array, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): void {
-  const [beta1, beta2, stepSize, bc2, eps, l2, decay, decoupledFlag, sign] = h as [number, number, number, number, number, number, number, number, number];
+  const [beta1, beta2, stepSize, bc2, eps, l2, decay, decoupledFlag, sign] = h as Hyper;
   const decoupled = decoupledFlag !== 0;
   const b1 = f(beta1);
   const b2 = f(beta2);
@@ -48,17 +50,7 @@ export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedAr
     adamFloat32(w, g, m, v, vMax, h);
     return;
   }
-  const [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupledFlag, sign] = h as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay, decoupledFlag, sign] = h as Hyper;
   const decoupled = decoupledFlag !== 0;
   for (let i = 0; i < w.length; i++) {
     let gi = sign * g[i]!;

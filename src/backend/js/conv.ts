@@ -16,11 +16,7 @@ import type { AvgPoolOptions, StridedView, Window2d } from "../backend.ts";
 export function im2col(x: StridedView, win: Window2d): TypedArray {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [sn, sc, sh, sw] = x.strides as [number, number, number, number];
-  const [kh, kw] = win.kernel;
-  const [strH, strW] = win.stride;
-  const [padH, padW] = win.padding;
-  const [dilH, dilW] = win.dilation;
-  const [Ho, Wo] = win.outSize;
+  const { kernel: [kh, kw], stride: [strH, strW], padding: [padH, padW], dilation: [dilH, dilW], outSize: [Ho, Wo] } = win;
   const out = allocate(x.dtype, N * C * kh * kw * Ho * Wo);
   const xd = x.data;
   let o = 0;
@@ -48,11 +44,7 @@ export function im2col(x: StridedView, win: Window2d): TypedArray {
 
 /** The adjoint of im2col: columns [N, C·kh·kw, Ho·Wo] summed back into an image [N, C, H, W] (overlaps add). */
 export function col2im(cols: StridedView, win: Window2d, inSize: readonly [number, number]): TypedArray {
-  const [kh, kw] = win.kernel;
-  const [strH, strW] = win.stride;
-  const [padH, padW] = win.padding;
-  const [dilH, dilW] = win.dilation;
-  const [Ho, Wo] = win.outSize;
+  const { kernel: [kh, kw], stride: [strH, strW], padding: [padH, padW], dilation: [dilH, dilW], outSize: [Ho, Wo] } = win;
   const [H, W] = inSize;
   const N = cols.shape[0]!;
   const C = cols.shape[1]! / (kh * kw);
@@ -90,11 +82,7 @@ export function col2im(cols: StridedView, win: Window2d, inSize: readonly [numbe
 export function maxPool2d(x: StridedView, win: Window2d): { values: TypedArray; indices: Int32Array } {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [sn, sc, sh, sw] = x.strides as [number, number, number, number];
-  const [kh, kw] = win.kernel;
-  const [strH, strW] = win.stride;
-  const [padH, padW] = win.padding;
-  const [dilH, dilW] = win.dilation;
-  const [Ho, Wo] = win.outSize;
+  const { kernel: [kh, kw], stride: [strH, strW], padding: [padH, padW], dilation: [dilH, dilW], outSize: [Ho, Wo] } = win;
   const values = allocate(x.dtype, N * C * Ho * Wo);
   const indices = new Int32Array(N * C * Ho * Wo);
   const xd = x.data;
@@ -169,10 +157,7 @@ function forEachAvgWindow(
   opts: AvgPoolOptions,
   visit: (o: number, h0: number, h1: number, w0: number, w1: number, divisor: number) => void,
 ): void {
-  const [kh, kw] = win.kernel;
-  const [strH, strW] = win.stride;
-  const [padH, padW] = win.padding;
-  const [Ho, Wo] = win.outSize;
+  const { kernel: [kh, kw], stride: [strH, strW], padding: [padH, padW], outSize: [Ho, Wo] } = win;
   for (let ho = 0; ho < Ho; ho++) {
     const [h0, h1, dh] = axisWindow(ho, strH, padH, kh, H, opts.countIncludePad);
     for (let wo = 0; wo < Wo; wo++) {

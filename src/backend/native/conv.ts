@@ -1,6 +1,6 @@
 /** @file The native backend's 2-D window kernels (float32): im2col, col2im, max pooling and its backward (bit-identical to js), and the fused convolution with its two gradients. */
 import type { TypedArray } from "../../base/dtype.ts";
-import type { StridedView, Window2d } from "../backend.ts";
+import { poolTiles, type StridedView, type Window2d, windowInts } from "../backend.ts";
 import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { nativeAddon } from "./addon.ts";
@@ -16,7 +16,7 @@ function fillWindowParams(offset: number, nchw: readonly number[], strides: read
   p[k++] = offset;
   for (const d of nchw) p[k++] = d;
   for (const s of strides) p[k++] = s;
-  for (const v of [...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize]) p[k++] = v;
+  for (const v of windowInts(win)) p[k++] = v;
   return p;
 }
 
@@ -72,7 +72,7 @@ function fillConvParams(nchw: readonly number[], o: number, win: Window2d, x: St
   p.fill(0);
   p.set(nchw, 0);
   p[4] = o;
-  p.set([...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize], 5);
+  p.set(windowInts(win), 5);
   const put = (v: StridedView | null, at: number) => {
     if (v === null) return;
     p[at] = v.offset;
@@ -89,6 +89,8 @@ function fillConvParams(nchw: readonly number[], o: number, win: Window2d, x: St
 }
 
 const isF32 = (v: StridedView | null) => v === null || v.dtype === "float32";
+/** A float32 view's storage, or null for none (an absent bias or relu output). */
+const dataF32 = (v: StridedView | null) => (v === null ? null : (v.data as Float32Array));
 
 const yParams = new Float64Array(5);
 /** [offset, 4 strides] of the relu'd output a gradient is masked by (unused when there is none). */
@@ -108,20 +110,44 @@ const LARGE_IMAGE_COLUMNS = 1 << 17;
  * block of output positions) im2col into an L2-sized scratch and one packed product, bias added
  * (and relu applied, when asked) in the same pass. Null (the front end composes) for other dtypes.
  */
-export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu = false): TypedArray | null {
+export function conv2d({ x, w, bias, win, relu }: FusedArgs<"conv2d">): TypedArray | null {
   if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias)) return null;
-  const [N, C, H, W] = x.shape as [number, number, number, number];
   const O = w.shape[0]!;
-  const out = outputF32(N * O * win.outSize[0] * win.outSize[1]);
-  if (out.length === 0) return out;
-  const p = fillConvParams([N, C, H, W], O, win, x, w, NO_VIEW, bias);
-  addon.conv2d(x.data as Float32Array, w.data as Float32Array, bias === null ? null : (bias.data as Float32Array), out, p, relu);
+  const out = outputF32(x.shape[0]! * O * win.outSize[0] * win.outSize[1]);
+  if (out.length > 0) addon.conv2d(x.data as Float32Array, w.data as Float32Array, dataF32(bias), out, fillConvParams(x.shape, O, win, x, w, NO_VIEW, bias), relu);
   return out;
 }
 
-/** conv2d's input gradient: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize], per sample wᵀ·g into scratch, then col2im. */
-export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
-  if (addon === null || !isF32(g) || !isF32(w) || !isF32(y)) return null;
+/** maxPool2d(relu(conv2d(x, w, bias, win)), pool) in one pass, each band of pool rows' conv output pooled in scratch; null where it does not apply. */
+export function conv2dReluMaxPool({ x, w, bias, win, pool }: FusedArgs<"conv2dReluMaxPool">): PooledValues | null {
+  if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias) || !poolTiles(pool)) return null;
+  const O = w.shape[0]!;
+  const n = x.shape[0]! * O * pool.outSize[0] * pool.outSize[1];
+  const values = outputF32(n);
+  const indices = outputI32(n);
+  if (n === 0) return { values, indices };
+  const p = fillConvParams(x.shape, O, win, x, w, NO_VIEW, bias);
+  addon.conv2d(x.data as Float32Array, w.data as Float32Array, dataF32(bias), values, p, true, indices, new Float64Array([...pool.kernel, ...pool.outSize]));
+  return { values, indices };
+}
+
+/** The gradient kernels' trailing arguments: none, or a pooled forward's int32 argmax and [offset, 4 strides, ph, pw, hp, wp]. */
+type PoolArgs = [indices?: Int32Array, ip?: Float64Array];
+
+/** A pooled forward's indices as PoolArgs, or null where the fused kernels do not apply. */
+function poolArgs(indices: StridedView, pool: Window2d): PoolArgs | null {
+  if (indices.dtype !== "int32" || !poolTiles(pool)) return null;
+  return [indices.data as Int32Array, new Float64Array([indices.offset, ...indices.strides, ...pool.kernel, ...pool.outSize])];
+}
+
+/**
+ * conv2d's input gradient: g [N, O, Ho, Wo], w [O, C, kh, kw] → [N, C, ...inSize], per sample
+ * wᵀ·g' into scratch, then col2im. g' is g masked by the relu'd output y (null: unmasked), or, with
+ * `pooled`, the gradient the unfused chain rebuilds per block from the pooled g, values y and argmax.
+ */
+function inputGradient(a: Omit<FusedArgs<"conv2dBackwardInput">, "y">, y: StridedView | null, pooled: PoolArgs | null): TypedArray | null {
+  const { g, w, win, inSize } = a;
+  if (addon === null || pooled === null || !isF32(g) || !isF32(w) || !isF32(y)) return null;
   const [N, O] = g.shape as [number, number];
   const C = w.shape[1]!;
   // Its tasks are whole samples (their windows overlap in dx): fewer than four large images would
@@ -131,87 +157,30 @@ export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2
   const out = outputF32(N * C * inSize[0] * inSize[1]);
   if (out.length === 0) return out;
   const p = fillConvParams([N, C, inSize[0], inSize[1]], O, win, NO_VIEW, w, g, NO_VIEW);
-  addon.conv2dBackwardInput(g.data as Float32Array, w.data as Float32Array, out, p, y === null ? null : (y.data as Float32Array), reluOutputParams(y));
+  addon.conv2dBackwardInput(g.data as Float32Array, w.data as Float32Array, out, p, dataF32(y), reluOutputParams(y), ...pooled);
   return out;
 }
 
 /**
  * conv2d's weight (and bias) gradient: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw] and db
- * [O] when `bias`; samples summed in chunks fixed by the shapes, so any thread count gives the same bits.
+ * [O] when `bias`; samples summed in chunks fixed by the shapes, so any thread count gives the same
+ * bits. g' as in inputGradient.
  */
-export function conv2dBackwardWeight(
-  g: StridedView,
-  x: StridedView,
-  win: Window2d,
-  bias: boolean,
-  y: StridedView | null = null,
-): { dw: TypedArray; db: TypedArray | null } | null {
-  if (addon === null || !isF32(g) || !isF32(x) || !isF32(y)) return null;
+function weightGradient(a: Omit<FusedArgs<"conv2dBackwardWeight">, "y">, y: StridedView | null, pooled: PoolArgs | null): ConvWeightGradients | null {
+  const { g, x, win, bias } = a;
+  if (addon === null || pooled === null || !isF32(g) || !isF32(x) || !isF32(y)) return null;
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const O = g.shape[1]!;
   const dw = outputF32(O * C * win.kernel[0] * win.kernel[1]);
   const db = bias ? outputF32(O) : null;
   const p = fillConvParams([N, C, H, W], O, win, x, NO_VIEW, g, NO_VIEW);
-  addon.conv2dBackwardWeight(g.data as Float32Array, x.data as Float32Array, dw, db, p, y === null ? null : (y.data as Float32Array), reluOutputParams(y));
+  addon.conv2dBackwardWeight(g.data as Float32Array, x.data as Float32Array, dw, db, p, dataF32(y), reluOutputParams(y), ...pooled);
   return { dw, db };
 }
 
-/** Whether `pool`'s windows tile the conv output without overlap (stride = kernel, no padding, dilation 1): the one pool the fused kernels run. */
-const tiles = (pool: Window2d) =>
-  pool.stride[0] === pool.kernel[0] && pool.stride[1] === pool.kernel[1] && pool.padding.every((v) => v === 0) && pool.dilation.every((v) => v === 1);
-
-/** maxPool2d(relu(conv2d(x, w, bias, win)), pool) in one pass, each band of pool rows' conv output pooled in scratch; null where it does not apply. */
-export function conv2dReluMaxPool(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, pool: Window2d): PooledValues | null {
-  if (addon === null || !isF32(x) || !isF32(w) || !isF32(bias) || !tiles(pool)) return null;
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const O = w.shape[0]!;
-  const n = N * O * pool.outSize[0] * pool.outSize[1];
-  const values = outputF32(n);
-  const indices = outputI32(n);
-  if (n === 0) return { values, indices };
-  const p = fillConvParams([N, C, H, W], O, win, x, w, NO_VIEW, bias);
-  const pp = new Float64Array([...pool.kernel, ...pool.outSize]);
-  addon.conv2d(x.data as Float32Array, w.data as Float32Array, bias === null ? null : (bias.data as Float32Array), values, p, true, indices, pp);
-  return { values, indices };
-}
-
-/** [offset, 4 strides, ph, pw, hp, wp] of a pooled forward's indices. */
-const poolParams = (indices: StridedView, pool: Window2d) => new Float64Array([indices.offset, ...indices.strides, ...pool.kernel, ...pool.outSize]);
-
-/** conv2dReluMaxPool's input gradient: conv2dBackwardInput's kernel on the gradient the unfused chain rebuilds, per block, from the pooled g, values and argmax. */
-export function conv2dReluMaxPoolBackwardInput(a: FusedArgs<"conv2dReluMaxPoolBackwardInput">): TypedArray | null {
-  const { g, w, win, inSize, pool, indices, pooled } = a;
-  if (addon === null || !isF32(g) || !isF32(w) || !isF32(pooled) || indices.dtype !== "int32" || !tiles(pool)) return null;
-  const [N, O] = g.shape as [number, number];
-  const C = w.shape[1]!;
-  // conv2dBackwardInput's own choice, so the composed path gets the same cases
-  if (N < 4 && C * win.kernel[0] * win.kernel[1] * win.outSize[0] * win.outSize[1] > LARGE_IMAGE_COLUMNS) return null;
-  const out = outputF32(N * C * inSize[0] * inSize[1]);
-  if (out.length === 0) return out;
-  const p = fillConvParams([N, C, inSize[0], inSize[1]], O, win, NO_VIEW, w, g, NO_VIEW);
-  addon.conv2dBackwardInput(g.data as Float32Array, w.data as Float32Array, out, p, pooled.data as Float32Array, reluOutputParams(pooled), indices.data as Int32Array, poolParams(indices, pool));
-  return out;
-}
-
-/** conv2dReluMaxPool's weight (and bias) gradient: conv2dBackwardWeight's kernel on the rebuilt gradient. */
-export function conv2dReluMaxPoolBackwardWeight(a: FusedArgs<"conv2dReluMaxPoolBackwardWeight">): ConvWeightGradients | null {
-  const { g, x, win, bias, pool, indices, pooled } = a;
-  if (addon === null || !isF32(g) || !isF32(x) || !isF32(pooled) || indices.dtype !== "int32" || !tiles(pool)) return null;
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const O = g.shape[1]!;
-  const dw = outputF32(O * C * win.kernel[0] * win.kernel[1]);
-  const db = bias ? outputF32(O) : null;
-  const p = fillConvParams([N, C, H, W], O, win, x, NO_VIEW, g, NO_VIEW);
-  addon.conv2dBackwardWeight(
-    g.data as Float32Array,
-    x.data as Float32Array,
-    dw,
-    db,
-    p,
-    pooled.data as Float32Array,
-    reluOutputParams(pooled),
-    indices.data as Int32Array,
-    poolParams(indices, pool),
-  );
-  return { dw, db };
-}
+/** The fused table's conv2dBackwardInput and conv2dBackwardWeight (g masked by y when given). */
+export const conv2dBackwardInput = (a: FusedArgs<"conv2dBackwardInput">) => inputGradient(a, a.y, []);
+export const conv2dBackwardWeight = (a: FusedArgs<"conv2dBackwardWeight">) => weightGradient(a, a.y, []);
+/** conv2dReluMaxPool's gradients: the same kernels on the gradient the unfused chain rebuilds from the pooled g, values and argmax. */
+export const conv2dReluMaxPoolBackwardInput = (a: FusedArgs<"conv2dReluMaxPoolBackwardInput">) => inputGradient(a, a.pooled, poolArgs(a.indices, a.pool));
+export const conv2dReluMaxPoolBackwardWeight = (a: FusedArgs<"conv2dReluMaxPoolBackwardWeight">) => weightGradient(a, a.pooled, poolArgs(a.indices, a.pool));

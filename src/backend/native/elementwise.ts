@@ -3,7 +3,9 @@
  * and calls under NATIVE_ELEMENTWISE_MIN elements, runs the js kernels). Bit-identical to js.
  */
 import type { DType, TypedArray } from "../../base/dtype.ts";
+import { sizeOf } from "../../base/shape.ts";
 import { type BinaryKernel, COMPARISONS, type ReduceKernel, type StridedView, type UnaryKernel } from "../backend.ts";
+import type { FusedArgs } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { nativeAddon } from "./addon.ts";
@@ -21,12 +23,6 @@ const UNARY_CODES: Partial<Record<UnaryKernel, number>> = { neg: 0, abs: 1, relu
 export const MAX_DIMS = 16;
 const viewParams = new Float64Array(3 + 3 * MAX_DIMS);
 
-export function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
 /** [nd, offset(s)…, shape…, strides… per view] into the shared scratch. */
 function fillViewParams(shape: readonly number[], views: readonly StridedView[]): Float64Array {
   const nd = shape.length;
@@ -40,7 +36,7 @@ function fillViewParams(shape: readonly number[], views: readonly StridedView[])
 
 export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: readonly number[]): TypedArray {
   const code = BINARY_CODES[op];
-  const n = product(shape);
+  const n = sizeOf(shape);
   if (addon === null || code === undefined || a.dtype !== "float32" || b.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || shape.length > MAX_DIMS)
     return jsBackend.binary(op, a, b, shape);
   const out = COMPARISONS.has(op) ? new Uint8Array(n) : outputF32(n);
@@ -49,8 +45,8 @@ export function binary(op: BinaryKernel, a: StridedView, b: StridedView, shape: 
 }
 
 /** g · (y > 0 ? 1 : 0) in one pass (the addon's binary op 12), instead of gt, a bool → float copy and mul. */
-export function reluBackward(g: StridedView, y: StridedView): TypedArray {
-  const n = product(g.shape);
+export function reluBackward({ g, y }: FusedArgs<"reluBackward">): TypedArray {
+  const n = sizeOf(g.shape);
   if (addon === null || g.dtype !== "float32" || y.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || g.shape.length > MAX_DIMS) return jsReluBackward(g, y);
   const out = outputF32(n);
   addon.binary(RELU_GRAD, g.data as Float32Array, y.data as Float32Array, out, fillViewParams(g.shape, [g, y]));
@@ -60,7 +56,7 @@ export function reluBackward(g: StridedView, y: StridedView): TypedArray {
 const adamHyper = new Float64Array(9);
 
 /** Adam/AdamW in the addon: the js loop's float32 arithmetic, vectorized and threaded (optim/adam.ts falls back when false). */
-export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean {
+export function adamStep({ w, g, m, v, vMax, h }: FusedArgs<"adamStep">): boolean {
   const f32 = (a: TypedArray | null) => a === null || a instanceof Float32Array;
   if (addon === null || !(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || w.length < NATIVE_ELEMENTWISE_MIN) return false;
   adamHyper.set(h);
@@ -70,7 +66,7 @@ export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedAr
 
 export function unary(op: UnaryKernel, x: StridedView): TypedArray {
   const code = UNARY_CODES[op];
-  const n = product(x.shape);
+  const n = sizeOf(x.shape);
   if (addon === null || code === undefined || x.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || x.shape.length > MAX_DIMS) return jsBackend.unary(op, x);
   const out = outputF32(n);
   addon.unary(code, x.data as Float32Array, out, fillViewParams(x.shape, [x]));
@@ -78,7 +74,7 @@ export function unary(op: UnaryKernel, x: StridedView): TypedArray {
 }
 
 export function copy(x: StridedView, dtype: DType): TypedArray {
-  const n = product(x.shape);
+  const n = sizeOf(x.shape);
   // float32 → float32 (contiguous()) and bool → float32 (masks in gradient rules)
   if (addon === null || (x.dtype !== "float32" && x.dtype !== "bool") || dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || x.shape.length > MAX_DIMS)
     return jsBackend.copy(x, dtype);
@@ -91,7 +87,7 @@ const REDUCE_CODES: Record<ReduceKernel, number> = { sum: 0, max: 1, min: 2, arg
 const reduceParams = new Float64Array(3 + 4 * MAX_DIMS);
 
 export function reduce(op: ReduceKernel, x: StridedView, axes: readonly number[]): TypedArray {
-  const n = product(x.shape);
+  const n = sizeOf(x.shape);
   const nr = axes.length;
   if (addon === null || x.dtype !== "float32" || n < NATIVE_ELEMENTWISE_MIN || x.shape.length > MAX_DIMS || axes.some((d) => x.shape[d] === 0))
     return jsBackend.reduce(op, x, axes);

@@ -50,18 +50,9 @@ export const nativeBackend: Backend = {
   maxPool2d,
   maxPool2dBackward,
   fused: {
-    linear: (a) => linear(a.x, a.w, a.bias, a.relu),
-    packLinear: (a) => packLinear(a.w),
-    linearPacked: (a) => linearPacked(a.x, a.packed, a.bias, a.relu),
-    reluBackward: (a) => reluBackward(a.g, a.y),
-    adamStep: (a) => adamStep(a.w, a.g, a.m, a.v, a.vMax, a.h),
-    conv2d: (a) => conv2d(a.x, a.w, a.bias, a.win, a.relu),
-    conv2dBackwardInput: (a) => conv2dBackwardInput(a.g, a.w, a.win, a.inSize, a.y),
-    conv2dBackwardWeight: (a) => conv2dBackwardWeight(a.g, a.x, a.win, a.bias, a.y),
-    linearBackward: (a) => linearBackward(a.g, a.x, a.w, a.y, a.needs),
-    conv2dReluMaxPool: (a) => conv2dReluMaxPool(a.x, a.w, a.bias, a.win, a.pool),
-    conv2dReluMaxPoolBackwardInput: conv2dReluMaxPoolBackwardInput,
-    conv2dReluMaxPoolBackwardWeight: conv2dReluMaxPoolBackwardWeight,
+    // each entry takes its argument object as FusedKernels declares it (gemm.ts, elementwise.ts, conv.ts)
+    linear, linearBackward, packLinear, linearPacked, reluBackward, adamStep,
+    conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dReluMaxPool, conv2dReluMaxPoolBackwardInput, conv2dReluMaxPoolBackwardWeight,
   },
 };
 

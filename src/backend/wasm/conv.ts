@@ -23,10 +23,13 @@
  * They decline exactly where the conv2d hooks do, and split samples the same way (the same bits).
  */
 import type { TypedArray } from "../../base/dtype.ts";
-import type { StridedView, Window2d } from "../backend.ts";
+import { contiguousStrides } from "../../base/shape.ts";
+import { isRowMajor } from "../../base/strided.ts";
+import { poolTiles, type StridedView, type Window2d, windowInts } from "../backend.ts";
+import type { ConvWeightGradients, FusedArgs, PooledValues } from "../fused.ts";
 import { jsBackend } from "../js/index.ts";
 import { type Arena, copyOutF32, getArena, getRuntime, stage } from "./runtime.ts";
-import { getThreads, type KernelCall, PARALLEL_MIN_MACS, runCalls, taskCount } from "./threads.ts";
+import { getThreads, type KernelCall, PARALLEL_MIN_MACS, ranges, runCalls, taskCount } from "./threads.ts";
 
 /** The weight gradient's samples are cut into at most this many chunks (partial sums), fixed whatever the thread count. */
 const DW_CHUNKS = 16;
@@ -67,9 +70,7 @@ function mergedStride(v: StridedView, dims: readonly number[]): number | null {
 
 /** A contiguous copy of `v` (the rare operand whose trailing dims do not merge into one stride, or a pooled operand that is not dense). */
 function contiguous(v: StridedView): StridedView {
-  const strides: number[] = [];
-  for (let d = v.shape.length - 1, s = 1; d >= 0; s *= v.shape[d]!, d--) strides[d] = s;
-  return { data: jsBackend.copy(v, v.dtype), dtype: v.dtype, shape: v.shape, strides, offset: 0 };
+  return { data: jsBackend.copy(v, v.dtype), dtype: v.dtype, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
 }
 
 /**
@@ -87,46 +88,20 @@ function matrix(v: StridedView, rowDim = 1): Matrix {
 const PARAMS = 38;
 const Y_AT = 24;
 
+/** A pool-less parameter block's pool geometry. */
+const NO_POOL: readonly number[] = new Array<number>(10).fill(0);
+
 /**
- * Writes assembly/conv.ts's int32 parameter block into the arena; `y`: the relu mask's address and
- * strides (n, o, l); `pool`: the max pool of a Conv2d → ReLU → MaxPool2d op (over the conv output).
+ * Writes assembly/conv.ts's int32 parameter block into the arena: the shapes `s`, x's strides, w's
+ * matrix strides and g's (sample, row, column) strides (zeros where the kernel does not read them);
+ * `y`: the relu mask's address and strides (n, o, l); `pool`: the max pool of a Conv2d → ReLU →
+ * MaxPool2d op (over the conv output).
  */
-function params(
-  ar: Arena,
-  x: readonly number[],
-  C: number,
-  H: number,
-  W: number,
-  O: number,
-  w: Matrix | null,
-  g: readonly number[],
-  win: Window2d,
-  relu = false,
-  y: readonly number[] = [0, 0, 0, 0],
-  pool: Window2d | null = null,
-): number {
+function params(ar: Arena, s: Shapes, x: readonly number[], w: Matrix | null, g: readonly number[], win: Window2d, relu: boolean, y: readonly number[] | null, pool: Window2d | null): number {
   const p = ar.alloc(PARAMS * 4);
-  ar.i32.set(
-    [
-      C,
-      H,
-      W,
-      ...x,
-      O,
-      w?.rows ?? 0,
-      w?.cols ?? 0,
-      ...g,
-      ...win.kernel,
-      ...win.stride,
-      ...win.padding,
-      ...win.dilation,
-      ...win.outSize,
-      relu ? 1 : 0,
-      ...y,
-      ...(pool === null ? new Array<number>(10).fill(0) : [...pool.kernel, ...pool.stride, ...pool.padding, ...pool.dilation, ...pool.outSize]),
-    ],
-    p >> 2,
-  );
+  const { C, H, W, O } = s;
+  const block = [C, H, W, ...x, O, w?.rows ?? 0, w?.cols ?? 0, ...g, ...windowInts(win), relu ? 1 : 0, ...(y ?? [0, 0, 0, 0])];
+  ar.i32.set([...block, ...(pool === null ? NO_POOL : windowInts(pool))], p >> 2);
   return p;
 }
 
@@ -157,17 +132,6 @@ function maskFits(g: StridedView, y: StridedView | null): boolean {
   return y === null || (y.dtype === "float32" && y.shape.length === g.shape.length && y.shape.every((d, i) => d === g.shape[i]));
 }
 
-/** Sample ranges [n0, n1) for `parts` tasks. */
-function ranges(N: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let t = 0; t < parts; t++) {
-    const n0 = Math.floor((N * t) / parts);
-    const n1 = Math.floor((N * (t + 1)) / parts);
-    if (n1 > n0) out.push([n0, n1]);
-  }
-  return out;
-}
-
 /** Float32 operands of the shapes the hooks take, else null (the front end composes). */
 function shapes(x: readonly number[], w: readonly number[], win: Window2d) {
   const [N, C, H, W] = x as [number, number, number, number];
@@ -175,6 +139,8 @@ function shapes(x: readonly number[], w: readonly number[], win: Window2d) {
   if (x.length !== 4 || w.length !== 4 || Cw !== C || kh !== win.kernel[0] || kw !== win.kernel[1]) return null;
   return { N, C, H, W, O, K: C * kh * kw, L: win.outSize[0] * win.outSize[1] };
 }
+/** A call's sizes: x [N, C, H, W], w [O, C, kh, kw], K = C·kh·kw, L = Ho·Wo. */
+type Shapes = NonNullable<ReturnType<typeof shapes>>;
 
 /** Per-task scratch blocks (conv2dScratchBytes each), one per call. */
 function scratch(ar: Arena, p: number, tasks: number): number[] {
@@ -198,27 +164,12 @@ function stageView(ar: Arena, v: StridedView) {
  * of size `conv`: non-overlapping windows (stride = kernel, no padding, dilation 1) inside it.
  */
 function poolFits(pool: Window2d, conv: readonly [number, number]): boolean {
-  for (let a = 0; a < 2; a++)
-    if (
-      pool.stride[a] !== pool.kernel[a] ||
-      pool.padding[a] !== 0 ||
-      pool.dilation[a] !== 1 ||
-      pool.outSize[a]! < 1 ||
-      pool.outSize[a]! * pool.kernel[a]! > conv[a]!
-    )
-      return false;
-  return true;
+  return poolTiles(pool) && pool.outSize.every((n, a) => n >= 1 && n * pool.kernel[a]! <= conv[a]!);
 }
 
 /** A [N, O, Hp, Wp] view staged for the pooled gradient kernels as contiguous storage (a copy if it is not). */
 function stageContiguous(ar: Arena, v: StridedView): number {
-  let expect = 1;
-  let dense = true;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== expect) dense = false;
-    expect *= v.shape[d]!;
-  }
-  return stageView(ar, dense ? v : contiguous(v)).ptr;
+  return stageView(ar, isRowMajor(v) ? v : contiguous(v)).ptr;
 }
 
 /** Pooled gradient operands of the right kinds and shapes: g, indices (int32) and pooled values, all [N, O, ...pool.outSize]. */
@@ -229,7 +180,7 @@ function pooledFit(g: StridedView, indices: StridedView, pooled: StridedView, N:
 }
 
 /** Float32 forward operands of the shapes the kernels take, else null. */
-function forwardShapes(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d) {
+function forwardShapes({ x, w, bias, win }: FusedArgs<"conv2d" | "conv2dReluMaxPool">): Shapes | null {
   if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return null;
   return shapes(x.shape, w.shape, win);
 }
@@ -240,16 +191,13 @@ function forwardShapes(x: StridedView, w: StridedView, bias: StridedView | null,
  */
 function runForward(
   name: KernelCall[0],
-  s: NonNullable<ReturnType<typeof shapes>>,
-  x: StridedView,
-  w: StridedView,
-  bias: StridedView | null,
-  win: Window2d,
+  s: Shapes,
+  { x, w, bias, win }: FusedArgs<"conv2d" | "conv2dReluMaxPool">,
   relu: boolean,
   pool: Window2d | null,
   perSample: readonly number[],
 ): { ar: Arena; outs: number[] } | null {
-  const { N, C, H, W, O, K, L } = s;
+  const { N, O, K, L } = s;
   const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
   const wm = matrix(w, 0);
@@ -257,7 +205,7 @@ function runForward(
   const sx = stageView(ar, x);
   const sw = stageView(ar, wm.view);
   const sb = bias === null ? null : stageView(ar, bias);
-  const p = params(ar, sx.strides, C, H, W, O, wm, [0, 0, 0], win, relu, undefined, pool);
+  const p = params(ar, s, sx.strides, wm, [0, 0, 0], win, relu, null, pool);
   const outs = perSample.map((n) => ar.alloc(N * n * 4));
   const tasks = ranges(N, parts);
   const ws = scratch(ar, p, tasks.length);
@@ -294,22 +242,34 @@ function maskExtra(g: StridedView, y: StridedView | null, win: Window2d): GradEx
 }
 
 /** The pooled gradients: indices and pooled values are read from sample 0, so each task also gets its first sample. */
-function poolExtra(g: StridedView, win: Window2d, pool: Window2d, indices: StridedView, pooled: StridedView): GradExtra {
+function poolExtra({ g, win, pool, indices, pooled }: FusedArgs<"conv2dReluMaxPoolBackwardInput" | "conv2dReluMaxPoolBackwardWeight">): GradExtra {
   return {
     fits: (N, O) => poolFits(pool, win.outSize) && pooledFit(g, indices, pooled, N, O, pool),
     stage: (ar) => ({ y: null, pool, args: [stageContiguous(ar, indices), stageContiguous(ar, pooled)], lead: (n0) => [n0] }),
   };
 }
 
+/**
+ * Stages a gradient call's g and `extra`'s operands and writes its parameter block (x's strides `x`,
+ * w's matrix `w`); `call` then makes task t's kernel call for samples [n0, n1): (samples, …lead,
+ * params, …before, g at n0, …extra's args, …after, scratch). Returns the parameter block too.
+ */
+function stageGradient(ar: Arena, s: Shapes, g: StridedView, win: Window2d, extra: GradExtra, x: readonly number[], w: Matrix | null, tasks: readonly [number, number][]) {
+  const gm = matrix(g);
+  const sg = stageView(ar, gm.view);
+  const e = extra.stage(ar);
+  const p = params(ar, s, x, w, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y, e.pool);
+  const ps = taskParams(ar, p, tasks, e.y);
+  const ws = scratch(ar, p, tasks.length);
+  const call = (name: KernelCall[0], t: number, before: number[], after: number[]): KernelCall => {
+    const [n0, n1] = tasks[t]!;
+    return [name, n1 - n0, ...e.lead(n0), ps[t]!, ...before, sg.ptr + n0 * sg.strides[0]! * 4, ...e.args, ...after, ws[t]!];
+  };
+  return { p, call };
+}
+
 /** Runs input-gradient kernel `name` (…lead, params, g, …args, w, dx, scratch) over sample ranges → dx, or null (the composition). */
-function inputGradient(
-  name: KernelCall[0],
-  g: StridedView,
-  w: StridedView,
-  win: Window2d,
-  inSize: readonly [number, number],
-  extra: GradExtra,
-): TypedArray | null {
+function inputGradient(name: KernelCall[0], { g, w, win, inSize }: Omit<FusedArgs<"conv2dBackwardInput">, "y">, extra: GradExtra): TypedArray | null {
   if (w.dtype !== "float32" || g.shape.length !== 4 || w.shape.length !== 4) return null;
   const [N, O] = g.shape as [number, number];
   const [H, W] = inSize;
@@ -321,29 +281,12 @@ function inputGradient(
   const parts = sampleTasks(N, N * O * K * L, K * L);
   if (parts === 0) return null;
   const wm = matrix(w, 0);
-  const gm = matrix(g);
   const ar = getArena().reset();
-  const sg = stageView(ar, gm.view);
-  const e = extra.stage(ar);
   const sw = stageView(ar, wm.view);
-  const p = params(ar, [0, 0, 0, 0], C, H, W, O, wm, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y ?? undefined, e.pool);
   const out = ar.alloc(N * C * H * W * 4);
   const tasks = ranges(N, parts);
-  const ps = taskParams(ar, p, tasks, e.y);
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      name,
-      n1 - n0,
-      ...e.lead(n0),
-      ps[t]!,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      ...e.args,
-      sw.ptr,
-      out + n0 * C * H * W * 4,
-      ws[t]!,
-    ]),
-  );
+  const { call } = stageGradient(ar, s, g, win, extra, [0, 0, 0, 0], wm, tasks);
+  runCalls(tasks.map(([n0], t) => call(name, t, [], [sw.ptr, out + n0 * C * H * W * 4])));
   return copyOutF32(ar, out, N * C * H * W);
 }
 
@@ -351,16 +294,9 @@ function inputGradient(
  * Runs weight-gradient kernel `name` (…lead, params, x, g, …args, partial dW, partial db, scratch)
  * over the sample chunks and sums them → dw (and db), or null (the composition).
  */
-function weightGradient(
-  name: KernelCall[0],
-  g: StridedView,
-  x: StridedView,
-  win: Window2d,
-  bias: boolean,
-  extra: GradExtra,
-): { dw: TypedArray; db: TypedArray | null } | null {
+function weightGradient(name: KernelCall[0], { g, x, win, bias }: Omit<FusedArgs<"conv2dBackwardWeight">, "y">, extra: GradExtra): ConvWeightGradients | null {
   if (x.dtype !== "float32" || g.shape.length !== 4 || x.shape.length !== 4) return null;
-  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [N, C] = x.shape as [number, number];
   const O = g.shape[1]!;
   const s = shapes(x.shape, [O, C, ...win.kernel], win);
   if (s === null || g.shape[0] !== N || !extra.fits(N, O)) return null;
@@ -370,36 +306,18 @@ function weightGradient(
   if (N * L === 0) return { dw: new Float32Array(O * K), db: bias ? new Float32Array(O) : null };
   if (K * L > MAX_COLUMNS) return null;
   const chunks = Math.max(1, Math.min(N, DW_CHUNKS, Math.floor(DW_PARTIAL_BYTES / (O * K * 4)), Math.floor(ALL_COLUMNS / (K * L))));
-  const gm = matrix(g);
   const ar = getArena().reset();
   const sx = stageView(ar, x);
-  const sg = stageView(ar, gm.view);
-  const e = extra.stage(ar);
-  const p = params(ar, sx.strides, C, H, W, O, null, [sg.strides[0]!, gm.rows, gm.cols], win, false, e.y ?? undefined, e.pool);
   const tasks = ranges(N, chunks);
-  const ps = taskParams(ar, p, tasks, e.y);
   const parts = ar.alloc(tasks.length * O * K * 4);
   const db = bias ? ar.alloc(tasks.length * O * 8) : 0;
-  const ws = scratch(ar, p, tasks.length);
-  runCalls(
-    tasks.map(([n0, n1], t): KernelCall => [
-      name,
-      n1 - n0,
-      ...e.lead(n0),
-      ps[t]!,
-      sx.ptr + n0 * sx.strides[0]! * 4,
-      sg.ptr + n0 * sg.strides[0]! * 4,
-      ...e.args,
-      parts + t * O * K * 4,
-      bias ? db + t * O * 8 : 0,
-      ws[t]!,
-    ]),
-  );
+  const { p, call } = stageGradient(ar, s, g, win, extra, sx.strides, null, tasks);
+  runCalls(tasks.map(([n0], t) => call(name, t, [sx.ptr + n0 * sx.strides[0]! * 4], [parts + t * O * K * 4, bias ? db + t * O * 8 : 0])));
   return sumWeightParts(ar, p, tasks.length, parts, db, O, K, bias);
 }
 
 /** dw (and db) from the weight gradient's chunk partials, summed in chunk order. */
-function sumWeightParts(ar: Arena, p: number, chunks: number, parts: number, db: number, O: number, K: number, bias: boolean): { dw: TypedArray; db: TypedArray | null } {
+function sumWeightParts(ar: Arena, p: number, chunks: number, parts: number, db: number, O: number, K: number, bias: boolean): ConvWeightGradients {
   const dw = ar.alloc(O * K * 4);
   getRuntime().kernels.conv2dSumPartsF32(p, chunks, parts, dw);
   let dbOut: Float32Array | null = null;
@@ -412,79 +330,37 @@ function sumWeightParts(ar: Arena, p: number, chunks: number, parts: number, db:
   return { dw: dwOut, db: dbOut };
 }
 
-/** The backend's `conv2d` hook: x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias) → [N, O, Ho, Wo]. */
-export function conv2d(x: StridedView, w: StridedView, bias: StridedView | null, win: Window2d, relu = false): TypedArray | null {
-  const s = forwardShapes(x, w, bias, win);
+/** The fused table's `conv2d`: x [N, C, H, W] ⋆ w [O, C, kh, kw] (+ bias) → [N, O, Ho, Wo]. */
+export function conv2d(a: FusedArgs<"conv2d">): TypedArray | null {
+  const s = forwardShapes(a);
   if (s === null) return null;
   const { N, O, L } = s;
   if (N * O * L === 0) return new Float32Array(0);
-  const r = runForward("conv2dF32", s, x, w, bias, win, relu, null, [O * L]);
+  const r = runForward("conv2dF32", s, a, a.relu, null, [O * L]);
   return r === null ? null : copyOutF32(r.ar, r.outs[0]!, N * O * L);
 }
 
-/** The backend's `conv2dBackwardInput` hook: g [N, O, Ho, Wo], w [O, C, kh, kw] → dx [N, C, ...inSize]. */
-export function conv2dBackwardInput(g: StridedView, w: StridedView, win: Window2d, inSize: readonly [number, number], y: StridedView | null = null): TypedArray | null {
-  return inputGradient("conv2dBackwardInputF32", g, w, win, inSize, maskExtra(g, y, win));
-}
-
 /**
- * The backend's `conv2dBackwardWeight` hook: g [N, O, Ho, Wo], x [N, C, H, W] → dw [O, C, kh, kw]
- * and, when `bias`, db [O] (float64 sums rounded once).
- */
-export function conv2dBackwardWeight(
-  g: StridedView,
-  x: StridedView,
-  win: Window2d,
-  bias: boolean,
-  y: StridedView | null = null,
-): { dw: TypedArray; db: TypedArray | null } | null {
-  return weightGradient("conv2dBackwardWeightF32", g, x, win, bias, maskExtra(g, y, win));
-}
-
-/**
- * The backend's `conv2dReluMaxPool` hook: relu(x ⋆ w + bias) [N, O, Ho, Wo] max-pooled by `pool`
+ * The fused table's `conv2dReluMaxPool`: relu(x ⋆ w + bias) [N, O, Ho, Wo] max-pooled by `pool`
  * (non-overlapping windows) → values [N, O, Hp, Wp] and their int32 indices in the Ho·Wo plane.
  */
-export function conv2dReluMaxPool(
-  x: StridedView,
-  w: StridedView,
-  bias: StridedView | null,
-  win: Window2d,
-  pool: Window2d,
-): { values: TypedArray; indices: Int32Array } | null {
-  const s = forwardShapes(x, w, bias, win);
-  if (s === null || !poolFits(pool, win.outSize)) return null;
+export function conv2dReluMaxPool(a: FusedArgs<"conv2dReluMaxPool">): PooledValues | null {
+  const { pool } = a;
+  const s = forwardShapes(a);
+  if (s === null || !poolFits(pool, a.win.outSize)) return null;
   const { N, O, L } = s;
   if (N * O * L === 0) return { values: new Float32Array(0), indices: new Int32Array(0) };
   const n = O * pool.outSize[0] * pool.outSize[1];
-  const r = runForward("conv2dReluPoolF32", s, x, w, bias, win, true, pool, [n, n]);
+  const r = runForward("conv2dReluPoolF32", s, a, true, pool, [n, n]);
   if (r === null) return null;
   const [values, indices] = r.outs as [number, number];
   return { values: copyOutF32(r.ar, values, N * n), indices: r.ar.i32.slice(indices >> 2, (indices >> 2) + N * n) };
 }
 
-/** The backend's `conv2dReluMaxPoolBackwardInput` hook (see Backend). */
-export function conv2dReluMaxPoolBackwardInput(
-  g: StridedView,
-  w: StridedView,
-  win: Window2d,
-  inSize: readonly [number, number],
-  pool: Window2d,
-  indices: StridedView,
-  pooled: StridedView,
-): TypedArray | null {
-  return inputGradient("conv2dPoolBackwardInputF32", g, w, win, inSize, poolExtra(g, win, pool, indices, pooled));
-}
-
-/** The backend's `conv2dReluMaxPoolBackwardWeight` hook (see Backend): conv2dBackwardWeight's chunks and sums on the rebuilt gradient blocks. */
-export function conv2dReluMaxPoolBackwardWeight(
-  g: StridedView,
-  x: StridedView,
-  win: Window2d,
-  bias: boolean,
-  pool: Window2d,
-  indices: StridedView,
-  pooled: StridedView,
-): { dw: TypedArray; db: TypedArray | null } | null {
-  return weightGradient("conv2dPoolBackwardWeightF32", g, x, win, bias, poolExtra(g, win, pool, indices, pooled));
-}
+/** The fused table's `conv2dBackwardInput`: g [N, O, Ho, Wo] (masked by relu's gradient from y), w [O, C, kh, kw] → dx [N, C, ...inSize]. */
+export const conv2dBackwardInput = (a: FusedArgs<"conv2dBackwardInput">) => inputGradient("conv2dBackwardInputF32", a, maskExtra(a.g, a.y, a.win));
+/** `conv2dBackwardWeight`: g, x [N, C, H, W] → dw [O, C, kh, kw] and, when `bias`, db [O] (float64 sums rounded once). */
+export const conv2dBackwardWeight = (a: FusedArgs<"conv2dBackwardWeight">) => weightGradient("conv2dBackwardWeightF32", a, maskExtra(a.g, a.y, a.win));
+/** conv2dReluMaxPool's gradients: the same chunks and sums on the gradient blocks rebuilt from the pooled g, indices and values. */
+export const conv2dReluMaxPoolBackwardInput = (a: FusedArgs<"conv2dReluMaxPoolBackwardInput">) => inputGradient("conv2dPoolBackwardInputF32", a, poolExtra(a));
+export const conv2dReluMaxPoolBackwardWeight = (a: FusedArgs<"conv2dReluMaxPoolBackwardWeight">) => weightGradient("conv2dPoolBackwardWeightF32", a, poolExtra(a));

@@ -12,6 +12,7 @@
 import { sizeOf } from "../../base/shape.ts";
 import type { DType, TypedArray } from "../../base/dtype.ts";
 import type { BinaryKernel, StridedView, UnaryKernel } from "../backend.ts";
+import type { FusedArgs } from "../fused.ts";
 import { binary as jsBinary, copy as jsCopy, unary as jsUnary, where as jsWhere } from "../js/elementwise.ts";
 import { reluBackward as jsReluBackward } from "../js/relu-backward.ts";
 import { copyOutF32, getArena, stage } from "./runtime.ts";
@@ -155,7 +156,7 @@ export function where(cond: StridedView, a: StridedView, b: StridedView, shape: 
 export const RELU_GRAD = 12;
 
 /** g · (y > 0 ? 1 : 0) for float32 views of one shape, in one wasm pass; else the js reference. */
-export function reluBackward(g: StridedView, y: StridedView): TypedArray {
+export function reluBackward({ g, y }: FusedArgs<"reluBackward">): TypedArray {
   if (g.dtype !== "float32" || y.dtype !== "float32" || sizeOf(g.shape) < WASM_MIN_ELEMENTS) return jsReluBackward(g, y);
   const c = collapse(g.shape, [g.strides, y.strides]);
   return c === null ? jsReluBackward(g, y) : run4d("binaryF32", [RELU_GRAD], c, [g, y], 4);
@@ -166,7 +167,7 @@ export function reluBackward(g: StridedView, y: StridedView): TypedArray {
  * arithmetic, bit-identical). Arrays are staged (resident ones, the parameters, are updated in
  * place) and the written ones copied back. False (the js loop runs) for other dtypes and small arrays.
  */
-export function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vMax: TypedArray | null, h: readonly number[]): boolean {
+export function adamStep({ w, g, m, v, vMax, h }: FusedArgs<"adamStep">): boolean {
   const n = w.length;
   const f32 = (a: TypedArray | null) => a === null || (a instanceof Float32Array && a.length === n);
   if (!(w instanceof Float32Array) || !f32(g) || !f32(m) || !f32(v) || !f32(vMax) || n < WASM_MIN_ELEMENTS) return false;

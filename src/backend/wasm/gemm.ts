@@ -6,6 +6,7 @@
  */
 import type { TypedArray } from "../../base/dtype.ts";
 import type { PackedLinear, StridedView } from "../backend.ts";
+import type { FusedArgs, LinearGradients } from "../fused.ts";
 import { linear as jsLinear } from "../js/linear.ts";
 import { matmul as jsMatmul } from "../js/matmul.ts";
 import { RELU_GRAD } from "./elementwise.ts";
@@ -52,7 +53,7 @@ const OP_RELU = 3;
  * x [M, K] · wᵀ (w [N, K]) + bias [N], then relu: bit-identical to matmul, add, relu on this
  * backend (the same gemm for the same M; the add and the relu are exact, in wasm or js alike).
  */
-export function linear(x: StridedView, w: StridedView, bias: StridedView | null, relu: boolean): TypedArray {
+export function linear({ x, w, bias, relu }: FusedArgs<"linear">): TypedArray {
   if (x.dtype !== "float32" || w.dtype !== "float32" || (bias !== null && bias.dtype !== "float32")) return jsLinear(x, w, bias, relu);
   const [M, K] = x.shape as [number, number];
   const N = w.shape[0]!;
@@ -97,7 +98,7 @@ const SLIVER = 32;
  * memory is shared, so no call copies it in. Products of more rows use `w` as `linear` does
  * (it keeps a reference: the caller must not change w afterwards).
  */
-export function packLinear(w: StridedView): PackedLinear | null {
+export function packLinear({ w }: FusedArgs<"packLinear">): PackedLinear | null {
   if (w.dtype !== "float32") return null;
   const [N, K] = w.shape as [number, number];
   const n = Math.ceil(N / SLIVER) * SLIVER * K;
@@ -117,7 +118,7 @@ export function packLinear(w: StridedView): PackedLinear | null {
  * [32s, 32s + 32), row stride N); more rows, `linear` on w. Each element gets the gemm's
  * operations whatever B's layout or the columns a call covers, so the bits are `linear`'s.
  */
-export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView | null, relu: boolean): TypedArray {
+export function linearPacked({ x, packed: w, bias, relu }: FusedArgs<"linearPacked">): TypedArray {
   const packed = w as WasmPackedLinear;
   if (packed.backend !== "wasm" || !(packed.slivers instanceof Float32Array)) throw new Error("wasm linearPacked: the weight was not packed by the wasm backend's packLinear");
   const [M, K] = x.shape as [number, number];
@@ -126,7 +127,7 @@ export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView 
   const ar = getArena();
   // threads split a large few-row product by columns in `linear` (not sliver by sliver)
   if (M > 4 || x.dtype !== "float32" || K === 0 || !ar.isResident(packed.slivers) || (getThreads() > 1 && M * N * K >= FEW_ROWS_MIN_MACS))
-    return linear(x, packed.w, bias, relu);
+    return linear({ x, w: packed.w, bias, relu });
   if (M * N === 0) return new Float32Array(0);
   ar.reset();
   const sa = stage(ar, x.data, [M, K], x.strides, x.offset);
@@ -147,13 +148,7 @@ export function linearPacked(x: StridedView, w: PackedLinear, bias: StridedView 
  * reluBackward, matmul, matmul and sum(0) on this backend; saves the masked gradient's copy out
  * and its three stagings back. Null (the front end composes) for other dtypes and shapes.
  */
-export function linearBackward(
-  g: StridedView,
-  x: StridedView,
-  w: StridedView,
-  y: StridedView | null,
-  needs: readonly [boolean, boolean, boolean],
-): { dx: TypedArray | null; dw: TypedArray | null; db: TypedArray | null } | null {
+export function linearBackward({ g, x, w, y, needs }: FusedArgs<"linearBackward">): LinearGradients | null {
   const f32 = (v: StridedView | null) => v === null || v.dtype === "float32";
   if (!f32(g) || !f32(x) || !f32(w) || !f32(y) || g.shape.length !== 2 || x.shape.length !== 2 || w.shape.length !== 2) return null;
   const [M, N] = g.shape as [number, number];

@@ -6,7 +6,7 @@
 import type { TypedArray } from "../../base/dtype.ts";
 import { sizeOf } from "../../base/shape.ts";
 import type { ReduceKernel, StridedView } from "../backend.ts";
-import { reduce as jsReduce } from "../js/reduce.ts";
+import { reduce as jsReduce, splitAxes } from "../js/reduce.ts";
 import { collapse, WASM_MIN_ELEMENTS } from "./elementwise.ts";
 import { type Arena, getArena, getRuntime, stage } from "./runtime.ts";
 
@@ -27,17 +27,9 @@ interface ReducePlan {
 
 /** Splits `shape`/`strides` into the kept and the reduced (`axes`) dims and collapses each; null when either needs more than 2 dims. */
 function plan(shape: readonly number[], strides: readonly number[], axes: readonly number[]): ReducePlan | null {
-  const keptShape: number[] = [];
-  const keptStrides: number[] = [];
-  const redShape: number[] = [];
-  const redStrides: number[] = [];
-  for (let d = 0; d < shape.length; d++) {
-    const into = axes.includes(d) ? [redShape, redStrides] : [keptShape, keptStrides];
-    into[0]!.push(shape[d]!);
-    into[1]!.push(strides[d]!);
-  }
-  const kept = collapse2(keptShape, keptStrides);
-  const red = collapse2(redShape, redStrides);
+  const split = splitAxes(shape, strides, axes);
+  const kept = collapse2(split.kept.shape, split.kept.strides);
+  const red = collapse2(split.red.shape, split.red.strides);
   return kept === null || red === null ? null : { kept, red };
 }
 

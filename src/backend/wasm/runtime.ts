@@ -229,19 +229,14 @@ export class Arena {
   /** Every generation of the memory's buffer (a shared memory's `buffer` is a new object after each grow). */
   private readonly generations = new WeakSet<ArrayBufferLike>();
   private readonly registry = new FinalizationRegistry<{ ptr: number; bytes: number }>((b) => this.freeResident(b.ptr, b.bytes));
-  private buffer: ArrayBufferLike;
-  f32: Float32Array;
-  f64: Float64Array;
-  i32: Int32Array;
-  u8: Uint8Array;
+  private buffer!: ArrayBufferLike;
+  f32!: Float32Array;
+  f64!: Float64Array;
+  i32!: Int32Array;
+  u8!: Uint8Array;
 
   constructor(private readonly memory: WebAssembly.Memory) {
-    this.buffer = memory.buffer;
-    this.generations.add(this.buffer);
-    this.f32 = new Float32Array(this.buffer);
-    this.f64 = new Float64Array(this.buffer);
-    this.i32 = new Int32Array(this.buffer);
-    this.u8 = new Uint8Array(this.buffer);
+    this.refresh();
   }
 
   /** Starts a kernel call's scratch (`getArena().reset()`). */
@@ -344,6 +339,7 @@ export class Arena {
     return this.generations.has(data.buffer);
   }
 
+  /** Makes the views (at construction, and after the memory grew). */
   private refresh(): void {
     const b = this.memory.buffer;
     if (b === this.buffer && b.byteLength === this.f32.byteLength) return;

@@ -170,7 +170,11 @@ function ensureWorkers(n: number): number {
     }
     workers.push(w);
   }
-  if (BLOCKING_START) return n;
+  return BLOCKING_START ? n : readyCount(ctl, n);
+}
+
+/** How many of the first `n` workers are up (their slots in order). */
+function readyCount(ctl: Int32Array, n: number): number {
   let up = 0;
   while (up < n && Atomics.load(ctl, SLOT0 + up * SLOT_WORDS + READY) !== 0) up++;
   return up;
@@ -190,11 +194,7 @@ export async function startWorkers(): Promise<void> {
 
 /** How many pool workers are up now (tests and diagnostics). */
 export function readyWorkers(): number {
-  if (broken || workers.length === 0) return 0;
-  const ctl = control();
-  let up = 0;
-  while (up < workers.length && Atomics.load(ctl, SLOT0 + up * SLOT_WORDS + READY) !== 0) up++;
-  return up;
+  return broken || workers.length === 0 ? 0 : readyCount(control(), workers.length);
 }
 
 interface Task {
@@ -221,11 +221,7 @@ export function parallelGemm(ar: Arena, B: number, M: number, N: number, K: numb
   const parts = macs / (2 * threads) >= FINE_TASK_MACS ? 2 * threads : threads;
   const tasks: Task[] = [];
   if (B >= parts) {
-    for (let t = 0; t < parts; t++) {
-      const p0 = Math.floor((B * t) / parts);
-      const p1 = Math.floor((B * (t + 1)) / parts);
-      if (p1 > p0) tasks.push({ batch: p1 - p0, M, N, a: a + p0 * sab * 4, b: b + p0 * sbb * 4, c: c + p0 * M * N * 4 });
-    }
+    for (const [p0, p1] of ranges(B, parts)) tasks.push({ batch: p1 - p0, M, N, a: a + p0 * sab * 4, b: b + p0 * sbb * 4, c: c + p0 * M * N * 4 });
   } else if (M >= N) {
     // row blocks, multiples of the 4-row micro-tile
     const rows = Math.ceil(M / parts / 4) * 4;
@@ -282,6 +278,17 @@ function dispatch(helpers: number, op: number, args: (w: number) => number[], lo
     // a browser's main thread may not block: it spins for the last tasks (see platform.browser.ts)
     if (CAN_WAIT) Atomics.wait(ctl, DONE, done, 1000);
   }
+}
+
+/** Ranges [i0, i1) cutting 0..n into `parts` near-equal pieces (the empty ones dropped). */
+export function ranges(n: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const i0 = Math.floor((n * t) / parts);
+    const i1 = Math.floor((n * (t + 1)) / parts);
+    if (i1 > i0) out.push([i0, i1]);
+  }
+  return out;
 }
 
 /**

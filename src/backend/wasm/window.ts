@@ -7,11 +7,11 @@
  */
 import type { TypedArray } from "../../base/dtype.ts";
 import { sizeOf } from "../../base/shape.ts";
-import type { StridedView, Window2d } from "../backend.ts";
+import { type StridedView, type Window2d, windowInts } from "../backend.ts";
 import { col2im as jsCol2im, im2col as jsIm2col, maxPool2d as jsMaxPool2d, maxPool2dBackward as jsMaxPool2dBackward } from "../js/conv.ts";
 import { PARALLEL_MIN_ELEMENTS, WASM_MIN_ELEMENTS } from "./elementwise.ts";
 import { type Arena, copyOutF32, getArena, stage } from "./runtime.ts";
-import { type KernelCall, runCalls, taskCount } from "./threads.ts";
+import { type KernelCall, ranges, runCalls, taskCount } from "./threads.ts";
 
 /**
  * Runs `make(n0, nn, c0, cc)` (the call for images n0..n0+nn, channels c0..c0+cc) over [N, C]
@@ -22,21 +22,10 @@ function runPlanes(N: number, C: number, work: number, make: (n0: number, nn: nu
   const parts = taskCount(work, PARALLEL_MIN_ELEMENTS);
   const calls: KernelCall[] = [];
   if (parts <= 1 || N * C < 2) calls.push(make(0, N, 0, C));
-  else if (N >= parts || C < 2) {
-    const k = Math.min(parts, N);
-    for (let t = 0; t < k; t++) {
-      const n0 = Math.floor((N * t) / k);
-      const n1 = Math.floor((N * (t + 1)) / k);
-      if (n1 > n0) calls.push(make(n0, n1 - n0, 0, C));
-    }
-  } else {
+  else if (N >= parts || C < 2) for (const [n0, n1] of ranges(N, Math.min(parts, N))) calls.push(make(n0, n1 - n0, 0, C));
+  else {
     const k = Math.min(C, Math.ceil(parts / N));
-    for (let n = 0; n < N; n++)
-      for (let t = 0; t < k; t++) {
-        const c0 = Math.floor((C * t) / k);
-        const c1 = Math.floor((C * (t + 1)) / k);
-        if (c1 > c0) calls.push(make(n, 1, c0, c1 - c0));
-      }
+    for (let n = 0; n < N; n++) for (const [c0, c1] of ranges(C, k)) calls.push(make(n, 1, c0, c1 - c0));
   }
   runCalls(calls);
 }
@@ -44,7 +33,7 @@ function runPlanes(N: number, C: number, work: number, make: (n0: number, nn: nu
 /** Writes the window geometry (10 int32s, the layout assembly/window.ts reads) into the arena. */
 function geometry(ar: Arena, win: Window2d): number {
   const p = ar.alloc(40);
-  ar.i32.set([...win.kernel, ...win.stride, ...win.padding, ...win.dilation, ...win.outSize], p >> 2);
+  ar.i32.set(windowInts(win), p >> 2);
   return p;
 }
 

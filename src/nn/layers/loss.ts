@@ -19,7 +19,7 @@ import { checkReduction, type Reduction } from "../util.ts";
 abstract class Loss extends Module {
   readonly reduction: Reduction;
 
-  constructor(opts: ReductionOptions) {
+  constructor(opts: ReductionOptions = {}) {
     super();
     this.reduction = checkReduction(opts.reduction ?? "mean", this.constructor.name);
   }
@@ -29,9 +29,6 @@ abstract class Loss extends Module {
 
 /** Mean squared error. @example new tg.nn.MSELoss().call(y, d) */
 export class MSELoss extends Loss {
-  constructor(opts: ReductionOptions = {}) {
-    super(opts);
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, { reduction: this.reduction });
   }
@@ -39,9 +36,6 @@ export class MSELoss extends Loss {
 
 /** Mean absolute error. */
 export class L1Loss extends Loss {
-  constructor(opts: ReductionOptions = {}) {
-    super(opts);
-  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return l1Loss(input, target, { reduction: this.reduction });
   }
