@@ -1,0 +1,175 @@
+/**
+ * @file ONNX's elementwise, activation, comparison, reduction and softmax ops as tensorgrad ops
+ * (each rule is a few tensor ops, so gradients come from tensorgrad's own rules). Broadcasting
+ * is numpy's, which tensorgrad's binary ops already follow.
+ */
+import { type DType, isFloating } from "../../base/dtype.ts";
+import { normalizeDim } from "../../base/shape.ts";
+import * as ops from "../../ops/index.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
+import { type Attrs, axesOf, numbers, type OpRule, req, scalar } from "./attrs.ts";
+import { dtypeFor } from "./tensors.ts";
+
+const unary = (f: (x: Tensor, a: Attrs) => Tensor): OpRule => (x, a) => f(req(x, 0), a);
+
+/** A binary op whose result keeps the first operand's dtype (ONNX: both operands have one type). */
+const binary = (f: (a: Tensor, b: Tensor) => Tensor): OpRule => (x) => {
+  const a = req(x, 0);
+  const b = req(x, 1);
+  const out = f(a, b.dtype === a.dtype ? b : b.to(a.dtype));
+  return out.dtype === a.dtype || out.dtype === "bool" ? out : out.to(a.dtype);
+};
+
+/** Integer division truncates, as in C (ONNX's Div on integer types). */
+function divide(a: Tensor, b: Tensor): Tensor {
+  const q = ops.div(a, b);
+  if (isFloating(a.dtype)) return q;
+  return q.to("int32");
+}
+
+const variadic = (f: (a: Tensor, b: Tensor) => Tensor): OpRule => (x) => {
+  const ts = x.filter((t): t is Tensor => t !== undefined);
+  if (ts.length === 0) throw new Error("expects at least one input");
+  return ts.slice(1).reduce((acc, t) => f(acc, t), ts[0]!);
+};
+
+const floatOnly = (x: Tensor): Tensor => (isFloating(x.dtype) ? x : x.to("float32"));
+const softplus = (x: Tensor): Tensor => ops.where(x.gt(20), x, x.exp().add(1).log()); // log(1 + eˣ), linear where it would overflow
+const hardSigmoid = (x: Tensor, alpha: number, beta: number): Tensor => x.mul(alpha).add(beta).clamp(0, 1);
+
+/** ONNX's reduce ops: axes from the attribute (or, for ReduceSum from opset 13, the second input); none means all. */
+function reduce(f: (x: Tensor, axes: number[], keep: boolean) => Tensor, axesInput: (opset: number) => boolean): OpRule {
+  return (x, a, opset) => {
+    const input = req(x, 0);
+    const keep = a.int("keepdims", 1) !== 0;
+    const given = axesInput(opset) ? (x[1] === undefined ? undefined : numbers(x[1], "axes")) : a.ints("axes");
+    if ((given === undefined || given.length === 0) && a.int("noop_with_empty_axes", 0) === 1) return input;
+    const axes = given === undefined || given.length === 0 ? input.shape.map((_, i) => i) : axesOf(given, input.ndim, "reduce");
+    return f(input, axes, keep);
+  };
+}
+const attrAxes = () => false;
+
+/** Softmax-like ops: from opset 13 along one axis (default -1); before, over the dims from `axis` (default 1) flattened. */
+function softmaxLike(f: (x: Tensor, dim: number) => Tensor): OpRule {
+  return (x, a, opset) => {
+    const input = req(x, 0);
+    if (opset >= 13) return f(input, a.int("axis", -1));
+    const axis = normalizeDim(a.int("axis", 1), Math.max(input.ndim, 1), "softmax");
+    const rows = input.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+    return f(input.reshape([rows, -1]), 1).reshape(input.shape);
+  };
+}
+
+function argReduce(which: "argmax" | "argmin"): OpRule {
+  return (x, a) => {
+    const input = req(x, 0);
+    const axis = normalizeDim(a.int("axis", 0), input.ndim, which);
+    const keep = a.int("keepdims", 1) !== 0;
+    if (a.int("select_last_index", 0) === 0) return ops[which](input, axis, keep);
+    const n = input.shape[axis]!;
+    const reversed = ops.tensor(Array.from({ length: n }, (_, i) => n - 1 - i), { dtype: "int32" });
+    const args: (number | null | Tensor)[] = input.shape.map(() => null);
+    args[axis] = reversed;
+    return ops.sub(n - 1, ops[which](input.index(...args), axis, keep));
+  };
+}
+
+function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype === "bool" && x.dtype !== "bool") return x.ne(0);
+  return x.to(dtype);
+}
+
+export const MATH_OPS: Record<string, OpRule> = {
+  Add: binary(ops.add),
+  Sub: binary(ops.sub),
+  Mul: binary(ops.mul),
+  Div: binary(divide),
+  Pow: (x) => {
+    const base = req(x, 0);
+    const out = ops.pow(floatOnly(base), floatOnly(req(x, 1)));
+    return out.dtype === base.dtype ? out : out.to(base.dtype);
+  },
+  Max: variadic(ops.maximum),
+  Min: variadic(ops.minimum),
+  Sum: variadic(ops.add),
+  Mean: (x, a, opset, outputs) => ops.div(variadic(ops.add)(x, a, opset, outputs) as Tensor, x.filter((t) => t !== undefined).length),
+  Neg: unary(ops.neg),
+  Abs: unary(ops.abs),
+  Sign: unary(ops.sign),
+  Exp: unary(ops.exp),
+  Log: unary(ops.log),
+  Sqrt: unary(ops.sqrt),
+  Reciprocal: unary((x) => ops.div(1, x)),
+  Sin: unary(ops.sin),
+  Cos: unary(ops.cos),
+  Tan: unary((x) => x.sin().div(x.cos())),
+  Erf: unary(ops.erf),
+  Relu: unary(ops.relu),
+  LeakyRelu: unary((x, a) => ops.leakyRelu(x, a.float("alpha", 0.01))),
+  PRelu: (x) => {
+    const input = req(x, 0);
+    return ops.where(input.lt(0), input.mul(req(x, 1)), input);
+  },
+  Sigmoid: unary(ops.sigmoid),
+  HardSigmoid: unary((x, a) => hardSigmoid(x, a.float("alpha", 0.2), a.float("beta", 0.5))),
+  HardSwish: unary((x) => x.mul(hardSigmoid(x, 1 / 6, 0.5))),
+  Tanh: unary(ops.tanh),
+  Elu: unary((x, a) => ops.where(x.lt(0), x.exp().sub(1).mul(a.float("alpha", 1)), x)),
+  Celu: unary((x, a) => {
+    const alpha = a.float("alpha", 1);
+    return x.relu().add(x.div(alpha).exp().sub(1).mul(alpha).minimum(0));
+  }),
+  Selu: unary((x, a) => ops.where(x.le(0), x.exp().sub(1).mul(a.float("alpha", 1.67326319217681884765625)), x).mul(a.float("gamma", 1.05070102214813232421875))),
+  ThresholdedRelu: unary((x, a) => ops.where(x.gt(a.float("alpha", 1)), x, 0)),
+  Softplus: unary(softplus),
+  Softsign: unary((x) => x.div(x.abs().add(1))),
+  Mish: unary((x) => x.mul(softplus(x).tanh())),
+  Gelu: unary((x, a) => {
+    if (a.string("approximate", "none") !== "tanh") return ops.gelu(x);
+    const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+    return x.mul(inner.tanh().add(1)).mul(0.5);
+  }),
+  Softmax: softmaxLike(ops.softmax),
+  LogSoftmax: softmaxLike(ops.logSoftmax),
+  Clip: (x, a, opset) => {
+    const input = req(x, 0);
+    const lo = opset < 11 ? a.float("min", Number.NEGATIVE_INFINITY) : scalar(x[1], null, "min");
+    const hi = opset < 11 ? a.float("max", Number.POSITIVE_INFINITY) : scalar(x[2], null, "max");
+    const finite = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
+    if (finite(lo) === null && finite(hi) === null) return input;
+    return input.clamp(finite(lo), finite(hi));
+  },
+  Equal: binary(ops.eq),
+  Greater: binary(ops.gt),
+  GreaterOrEqual: binary(ops.ge),
+  Less: binary(ops.lt),
+  LessOrEqual: binary(ops.le),
+  Not: unary(ops.logicalNot),
+  And: (x) => ops.logicalAnd(req(x, 0), req(x, 1)),
+  Or: (x) => ops.logicalOr(req(x, 0), req(x, 1)),
+  Xor: (x) => ops.ne(req(x, 0), req(x, 1)),
+  IsNaN: unary((x) => x.ne(x)),
+  IsInf: unary((x, a) => {
+    const pos = a.int("detect_positive", 1) !== 0 ? x.eq(Number.POSITIVE_INFINITY) : ops.zerosLike(x).ne(0);
+    const neg = a.int("detect_negative", 1) !== 0 ? x.eq(Number.NEGATIVE_INFINITY) : ops.zerosLike(x).ne(0);
+    return ops.logicalOr(pos, neg);
+  }),
+  Where: (x) => {
+    const c = req(x, 0);
+    return ops.where(c.dtype === "bool" ? c : c.ne(0), req(x, 1), req(x, 2));
+  },
+  Cast: (x, a) => cast(req(x, 0), dtypeFor(a.int("to", 1), "Cast's target")),
+  CastLike: (x) => cast(req(x, 0), req(x, 1).dtype),
+  ReduceSum: reduce((x, axes, keep) => x.sum(axes, keep), (opset) => opset >= 13),
+  ReduceMean: reduce((x, axes, keep) => floatOnly(x).mean(axes, keep), attrAxes),
+  ReduceMax: reduce((x, axes, keep) => ops.amax(x, axes, keep), attrAxes),
+  ReduceMin: reduce((x, axes, keep) => ops.amin(x, axes, keep), attrAxes),
+  ReduceL1: reduce((x, axes, keep) => x.abs().sum(axes, keep), attrAxes),
+  ReduceL2: reduce((x, axes, keep) => floatOnly(x.mul(x).sum(axes, keep)).sqrt(), attrAxes),
+  ReduceSumSquare: reduce((x, axes, keep) => x.mul(x).sum(axes, keep), attrAxes),
+  ReduceLogSum: reduce((x, axes, keep) => floatOnly(x.sum(axes, keep)).log(), attrAxes),
+  ReduceLogSumExp: reduce((x, axes, keep) => ops.logSumExp(x, axes, keep), attrAxes),
+  ArgMax: argReduce("argmax"),
+  ArgMin: argReduce("argmin"),
+};

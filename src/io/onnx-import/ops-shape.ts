@@ -1,0 +1,255 @@
+/**
+ * @file ONNX's shape and data-movement ops (Reshape, Transpose, Concat, Split, Slice, Gather,
+ * Pad, …) and constants as tensorgrad views, `cat` and `gather`, so that they are differentiable.
+ * Shape-valued inputs (int64 in ONNX, int32 here) are read as numbers at run time, which is
+ * what makes dynamic batch dims work: `Shape → Gather → Concat → Reshape` sees the real batch.
+ */
+import { broadcastShapes, formatShape, normalizeDim, sizeOf } from "../../base/shape.ts";
+import * as ops from "../../ops/index.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
+import { axesOf, numbers, type OpRule, req, scalar } from "./attrs.ts";
+
+/** The largest tensor a shape input may ask for (2³¹ elements): a hostile shape is an Error, not an allocation. */
+const MAX_ELEMENTS = 2 ** 31;
+
+function checkShapeValues(shape: readonly number[], op: string): number[] {
+  if (shape.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(shape) > MAX_ELEMENTS)
+    throw new Error(`${op}: shape ${formatShape(shape)} is not a valid tensor shape (at most ${MAX_ELEMENTS} elements)`);
+  return [...shape];
+}
+
+/** Picks positions `idx` along `dim` (one gather; differentiable). */
+function take(x: Tensor, dim: number, idx: readonly number[]): Tensor {
+  const args: (number | null | Tensor)[] = x.shape.map(() => null);
+  args[dim] = ops.tensor([...idx], { dtype: "int32" });
+  if (idx.length === 0) return x.narrow(dim, 0, 0);
+  return x.index(...args.slice(0, dim + 1));
+}
+
+/** ONNX Slice's clamping of one axis: the positions start, start+step, … before end. */
+function slicePositions(size: number, start: number, end: number, step: number): number[] {
+  if (step === 0) throw new Error("steps must be non-zero");
+  const norm = (v: number) => (v < 0 ? v + size : v);
+  let s = norm(start);
+  let e = norm(end);
+  if (step > 0) {
+    s = Math.min(Math.max(s, 0), size);
+    e = Math.min(Math.max(e, 0), size);
+  } else {
+    s = Math.min(Math.max(s, -1), size - 1);
+    e = Math.min(Math.max(e, -1), size - 1);
+  }
+  const out: number[] = [];
+  for (let i = s; step > 0 ? i < e : i > e; i += step) out.push(i);
+  return out;
+}
+
+function slice(x: Tensor, starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined): Tensor {
+  const ax = axes === undefined ? starts.map((_, i) => i) : axesOf(axes, x.ndim, "Slice");
+  if (ends.length !== starts.length || ax.length !== starts.length || (steps !== undefined && steps.length !== starts.length))
+    throw new Error(`starts, ends, axes and steps must have one value per sliced axis, got ${starts.length}, ${ends.length}, ${ax.length}, ${steps?.length}`);
+  let out = x;
+  ax.forEach((d, i) => {
+    const pos = slicePositions(out.shape[d]!, starts[i]!, ends[i]!, steps?.[i] ?? 1);
+    const unit = pos.every((p, j) => p === pos[0]! + j);
+    out = unit ? out.narrow(d, pos[0] ?? 0, pos.length) : take(out, d, pos);
+  });
+  return out;
+}
+
+/** ONNX Pad: `pads` = [x1_begin, x2_begin, …, x1_end, x2_end, …]; negative pads crop. */
+export function pad(x: Tensor, pads: number[], mode: string, value: number): Tensor {
+  const r = x.ndim;
+  if (pads.length !== 2 * r) throw new Error(`pads must have 2 × rank = ${2 * r} values for input shape ${formatShape(x.shape)}, got ${pads.length}`);
+  let out = x;
+  for (let d = 0; d < r; d++) {
+    let before = pads[d]!;
+    let after = pads[d + r]!;
+    if (before < 0 || after < 0) {
+      const size = out.shape[d]!;
+      const s = Math.max(0, -before);
+      out = out.narrow(d, s, Math.max(0, size - s - Math.max(0, -after)));
+      before = Math.max(0, before);
+      after = Math.max(0, after);
+    }
+    if (before === 0 && after === 0) continue;
+    const n = out.shape[d]!;
+    if (mode === "constant") {
+      const side = (k: number) => ops.full(out.shape.map((s, i) => (i === d ? k : s)), value, { dtype: out.dtype });
+      out = ops.cat([...(before > 0 ? [side(before)] : []), out, ...(after > 0 ? [side(after)] : [])], d);
+      continue;
+    }
+    if (n === 0) throw new Error(`mode "${mode}" cannot pad an empty axis ${d}`);
+    const idx: number[] = [];
+    const at = (i: number): number => {
+      if (mode === "edge") return Math.min(Math.max(i, 0), n - 1);
+      if (mode !== "reflect") throw new Error(`mode "${mode}" is not supported (constant, reflect and edge are)`);
+      if (n === 1) return 0;
+      const period = 2 * (n - 1);
+      const m = ((i % period) + period) % period;
+      return m < n ? m : period - m;
+    };
+    for (let i = -before; i < n + after; i++) idx.push(at(i));
+    out = take(out, d, idx);
+  }
+  return out;
+}
+
+function unsqueeze(x: Tensor, axes: number[]): Tensor {
+  const rank = x.ndim + axes.length;
+  const sorted = axesOf(axes, rank, "Unsqueeze").sort((p, q) => p - q);
+  if (new Set(sorted).size !== sorted.length) throw new Error(`axes ${formatShape(axes)} repeat an axis`);
+  return sorted.reduce((t, d) => t.unsqueeze(d), x);
+}
+
+export const SHAPE_OPS: Record<string, OpRule> = {
+  Identity: (x) => req(x, 0),
+  Dropout: (x) => {
+    const input = req(x, 0);
+    return [input, ops.onesLike(input).ne(0)];
+  },
+  Constant: (_x, a) => {
+    const t = a.tensor("value");
+    if (t !== undefined) return t;
+    if (a.has("value_float")) return ops.tensor(a.float("value_float", 0));
+    if (a.has("value_floats")) return ops.tensor(a.floats("value_floats")!);
+    if (a.has("value_int")) return ops.tensor(a.int("value_int", 0), { dtype: "int32" });
+    if (a.has("value_ints")) return ops.tensor(a.ints("value_ints")!, { dtype: "int32" });
+    throw new Error("Constant: only value, value_float(s) and value_int(s) are supported (sparse and string values are not)");
+  },
+  ConstantOfShape: (x, a) => {
+    const shape = checkShapeValues(x[0] === undefined ? [] : numbers(x[0], "shape"), "ConstantOfShape");
+    const v = a.tensor("value");
+    if (v === undefined) return ops.zeros(shape);
+    return ops.full(shape, v.dtype === "bool" ? Boolean(v.dataSync()[0]) : Number(v.dataSync()[0] ?? 0), { dtype: v.dtype });
+  },
+  Shape: (x, a) => {
+    const shape = req(x, 0).shape;
+    const r = shape.length;
+    const clampDim = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+    const start = clampDim(a.int("start", 0));
+    const end = clampDim(a.int("end", r));
+    return ops.tensor(shape.slice(start, Math.max(start, end)), { dtype: "int32" });
+  },
+  Size: (x) => ops.tensor(req(x, 0).numel(), { dtype: "int32" }),
+  Reshape: (x, a) => {
+    const input = req(x, 0);
+    const allowZero = a.int("allowzero", 0) === 1;
+    const shape = (a.ints("shape") ?? numbers(x[1], "shape")).map((d, i) => (d === 0 && !allowZero ? input.shape[i]! : d));
+    return input.reshape(shape);
+  },
+  Flatten: (x, a) => {
+    const input = req(x, 0);
+    const axis = normalizeDim(a.int("axis", 1), input.ndim + 1, "Flatten");
+    const rows = sizeOf(input.shape.slice(0, axis));
+    return input.reshape([rows, sizeOf(input.shape.slice(axis))]);
+  },
+  Transpose: (x, a) => {
+    const input = req(x, 0);
+    return input.permute(a.ints("perm") ?? input.shape.map((_, i) => input.ndim - 1 - i));
+  },
+  Squeeze: (x, a, opset) => {
+    const input = req(x, 0);
+    const axes = opset >= 13 ? (x[1] === undefined ? undefined : numbers(x[1], "axes")) : a.ints("axes");
+    if (axes === undefined) return input.squeeze();
+    const dims = axesOf(axes, input.ndim, "Squeeze");
+    for (const d of dims) if (input.shape[d] !== 1) throw new Error(`cannot squeeze axis ${d} of size ${input.shape[d]} (shape ${formatShape(input.shape)})`);
+    return input.squeeze(dims);
+  },
+  Unsqueeze: (x, a, opset) => unsqueeze(req(x, 0), opset >= 13 ? numbers(x[1], "axes") : (a.ints("axes") ?? [])),
+  Concat: (x, a) => {
+    const parts = x.filter((t): t is Tensor => t !== undefined);
+    const axis = a.int("axis");
+    if (axis === undefined) throw new Error('Concat needs the attribute "axis"');
+    return ops.cat(parts, normalizeDim(axis, parts[0]?.ndim ?? 1, "Concat"));
+  },
+  Split: (x, a, opset, outputs) => {
+    const input = req(x, 0);
+    const axis = normalizeDim(a.int("axis", 0), input.ndim, "Split");
+    const given = opset >= 13 ? (x[1] === undefined ? undefined : numbers(x[1], "split")) : a.ints("split");
+    const size = input.shape[axis]!;
+    const n = a.int("num_outputs") ?? outputs;
+    const sizes = given ?? Array.from({ length: n }, (_, i) => Math.min(Math.ceil(size / n), Math.max(0, size - i * Math.ceil(size / n))));
+    return input.split(sizes, axis);
+  },
+  Gather: (x, a) => {
+    const data = req(x, 0);
+    const indices = req(x, 1);
+    const axis = normalizeDim(a.int("axis", 0), data.ndim, "Gather");
+    const size = data.shape[axis]!;
+    const flat = numbers(indices, "indices").map((i) => {
+      if (i < -size || i >= size) throw new Error(`index ${i} is out of range for axis ${axis} of size ${size}`);
+      return i < 0 ? i + size : i;
+    });
+    const picked = take(data, axis, flat);
+    return picked.reshape([...data.shape.slice(0, axis), ...indices.shape, ...data.shape.slice(axis + 1)]);
+  },
+  GatherElements: (x, a) => {
+    const data = req(x, 0);
+    const axis = normalizeDim(a.int("axis", 0), data.ndim, "GatherElements");
+    const indices = req(x, 1);
+    const size = data.shape[axis]!;
+    return data.gather(axis, ops.where(indices.lt(0), indices.add(size), indices).to("int32").contiguous());
+  },
+  Slice: (x, a, opset) => {
+    const input = req(x, 0);
+    if (opset < 10) return slice(input, a.ints("starts") ?? [], a.ints("ends") ?? [], a.ints("axes"), undefined);
+    const opt = (i: number) => (x[i] === undefined ? undefined : numbers(x[i], "Slice"));
+    return slice(input, numbers(x[1], "starts"), numbers(x[2], "ends"), opt(3), opt(4));
+  },
+  Pad: (x, a, opset) => {
+    const input = req(x, 0);
+    const mode = a.string("mode", "constant");
+    if (opset < 11) return pad(input, a.ints("pads") ?? [], mode, a.float("value", 0));
+    let pads = numbers(x[1], "pads");
+    if (x[3] !== undefined) {
+      // opset 18's axes: pads only for these axes
+      const axes = axesOf(numbers(x[3], "axes"), input.ndim, "Pad");
+      const full = new Array<number>(2 * input.ndim).fill(0);
+      axes.forEach((d, i) => {
+        full[d] = pads[i]!;
+        full[d + input.ndim] = pads[i + axes.length]!;
+      });
+      pads = full;
+    }
+    return pad(input, pads, mode, scalar(x[2], 0, "constant_value") ?? 0);
+  },
+  Expand: (x) => {
+    const input = req(x, 0);
+    const shape = checkShapeValues(broadcastShapes(input.shape, numbers(x[1], "shape"), "Expand"), "Expand");
+    return input.expand(shape);
+  },
+  Tile: (x) => {
+    const input = req(x, 0);
+    const repeats = numbers(x[1], "repeats");
+    if (repeats.length !== input.ndim) throw new Error(`repeats must have ${input.ndim} values, got ${repeats.length}`);
+    const out = checkShapeValues(input.shape.map((d, i) => d * repeats[i]!), "Tile");
+    const inter = input.reshape(input.shape.flatMap((d) => [1, d]));
+    return inter.expand(input.shape.flatMap((d, i) => [repeats[i]!, d])).reshape(out);
+  },
+  Range: (x) => {
+    const [start, limit, delta] = [0, 1, 2].map((i) => scalar(req(x, i), 0, "Range") as number);
+    const n = Math.max(0, Math.ceil((limit! - start!) / delta!));
+    checkShapeValues([n], "Range");
+    const values = Array.from({ length: n }, (_, i) => start! + i * delta!);
+    return ops.tensor(values, { dtype: req(x, 0).dtype });
+  },
+  DepthToSpace: (x, a) => {
+    const input = req(x, 0);
+    const b = a.int("blocksize", 1);
+    const [n, c, h, w] = input.shape as [number, number, number, number];
+    const crd = a.string("mode", "DCR") === "CRD";
+    const split = crd ? input.reshape([n, c / (b * b), b, b, h, w]) : input.reshape([n, b, b, c / (b * b), h, w]);
+    const perm = crd ? [0, 1, 4, 2, 5, 3] : [0, 3, 4, 1, 5, 2];
+    return split.permute(perm).reshape([n, c / (b * b), h * b, w * b]);
+  },
+  SpaceToDepth: (x, a) => {
+    const input = req(x, 0);
+    const b = a.int("blocksize", 1);
+    const [n, c, h, w] = input.shape as [number, number, number, number];
+    return input
+      .reshape([n, c, h / b, b, w / b, b])
+      .permute([0, 3, 5, 1, 2, 4])
+      .reshape([n, c * b * b, h / b, w / b]);
+  },
+};
