@@ -23,7 +23,7 @@ const RULES: Record<string, OpRule> = { ...MATH_OPS, ...SHAPE_OPS, ...NN_OPS };
 export const supportedOps: readonly string[] = Object.keys(RULES).sort();
 
 /** The opsets this importer follows (each op's rule reads the opset where the op changed). */
-const MIN_OPSET = 7;
+const MIN_OPSET = 1;
 const MAX_OPSET = 18;
 
 /** An input or output of the graph: its name, ONNX element type and dims (numbers, symbolic names, or null when unknown). */

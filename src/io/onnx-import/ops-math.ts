@@ -80,7 +80,65 @@ function cast(x: Tensor, dtype: DType): Tensor {
   return x.to(dtype);
 }
 
+/** Along `axis`, y = x · M for an [n, n] 0/1 matrix M (CumSum's running sums as one matmul, so it is differentiable). */
+function alongAxis(x: Tensor, axis: number, m: (i: number, j: number) => boolean): Tensor {
+  const n = x.shape[axis]!;
+  const data: number[] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data.push(m(i, j) ? 1 : 0);
+  const xf = floatOnly(x);
+  const y = xf.transpose(axis, -1).matmul(ops.tensor(data, { dtype: xf.dtype }).reshape([n, n])).transpose(axis, -1);
+  return y.dtype === x.dtype ? y : y.to(x.dtype);
+}
+
+/** A bool mask of `shape`'s last two dims, true where `keep(row, col)`. */
+function matrixMask(shape: readonly number[], keep: (i: number, j: number) => boolean): Tensor {
+  const [r, c] = [shape[shape.length - 2] ?? 1, shape[shape.length - 1] ?? 1];
+  const data: boolean[] = [];
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data.push(keep(i, j));
+  return ops.tensor(data, { dtype: "bool" }).reshape([r, c]);
+}
+
 export const MATH_OPS: Record<string, OpRule> = {
+  CumSum: (x, a) => {
+    const input = req(x, 0);
+    const axis = normalizeDim(scalar(x[1], 0, "axis")!, input.ndim, "CumSum");
+    const [exclusive, reverse] = [a.int("exclusive", 0) === 1, a.int("reverse", 0) === 1];
+    return alongAxis(input, axis, (i, j) => (reverse ? (exclusive ? i > j : i >= j) : exclusive ? i < j : i <= j));
+  },
+  Trilu: (x, a) => {
+    const input = req(x, 0);
+    const k = scalar(x[1], 0, "k")!;
+    const upper = a.int("upper", 1) === 1;
+    return ops.where(matrixMask(input.shape, (i, j) => (upper ? j - i >= k : j - i <= k)), input, ops.zeros([], { dtype: input.dtype }));
+  },
+  EyeLike: (x, a) => {
+    const input = req(x, 0);
+    const k = a.int("k", 0);
+    const dtype = a.has("dtype") ? dtypeFor(a.int("dtype", 1), "EyeLike's dtype") : input.dtype;
+    return matrixMask(input.shape, (i, j) => j - i === k).to(dtype);
+  },
+  Hardmax: softmaxLike((t, dim) => {
+    const d = normalizeDim(dim, t.ndim, "Hardmax");
+    const n = t.shape[d]!;
+    const hot = ops.argmax(t, d, true).eq(ops.arange(0, n, 1, { dtype: "int32" }).reshape(t.shape.map((s, i) => (i === d ? n : 1))));
+    return hot.to(t.dtype);
+  }),
+  OneHot: (x, a) => {
+    const indices = req(x, 0);
+    const depth = scalar(req(x, 1), 0, "depth")!;
+    const [off, on] = numbers(req(x, 2), "values");
+    const axis = a.int("axis", -1);
+    const d = axis < 0 ? axis + indices.ndim + 1 : axis;
+    const idx = ops.where(indices.lt(0), indices.add(depth), indices).unsqueeze(d);
+    const classes = ops.arange(0, depth, 1, { dtype: "int32" }).reshape(idx.shape.map((_, i) => (i === d ? depth : 1)));
+    return ops.where(idx.eq(classes), on!, off!).to(req(x, 2).dtype);
+  },
+  Sinh: unary((x) => x.exp().sub(x.neg().exp()).div(2)),
+  Cosh: unary((x) => x.exp().add(x.neg().exp()).div(2)),
+  Shrink: unary((x, a) => {
+    const [bias, lambd] = [a.float("bias", 0), a.float("lambd", 0.5)];
+    return ops.where(x.lt(-lambd), x.add(bias), ops.where(x.gt(lambd), x.sub(bias), 0)).to(x.dtype);
+  }),
   Add: binary(ops.add),
   Sub: binary(ops.sub),
   Mul: binary(ops.mul),

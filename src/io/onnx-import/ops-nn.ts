@@ -5,6 +5,7 @@
  * with symmetric pads run through the same functions as nn.Linear and nn.Conv2d, so they get the
  * fused kernels where the backend has them.
  */
+import { isFloating } from "../../base/dtype.ts";
 import { formatShape } from "../../base/shape.ts";
 import { avgPool2d, batchNorm, conv2d, linear, maxPool2dWithIndices } from "../../nn/functional/index.ts";
 import { col2im } from "../../ops/conv.ts";
@@ -35,7 +36,7 @@ function samePads(size: number, k: number, s: number, d: number, upper: boolean)
 function windowOf(op: string, input: Tensor, a: Attrs, kernelShape: readonly number[] | undefined): Window {
   const r = input.ndim - 2;
   if (r !== 1 && r !== 2)
-    throw new Error(`${op}: only 1-D and 2-D windows are supported (input [N, C, L] or [N, C, H, W]), got input shape ${formatShape(input.shape)}`);
+    throw new Error(`${op}: ${r}-D windows are not supported, only 1-D and 2-D (input [N, C, L] or [N, C, H, W]); got input shape ${formatShape(input.shape)}`);
   const k = a.ints("kernel_shape") ?? kernelShape;
   if (k === undefined || k.length !== r) throw new Error(`${op}: kernel_shape must have ${r} values, got ${JSON.stringify(k)}`);
   const per = (name: string, dflt: number) => {
@@ -95,8 +96,9 @@ const convTranspose: OpRule = (x, a) => {
   let pads = w.pads;
   const outputShape = a.ints("output_shape");
   if (outputShape !== undefined) {
-    // pads follow from the requested size: SAME_UPPER puts the odd one at the end (ONNX's rule)
-    const want = r === 1 ? [1, outputShape[0]!] : outputShape;
+    // pads follow from the requested size (SAME_UPPER puts the odd one at the end); a larger size pads zeros at the end
+    const want = r === 1 ? [1, outputShape.at(-1)!] : outputShape.slice(-2);
+    for (const i of [0, 1]) full[i] = Math.max(full[i]!, want[i]!);
     const total = [0, 1].map((i) => full[i]! - want[i]!);
     const upper = a.string("auto_pad", "NOTSET") !== "SAME_LOWER";
     const begin = total.map((t) => (upper ? Math.floor(t / 2) : t - Math.floor(t / 2)));
@@ -140,7 +142,10 @@ const maxPool: OpRule = (x, a, _opset, outputs) => {
   const fits = symmetric(w.pads) && [0, 1].every((i) => w.pads[i]! <= Math.floor((w.dilation[i]! * (w.kernel[i]! - 1) + 1) / 2));
   const src = fits ? w.x : padHW(w.x, w.pads, Number.NEGATIVE_INFINITY);
   const opts = { stride: w.stride, dilation: w.dilation, ceilMode, padding: fits ? ([w.pads[0], w.pads[1]] as [number, number]) : 0 };
-  const { values, indices } = maxPool2dWithIndices(src, w.kernel, opts);
+  const integer = !isFloating(src.dtype);
+  const r = maxPool2dWithIndices(integer ? src.to("float64") : src, w.kernel, opts);
+  const values = integer ? r.values.to(src.dtype) : r.values;
+  const indices = r.indices;
   if (outputs < 2) return back(w, values);
   return [back(w, values), back(w, flatIndices(indices, w, w.x.shape, !fits, a.int("storage_order", 0) === 1))];
 };
@@ -185,7 +190,28 @@ function normalize(x: Tensor, axes: number[], eps: number): { y: Tensor; mean: T
   return { y: centered.mul(invStd), mean, invStd };
 }
 
+/** ONNX's NegativeLogLikelihoodLoss on log-probabilities [N, C, d…] and int targets [N, d…], with class weights and ignore_index. */
+function nllLoss(logp: Tensor, target: Tensor, weight: Tensor | undefined, a: Attrs): Tensor {
+  const ignore = a.int("ignore_index");
+  const mask = ignore === undefined ? null : target.ne(ignore);
+  const safe = mask === null ? target : ops.where(mask, target, 0).to("int32");
+  const picked = logp.gather(1, safe.unsqueeze(1).contiguous()).squeeze(1);
+  let w: Tensor | null = weight === undefined ? null : weight.index(safe.reshape([-1]).contiguous()).reshape(safe.shape);
+  if (mask !== null) w = w === null ? mask.to(logp.dtype) : w.mul(mask.to(logp.dtype));
+  const loss = w === null ? picked.neg() : picked.mul(w).neg();
+  const reduction = a.string("reduction", "mean");
+  if (reduction === "none") return loss;
+  if (reduction === "sum") return loss.sum();
+  if (reduction !== "mean") throw new Error(`unknown reduction "${reduction}"`);
+  return w === null ? loss.mean() : loss.sum().div(w.sum());
+}
+
 export const NN_OPS: Record<string, OpRule> = {
+  NegativeLogLikelihoodLoss: (x, a) => nllLoss(req(x, 0), req(x, 1), x[2], a),
+  SoftmaxCrossEntropyLoss: (x, a) => {
+    const logp = ops.logSoftmax(req(x, 0), 1);
+    return [nllLoss(logp, req(x, 1), x[2], a), logp];
+  },
   MatMul: (x) => ops.matmul(req(x, 0), req(x, 1)),
   Gemm: (x, a) => {
     const [A, B, C] = [req(x, 0), req(x, 1), x[2]];

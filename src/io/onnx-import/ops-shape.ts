@@ -140,7 +140,9 @@ export const SHAPE_OPS: Record<string, OpRule> = {
   },
   Flatten: (x, a) => {
     const input = req(x, 0);
-    const axis = normalizeDim(a.int("axis", 1), input.ndim + 1, "Flatten");
+    const given = a.int("axis", 1);
+    const axis = given < 0 ? given + input.ndim : given;
+    if (axis < 0 || axis > input.ndim) throw new Error(`axis ${given} is out of range for input shape ${formatShape(input.shape)}`);
     const rows = sizeOf(input.shape.slice(0, axis));
     return input.reshape([rows, sizeOf(input.shape.slice(axis))]);
   },

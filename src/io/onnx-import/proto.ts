@@ -295,7 +295,8 @@ function readAttribute(r: Reader): AttributeProto {
     ];
     type = order.find(([, present]) => present)?.[0] ?? 0;
   }
-  const value = byType[type];
+  // SPARSE_TENSOR(S) 11 / 12 and TYPE_PROTO(S) 13 / 14: kept as an empty list, which no op rule accepts
+  const value = type >= 11 && type <= 14 ? [] : byType[type];
   if (value === undefined) r.fail(`attribute "${name}" of type ${type} has no value (or a type this reader does not know)`);
   return { name, type, value };
 }
