@@ -194,7 +194,9 @@ export class OnnxModel extends Module {
     const keep = new Set([...this._outputs, ...known]);
     const last: string[][] = order.map(() => []);
     for (const [v, i] of lastUse) if (!keep.has(v)) last[i]!.push(v);
-    order.forEach((node, i) => this._steps.push({ node, rule: RULES[node.opType]!, attrs: new Attrs(node), last: last[i]! }));
+    order.forEach((node, i) => {
+      this._steps.push({ node, rule: RULES[node.opType]!, attrs: new Attrs(node), last: last[i]! });
+    });
   }
 
   override forward(...inputs: Tensor[]): Tensor | Tensor[] {

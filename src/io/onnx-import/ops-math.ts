@@ -66,12 +66,13 @@ function argReduce(which: "argmax" | "argmin"): OpRule {
     const input = req(x, 0);
     const axis = normalizeDim(a.int("axis", 0), input.ndim, which);
     const keep = a.int("keepdims", 1) !== 0;
-    if (a.int("select_last_index", 0) === 0) return ops[which](input, axis, keep);
+    const reduceArg = which === "argmax" ? ops.argmax : ops.argmin;
+    if (a.int("select_last_index", 0) === 0) return reduceArg(input, axis, keep);
     const n = input.shape[axis]!;
     const reversed = ops.tensor(Array.from({ length: n }, (_, i) => n - 1 - i), { dtype: "int32" });
     const args: (number | null | Tensor)[] = input.shape.map(() => null);
     args[axis] = reversed;
-    return ops.sub(n - 1, ops[which](input.index(...args), axis, keep));
+    return ops.sub(n - 1, reduceArg(input.index(...args), axis, keep));
   };
 }
 
@@ -120,7 +121,7 @@ export const MATH_OPS: Record<string, OpRule> = {
   Hardmax: softmaxLike((t, dim) => {
     const d = normalizeDim(dim, t.ndim, "Hardmax");
     const n = t.shape[d]!;
-    const hot = ops.argmax(t, d, true).eq(ops.arange(0, n, 1, { dtype: "int32" }).reshape(t.shape.map((s, i) => (i === d ? n : 1))));
+    const hot = ops.argmax(t, d, true).eq(ops.arange(0, n, 1, { dtype: "int32" }).reshape(t.shape.map((_, i) => (i === d ? n : 1))));
     return hot.to(t.dtype);
   }),
   OneHot: (x, a) => {
@@ -178,7 +179,7 @@ export const MATH_OPS: Record<string, OpRule> = {
     const alpha = a.float("alpha", 1);
     return x.relu().add(x.div(alpha).exp().sub(1).mul(alpha).minimum(0));
   }),
-  Selu: unary((x, a) => ops.where(x.le(0), x.exp().sub(1).mul(a.float("alpha", 1.67326319217681884765625)), x).mul(a.float("gamma", 1.05070102214813232421875))),
+  Selu: unary((x, a) => ops.where(x.le(0), x.exp().sub(1).mul(a.float("alpha", 1.6732631921768188)), x).mul(a.float("gamma", 1.0507010221481323))),
   ThresholdedRelu: unary((x, a) => ops.where(x.gt(a.float("alpha", 1)), x, 0)),
   Softplus: unary(softplus),
   Softsign: unary((x) => x.div(x.abs().add(1))),

@@ -221,7 +221,10 @@ function readTensor(r: Reader): TensorProto {
     else if (n === 2) t.dataType = r.varint();
     else if (n === 4) r.repeated(w, t.floatData, "float");
     else if (n === 5) r.repeated(w, t.int32Data, "varint");
-    else if (n === 6) (r.bytes(), t.stringCount++);
+    else if (n === 6) {
+      r.bytes();
+      t.stringCount++;
+    }
     else if (n === 7) r.repeated(w, t.int64Data, "varint");
     else if (n === 8) t.name = r.string();
     else if (n === 9) t.raw = r.bytes();
@@ -231,7 +234,12 @@ function readTensor(r: Reader): TensorProto {
       const m = r.message("external_data");
       let key = "";
       let value = "";
-      m.fields((k) => (k === 1 ? ((key = m.string()), true) : k === 2 ? ((value = m.string()), true) : false));
+      m.fields((k) => {
+        if (k === 1) key = m.string();
+        else if (k === 2) value = m.string();
+        else return false;
+        return true;
+      });
       t.external = { ...t.external, [key]: value };
     } else if (n === 14) {
       if (r.varint() === 1) t.external ??= {};
@@ -253,7 +261,10 @@ function readAttribute(r: Reader): AttributeProto {
   r.fields((n, w) => {
     if (n === 1) name = r.string();
     else if (n === 20) type = r.varint();
-    else if (n === 2) found.f = (r.expect(w, FIXED32, "f"), r.float());
+    else if (n === 2) {
+      r.expect(w, FIXED32, "f");
+      found.f = r.float();
+    }
     else if (n === 3) found.i = r.varint();
     else if (n === 4) found.s = r.string();
     else if (n === 5) found.t = readTensor(r.message("tensor"));
@@ -334,7 +345,12 @@ function readValueInfo(r: Reader): ValueInfoProto {
               if (sf !== 1) return false;
               const dim = shape.message("dim");
               let d: number | string | null = null;
-              dim.fields((df) => (df === 1 ? ((d = dim.varint()), true) : df === 2 ? ((d = dim.string()), true) : false));
+              dim.fields((df) => {
+                if (df === 1) d = dim.varint();
+                else if (df === 2) d = dim.string();
+                else return false;
+                return true;
+              });
               v.dims!.push(d);
               return true;
             });
@@ -357,7 +373,10 @@ function readGraph(r: Reader): GraphProto {
     else if (n === 5) g.initializers.push(readTensor(r.message(`initializer ${g.initializers.length}`)));
     else if (n === 11) g.inputs.push(readValueInfo(r.message(`input ${g.inputs.length}`)));
     else if (n === 12) g.outputs.push(readValueInfo(r.message(`output ${g.outputs.length}`)));
-    else if (n === 15) (r.bytes(), g.sparseInitializers++);
+    else if (n === 15) {
+      r.bytes();
+      g.sparseInitializers++;
+    }
     else return false;
     return true;
   });
@@ -378,10 +397,17 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
     else if (n === 8) {
       const op = r.message("opset_import");
       const entry = { domain: "", version: 0 };
-      op.fields((f) => (f === 1 ? ((entry.domain = op.string()), true) : f === 2 ? ((entry.version = op.varint()), true) : false));
+      op.fields((f) => {
+        if (f === 1) entry.domain = op.string();
+        else if (f === 2) entry.version = op.varint();
+        else return false;
+        return true;
+      });
       m.opsets.push(entry);
-    } else if (n === 25) (r.bytes(), m.functions++);
-    else return false;
+    } else if (n === 25) {
+      r.bytes();
+      m.functions++;
+    } else return false;
     return true;
   });
   if (m.graph === null) throw new Error(`onnx: not an ONNX model: no graph in the ${bytes.length} bytes (is this a .onnx file?)`);
