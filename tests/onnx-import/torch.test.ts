@@ -1,0 +1,72 @@
+/**
+ * @file Models PyTorch users write (an MLP, the W3 CNN, a residual block with BatchNorm, LeNet),
+ * exported by torch.onnx.export at opsets 11–17 (tests/golden/generate_onnx_import.py): imported
+ * with tg.onnx.importModel they give PyTorch's outputs (≤ 1e-5 relative) for the recorded batch of 3
+ * and for one sample (the batch dim is symbolic), keep PyTorch's parameter names, and train.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, describe, test } from "node:test";
+import * as tg from "../../src/index.ts";
+
+interface Case {
+  name: string;
+  file: string;
+  opset: number;
+  stateDict: string[];
+  input: { shape: number[]; data: number[] };
+  output: { shape: number[]; data: number[] };
+}
+
+const golden = JSON.parse(readFileSync(new URL("../golden/onnx_import.json", import.meta.url), "utf8")) as { cases: Case[] };
+const RTOL = 1e-5;
+let worst = 0;
+after(() => console.log(`# largest relative difference to PyTorch: ${worst.toExponential(2)}`));
+
+function relDiff(got: tg.Tensor, want: ArrayLike<number>, offset = 0): number {
+  const g = got.dataSync();
+  let m = 0;
+  for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i]! - want[offset + i]!) / Math.max(1, Math.abs(want[offset + i]!)));
+  worst = Math.max(worst, m);
+  return m;
+}
+
+describe("torch.onnx.export models through tg.onnx.importModel", () => {
+  for (const c of golden.cases) {
+    test(`${c.name} (opset ${c.opset}): PyTorch's outputs, its parameter names, trains`, async () => {
+      const model = await tg.onnx.importModel(new URL(`../golden/${c.file}`, import.meta.url).pathname);
+      const x = tg.tensor(Float32Array.from(c.input.data)).reshape(c.input.shape);
+      const y = model.call(x) as tg.Tensor;
+      assert.deepEqual(y.shape, c.output.shape);
+      assert.ok(relDiff(y, c.output.data) <= RTOL, `batch 3: ${relDiff(y, c.output.data)}`);
+      const one = model.call(x.narrow(0, 1, 1)) as tg.Tensor;
+      const per = c.output.data.length / c.output.shape[0]!;
+      assert.ok(relDiff(one, c.output.data, per) <= RTOL, "batch 1 (second sample)");
+
+      const names = Object.keys(model.stateDict());
+      const named = names.filter((n) => !n.startsWith("onnx::"));
+      assert.ok(named.length > 0);
+      for (const n of named) assert.ok(c.stateDict.includes(n), `${n} is one of PyTorch's state-dict names`);
+
+      const trainable = model.parameters().filter((p) => p.requiresGrad);
+      const opt = new tg.optim.Adam(trainable, { lr: 1e-3 });
+      const target = tg.randn(y.shape);
+      const loss0 = tg.F.mseLoss(model.call(x) as tg.Tensor, target).item();
+      for (let i = 0; i < 20; i++) {
+        opt.zeroGrad();
+        tg.F.mseLoss(model.call(x) as tg.Tensor, target).backward();
+        opt.step();
+      }
+      const loss1 = tg.F.mseLoss(model.call(x) as tg.Tensor, target).item();
+      assert.ok(loss1 < loss0, `20 Adam steps: loss ${loss0} → ${loss1}`);
+    });
+  }
+
+  test("BatchNorm statistics are frozen: not trainable, still in the state dict", async () => {
+    const model = await tg.onnx.importModel(new URL("../golden/onnx/residual_bn.onnx", import.meta.url).pathname);
+    const sd = model.stateDict();
+    assert.ok("bn2.running_mean" in sd && "bn2.running_var" in sd);
+    const frozen = model.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n]) => n);
+    assert.deepEqual(frozen.sort(), ["bn2.running_mean", "bn2.running_var"]);
+  });
+});
