@@ -70,3 +70,17 @@ describe("torch.onnx.export models through tg.onnx.importModel", () => {
     assert.deepEqual(frozen.sort(), ["bn2.running_mean", "bn2.running_var"]);
   });
 });
+
+test("tensorgrad onnx inspect prints the summary of a PyTorch export", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const file = new URL("../golden/onnx/lenet.onnx", import.meta.url).pathname;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "onnx", "inspect", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /opset 17, from pytorch/);
+  assert.match(r.stdout, /input {3}float \[N, 1, 28, 28\]/);
+  assert.match(r.stdout, /Conv ×2, Relu ×4, MaxPool ×2/);
+  assert.match(r.stdout, /parameters: 61,706 in 10 initializers/);
+  assert.match(r.stdout, /supports every op/);
+  const bad = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "onnx", "inspect"], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+});
