@@ -99,7 +99,42 @@ function matrixMask(shape: readonly number[], keep: (i: number, j: number) => bo
   return ops.tensor(data, { dtype: "bool" }).reshape([r, c]);
 }
 
+/**
+ * Rounds floats with `f(t, x)` where t is x truncated toward zero (through int32; values of
+ * magnitude ≥ 2³¹, ±∞ and NaN are integral already and pass through). No gradient (it is 0 almost everywhere).
+ */
+function integral(x: Tensor, f: (t: Tensor, x: Tensor) => Tensor): Tensor {
+  if (!isFloating(x.dtype)) return x;
+  const v = x.detach();
+  const big = v.abs().ge(2 ** 31).logicalOr(v.ne(v));
+  const safe = ops.where(big, 0, v);
+  return ops.where(big, v, f(safe.to("int32").to(x.dtype), safe));
+}
+const floor = (x: Tensor) => integral(x, (t, v) => t.sub(t.gt(v).to(v.dtype)));
+const ceil = (x: Tensor) => integral(x, (t, v) => t.add(t.lt(v).to(v.dtype)));
+/** Rounds half to even, as ONNX's Round (and NumPy) do. */
+const round = (x: Tensor) =>
+  integral(x, (_t, v) => {
+    const fl = floor(v);
+    const frac = v.sub(fl);
+    const odd = fl.sub(floor(fl.div(2)).mul(2)).ne(0);
+    return ops.where(frac.gt(0.5).logicalOr(frac.eq(0.5).logicalAnd(odd)), fl.add(1), fl);
+  });
+
+/** ONNX Mod: the sign of the divisor (fmod 0, integers only) or of the dividend (fmod 1, C's fmod); computed in float64. */
+function mod(a: Tensor, b: Tensor, fmod: boolean): Tensor {
+  const [x, y] = [a.to("float64"), b.to("float64")];
+  const q = x.div(y);
+  const whole = fmod ? integral(q, (t) => t) : floor(q);
+  const r = x.sub(whole.mul(y));
+  return r.dtype === a.dtype ? r : r.to(a.dtype);
+}
+
 export const MATH_OPS: Record<string, OpRule> = {
+  Floor: unary(floor),
+  Ceil: unary(ceil),
+  Round: unary(round),
+  Mod: (x, a) => mod(req(x, 0), req(x, 1), a.int("fmod", 0) === 1),
   CumSum: (x, a) => {
     const input = req(x, 0);
     const axis = normalizeDim(scalar(x[1], 0, "axis")!, input.ndim, "CumSum");

@@ -207,6 +207,16 @@ function nllLoss(logp: Tensor, target: Tensor, weight: Tensor | undefined, a: At
 }
 
 export const NN_OPS: Record<string, OpRule> = {
+  LRN: (x, a) => {
+    // x / (bias + alpha / size · Σ x² over the `size` channels around c)^beta, the sum as an average pool over C
+    const input = req(x, 0);
+    const size = a.int("size", 1);
+    const [n, c] = input.shape as [number, number];
+    const sq = input.square().reshape([n, 1, c, -1]);
+    const padded = pad(sq, [0, 0, Math.floor((size - 1) / 2), 0, 0, 0, Math.ceil((size - 1) / 2), 0], "constant", 0);
+    const mean = avgPool2d(padded, [size, 1], { stride: 1 }).reshape(input.shape);
+    return input.div(mean.mul(a.float("alpha", 1e-4)).add(a.float("bias", 1)).pow(a.float("beta", 0.75)));
+  },
   NegativeLogLikelihoodLoss: (x, a) => nllLoss(req(x, 0), req(x, 1), x[2], a),
   SoftmaxCrossEntropyLoss: (x, a) => {
     const logp = ops.logSoftmax(req(x, 0), 1);

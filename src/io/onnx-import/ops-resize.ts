@@ -95,7 +95,7 @@ function taps(size: number, out: number, scale: number, roi: [number, number], o
 function resizeAxis(x: Tensor, axis: number, out: number, scale: number, roi: [number, number], o: Options): Tensor {
   const size = x.shape[axis]!;
   const t = taps(size, out, scale, roi, o);
-  const bshape = x.shape.map((d, i) => (i === axis ? out : 1));
+  const bshape = x.shape.map((_, i) => (i === axis ? out : 1));
   const pick = (idx: number[]) => {
     const args: (null | Tensor)[] = x.shape.slice(0, axis + 1).map(() => null);
     args[axis] = ops.tensor(idx, { dtype: "int32" });

@@ -102,7 +102,72 @@ function unsqueeze(x: Tensor, axes: number[]): Tensor {
   return sorted.reduce((t, d) => t.unsqueeze(d), x);
 }
 
+/** Indices with negative entries counted from the end of a dim of `size`, as int32. */
+const wrapIndices = (indices: Tensor, size: number) => ops.where(indices.lt(0), indices.add(size), indices).to("int32").contiguous();
+
+/** `data` with `updates` written (reduction "none") or added at `index` along `axis`: scatterAdd, so it stays differentiable. */
+function scatter(data: Tensor, axis: number, index: Tensor, updates: Tensor, reduction: string): Tensor {
+  const u = updates.to(data.dtype);
+  if (reduction === "add") return data.scatterAdd(axis, index, u);
+  if (reduction !== "none") throw new Error(`reduction "${reduction}" is not supported (none and add are)`);
+  const zeros = ops.zerosLike(data);
+  const hit = zeros.scatterAdd(axis, index, ops.onesLike(u)).gt(0);
+  return ops.where(hit, zeros.scatterAdd(axis, index, u), data);
+}
+
+/** GatherND / ScatterND indices [..., k] into `data` as row numbers of data viewed as [rows, ...data.shape[batch + k:]]. */
+function ndRows(data: Tensor, indices: Tensor, batchDims: number): { rows: number[]; k: number } {
+  const k = indices.shape[indices.ndim - 1]!;
+  if (batchDims + k > data.ndim) throw new Error(`indices of depth ${k} with ${batchDims} batch dims do not fit data shape ${formatShape(data.shape)}`);
+  const dims = data.shape.slice(batchDims, batchDims + k);
+  const per = sizeOf(dims);
+  const values = numbers(indices, "indices");
+  const count = values.length / Math.max(k, 1);
+  const perBatch = count / Math.max(1, sizeOf(indices.shape.slice(0, batchDims)));
+  const rows: number[] = [];
+  for (let r = 0; r < count; r++) {
+    let row = Math.floor(r / perBatch) * per;
+    let stride = per;
+    for (let j = 0; j < k; j++) {
+      const d = dims[j]!;
+      const v = values[r * k + j]!;
+      if (v < -d || v >= d) throw new Error(`index ${v} is out of range for a dim of size ${d}`);
+      stride /= d;
+      row += (v < 0 ? v + d : v) * stride;
+    }
+    rows.push(row);
+  }
+  return { rows, k };
+}
+
 export const SHAPE_OPS: Record<string, OpRule> = {
+  GatherND: (x, a) => {
+    const data = req(x, 0);
+    const indices = req(x, 1);
+    const b = a.int("batch_dims", 0);
+    const { rows, k } = ndRows(data, indices, b);
+    const flat = data.reshape([-1, ...data.shape.slice(b + k)]);
+    return take(flat, 0, rows).reshape([...indices.shape.slice(0, -1), ...data.shape.slice(b + k)]);
+  },
+  ScatterND: (x, a) => {
+    const data = req(x, 0);
+    const { rows, k } = ndRows(data, req(x, 1), 0);
+    const rest = data.shape.slice(k);
+    const flat = data.reshape([-1, ...rest]);
+    const updates = req(x, 2).reshape([rows.length, ...rest]);
+    const index = ops.tensor(rows, { dtype: "int32" }).reshape([rows.length, ...rest.map(() => 1)]).expand(updates.shape).contiguous();
+    return scatter(flat, 0, index, updates, a.string("reduction", "none")).reshape(data.shape);
+  },
+  ScatterElements: (x, a) => {
+    const data = req(x, 0);
+    const axis = normalizeDim(a.int("axis", 0), data.ndim, "ScatterElements");
+    return scatter(data, axis, wrapIndices(req(x, 1), data.shape[axis]!), req(x, 2), a.string("reduction", "none"));
+  },
+  Scatter: (x, a) => {
+    const data = req(x, 0);
+    const axis = normalizeDim(a.int("axis", 0), data.ndim, "Scatter");
+    return scatter(data, axis, wrapIndices(req(x, 1), data.shape[axis]!), req(x, 2), "none");
+  },
   Identity: (x) => req(x, 0),
   Dropout: (x) => {
     const input = req(x, 0);
@@ -191,7 +256,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     const axis = normalizeDim(a.int("axis", 0), data.ndim, "GatherElements");
     const indices = req(x, 1);
     const size = data.shape[axis]!;
-    return data.gather(axis, ops.where(indices.lt(0), indices.add(size), indices).to("int32").contiguous());
+    return data.gather(axis, wrapIndices(indices, size));
   },
   Slice: (x, a, opset) => {
     const input = req(x, 0);
