@@ -48,6 +48,10 @@ export class Attrs {
     return this.get(name, "a list of floats", (v) => Array.isArray(v) && v.every((x) => typeof x === "number")) as number[] | undefined;
   }
 
+  strings(name: string): string[] | undefined {
+    return this.get(name, "a list of strings", (v) => Array.isArray(v) && v.every((x) => typeof x === "string")) as string[] | undefined;
+  }
+
   tensor(name: string): Tensor | undefined {
     const t = this.get(name, "a tensor", (v) => typeof v === "object" && v !== null && !Array.isArray(v) && "dataType" in v) as TensorProto | undefined;
     return t === undefined ? undefined : tensorFromProto(t, `attribute "${name}"`);

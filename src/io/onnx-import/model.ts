@@ -14,11 +14,12 @@ import { Attrs, type OpRule } from "./attrs.ts";
 import { MATH_OPS } from "./ops-math.ts";
 import { NN_OPS } from "./ops-nn.ts";
 import { RESIZE_OPS } from "./ops-resize.ts";
+import { RNN_OPS } from "./ops-rnn.ts";
 import { SHAPE_OPS } from "./ops-shape.ts";
 import { decodeModel, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from "./proto.ts";
 import { elementCount, onnxTypeName, tensorFromProto } from "./tensors.ts";
 
-const RULES: Record<string, OpRule> = { ...MATH_OPS, ...SHAPE_OPS, ...NN_OPS, ...RESIZE_OPS };
+const RULES: Record<string, OpRule> = { ...MATH_OPS, ...SHAPE_OPS, ...NN_OPS, ...RESIZE_OPS, ...RNN_OPS };
 
 /** The ONNX ops (default domain) that importModel runs. */
 export const supportedOps: readonly string[] = Object.keys(RULES).sort();

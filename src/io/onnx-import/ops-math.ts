@@ -130,7 +130,26 @@ function mod(a: Tensor, b: Tensor, fmod: boolean): Tensor {
   return r.dtype === a.dtype ? r : r.to(a.dtype);
 }
 
+/**
+ * The product over `axes` as sign · exp(Σ log|x|) in float64 (exact to float32 precision), zero
+ * where a factor is zero. Its gradient is product / x, except at zero factors (there: 0).
+ */
+function product(x: Tensor, axes: number[], keep: boolean): Tensor {
+  const v = x.to("float64");
+  const zero = v.eq(0);
+  const magnitude = ops.where(zero, 1, v).abs().log().sum(axes, keep).exp();
+  const negatives = v.lt(0).sum(axes, keep);
+  const sign = ops.sub(1, negatives.sub(negatives.div(2).to("int32").mul(2)).mul(2));
+  const p = ops.where(zero.sum(axes, keep).gt(0), 0, magnitude.mul(sign));
+  return p.dtype === x.dtype ? p : p.to(x.dtype);
+}
+
 export const MATH_OPS: Record<string, OpRule> = {
+  MeanVarianceNormalization: unary((x, a) => {
+    const axes = axesOf(a.ints("axes") ?? [0, 2, 3], x.ndim, "MeanVarianceNormalization");
+    const centered = x.sub(x.mean(axes, true));
+    return centered.div(centered.square().mean(axes, true).sqrt().add(1e-9));
+  }),
   Floor: unary(floor),
   Ceil: unary(ceil),
   Round: unary(round),
@@ -264,6 +283,7 @@ export const MATH_OPS: Record<string, OpRule> = {
   ReduceSumSquare: reduce((x, axes, keep) => x.mul(x).sum(axes, keep), attrAxes),
   ReduceLogSum: reduce((x, axes, keep) => floatOnly(x.sum(axes, keep)).log(), attrAxes),
   ReduceLogSumExp: reduce((x, axes, keep) => ops.logSumExp(x, axes, keep), attrAxes),
+  ReduceProd: reduce(product, attrAxes),
   ArgMax: argReduce("argmax"),
   ArgMin: argReduce("argmin"),
 };

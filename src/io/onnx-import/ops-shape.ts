@@ -140,7 +140,52 @@ function ndRows(data: Tensor, indices: Tensor, batchDims: number): { rows: numbe
   return { rows, k };
 }
 
+/** For each line of `x` along `axis`, the positions ordered by value (largest first when `largest`; ties: lower index first). */
+function order(x: Tensor, axis: number, largest: boolean, k: number): Tensor {
+  const moved = x.transpose(axis, -1).contiguous();
+  const n = moved.shape[moved.ndim - 1]!;
+  if (k < 0 || k > n) throw new Error(`k = ${k} is out of range for axis ${axis} of size ${n}`);
+  const data = moved.dataSync();
+  const lines = n === 0 ? 0 : data.length / n;
+  const out = new Int32Array(lines * k);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let l = 0; l < lines; l++) {
+    const v = (i: number) => Number(data[l * n + i]);
+    idx.sort((p, q) => (largest ? v(q) - v(p) : v(p) - v(q)) || p - q);
+    for (let j = 0; j < k; j++) out[l * k + j] = idx[j]!;
+    idx.sort((p, q) => p - q);
+  }
+  return ops.tensor(out, { dtype: "int32" }).reshape([...moved.shape.slice(0, -1), k]).transpose(axis, -1).contiguous();
+}
+
 export const SHAPE_OPS: Record<string, OpRule> = {
+  TopK: (x, a, opset) => {
+    const input = req(x, 0);
+    const axis = normalizeDim(a.int("axis", -1), input.ndim, "TopK");
+    const k = opset < 10 ? a.int("k", 1) : (scalar(x[1], null, "K") as number);
+    const indices = order(input, axis, a.int("largest", 1) === 1, k);
+    return [input.gather(axis, indices), indices];
+  },
+  NonZero: (x) => {
+    const input = req(x, 0).contiguous();
+    const data = input.dataSync();
+    const coords: number[][] = input.shape.map(() => []);
+    const strides = input.shape.map((_, i) => sizeOf(input.shape.slice(i + 1)));
+    for (let i = 0; i < data.length; i++) {
+      if (!data[i]) continue;
+      strides.forEach((s, d) => coords[d]!.push(Math.floor(i / s) % input.shape[d]!));
+    }
+    const count = coords[0]?.length ?? (data.length > 0 && data[0] ? 1 : 0);
+    return ops.tensor(coords.flat(), { dtype: "int32" }).reshape([input.ndim, count]);
+  },
+  Compress: (x, a) => {
+    const input = req(x, 0);
+    const keep = numbers(req(x, 1), "condition").flatMap((c, i) => (c ? [i] : []));
+    const axis = a.int("axis");
+    if (axis === undefined) return take(input.reshape([-1]), 0, keep.filter((i) => i < input.numel()));
+    const d = normalizeDim(axis, input.ndim, "Compress");
+    return take(input, d, keep.filter((i) => i < input.shape[d]!));
+  },
   GatherND: (x, a) => {
     const data = req(x, 0);
     const indices = req(x, 1);
