@@ -173,7 +173,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     const strides = input.shape.map((_, i) => sizeOf(input.shape.slice(i + 1)));
     for (let i = 0; i < data.length; i++) {
       if (!data[i]) continue;
-      strides.forEach((s, d) => coords[d]!.push(Math.floor(i / s) % input.shape[d]!));
+      for (let d = 0; d < strides.length; d++) coords[d]!.push(Math.floor(i / strides[d]!) % input.shape[d]!);
     }
     const count = coords[0]?.length ?? (data.length > 0 && data[0] ? 1 : 0);
     return ops.tensor(coords.flat(), { dtype: "int32" }).reshape([input.ndim, count]);
