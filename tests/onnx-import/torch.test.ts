@@ -84,3 +84,29 @@ test("tensorgrad onnx inspect prints the summary of a PyTorch export", async () 
   const bad = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "onnx", "inspect"], { encoding: "utf8" });
   assert.equal(bad.status, 2);
 });
+
+test("tensorgrad predict --model model.onnx classifies IDX images as the model does", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "tg-onnx-predict-"));
+  try {
+    tg.manualSeed(3);
+    const n = 6;
+    const pixels = Uint8Array.from({ length: n * 784 }, () => Math.floor(Math.random() * 256));
+    const header = new Uint8Array(16);
+    new DataView(header.buffer).setUint32(0, 0x803);
+    for (const [i, d] of [n, 28, 28].entries()) new DataView(header.buffer).setUint32(4 + 4 * i, d);
+    writeFileSync(join(dir, "images-idx3-ubyte"), Buffer.concat([header, pixels]));
+    const model = new tg.nn.Sequential(new tg.nn.Flatten(), new tg.nn.Linear(784, 10)).eval();
+    writeFileSync(join(dir, "model.onnx"), tg.onnx.exportModel(model, tg.randn([1, 1, 28, 28])));
+    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "predict", "--model", join(dir, "model.onnx"), "--json", join(dir, "images-idx3-ubyte")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const got = r.stdout.trim().split("\n").map((l) => JSON.parse(l).predicted);
+    const x = tg.tensor(Float32Array.from(pixels, (p) => p / 255)).reshape([n, 1, 28, 28]);
+    assert.deepEqual(got, Array.from((model.call(x) as tg.Tensor).argmax(1).dataSync()));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
