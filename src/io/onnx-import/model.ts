@@ -12,7 +12,7 @@ import { Parameter } from "../../nn/parameter.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { Attrs, type OpRule } from "./attrs.ts";
 import { MATH_OPS } from "./ops-math.ts";
-import { NN_OPS } from "./ops-nn.ts";
+import { FUSED_OPS, NN_OPS } from "./ops-nn.ts";
 import { RESIZE_OPS } from "./ops-resize.ts";
 import { RNN_OPS } from "./ops-rnn.ts";
 import { SHAPE_OPS } from "./ops-shape.ts";
@@ -127,6 +127,47 @@ function schedule(g: GraphProto, known: Set<string>): NodeProto[] {
   return order;
 }
 
+/**
+ * Conv → Relu, Gemm → Relu and Conv → Relu → MaxPool (kernel = stride, no padding) where the
+ * intermediate values feed only the next node: one step each, run by the fused rules as
+ * nn.Sequential runs Conv2d → ReLU → MaxPool2d, so the backends' fused kernels apply.
+ */
+function fuse(order: NodeProto[], outputs: Set<string>): NodeProto[] {
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of order) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const only = (n: NodeProto, op: string): NodeProto | null => {
+    const o = n.outputs[0]!;
+    const r = readers.get(o) ?? [];
+    const next = r[0];
+    if (n.outputs.length !== 1 || outputs.has(o) || r.length !== 1 || next!.opType !== op || !isDefaultDomain(next!)) return null;
+    return next!.inputs.filter((i) => i === o).length === 1 && next!.inputs[0] === o ? next! : null;
+  };
+  const gone = new Set<NodeProto>();
+  const fused = new Map<NodeProto, NodeProto>();
+  for (const n of order) {
+    if ((n.opType !== "Conv" && n.opType !== "Gemm") || !isDefaultDomain(n) || gone.has(n)) continue;
+    const relu = only(n, "Relu");
+    if (relu === null) continue;
+    let last = relu;
+    const attributes = [...n.attributes];
+    const pool = n.opType === "Conv" ? only(relu, "MaxPool") : null;
+    if (pool !== null && pool.outputs.filter((o) => o !== "").length === 1) {
+      const a = new Attrs(pool);
+      const k = a.ints("kernel_shape");
+      const plain = a.int("ceil_mode", 0) === 0 && a.string("auto_pad", "NOTSET") === "NOTSET" && (a.ints("pads") ?? []).every((p) => p === 0);
+      if (k?.length === 2 && plain && (a.ints("dilations") ?? [1, 1]).every((d) => d === 1) && JSON.stringify(a.ints("strides") ?? [1, 1]) === JSON.stringify(k)) {
+        attributes.push({ name: "__pool", type: 7, value: k });
+        last = pool;
+      }
+    }
+    const opType = `${n.opType}+Relu${last === pool ? "+MaxPool" : ""}`;
+    fused.set(n, { ...n, opType, attributes, outputs: [last.outputs[0]!] });
+    gone.add(relu);
+    gone.add(last);
+  }
+  return order.filter((n) => !gone.has(n)).map((n) => fused.get(n) ?? n);
+}
+
 interface Step {
   node: NodeProto;
   rule: OpRule;
@@ -185,7 +226,7 @@ export class OnnxModel extends Module {
     this._outputs = g.outputs.map((o) => o.name);
     if (this._outputs.length === 0) throw new Error("onnx.importModel: the graph has no outputs");
     const known = new Set([...this._params.keys(), ...this._constants.keys(), ...this._inputs.map((i) => i.name)]);
-    const order = schedule(g, known);
+    const order = fuse(schedule(g, known), new Set(this._outputs));
     const produced = new Set(known);
     for (const n of order) for (const o of n.outputs) produced.add(o);
     for (const o of this._outputs) if (!produced.has(o)) throw new Error(`onnx.importModel: graph output "${o}" is not produced by any node`);
@@ -197,7 +238,7 @@ export class OnnxModel extends Module {
     const last: string[][] = order.map(() => []);
     for (const [v, i] of lastUse) if (!keep.has(v)) last[i]!.push(v);
     order.forEach((node, i) => {
-      this._steps.push({ node, rule: RULES[node.opType]!, attrs: new Attrs(node), last: last[i]! });
+      this._steps.push({ node, rule: RULES[node.opType] ?? FUSED_OPS[node.opType]!, attrs: new Attrs(node), last: last[i]! });
     });
   }
 

@@ -7,7 +7,7 @@
  */
 import { isFloating } from "../../base/dtype.ts";
 import { formatShape } from "../../base/shape.ts";
-import { avgPool2d, batchNorm, conv2d, linear, maxPool2dWithIndices } from "../../nn/functional/index.ts";
+import { avgPool2d, batchNorm, conv2dAct, conv2dReluMaxPool, linearAct, maxPool2dWithIndices } from "../../nn/functional/index.ts";
 import { col2im } from "../../ops/conv.ts";
 import * as ops from "../../ops/index.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -68,17 +68,43 @@ const symmetric = (p: Window["pads"]) => p[0] === p[2] && p[1] === p[3];
 const padHW = (x: Tensor, p: Window["pads"], value: number) => pad(x, [0, 0, p[0], p[1], 0, 0, p[2], p[3]], "constant", value);
 const back = (w: Window, y: Tensor) => (w.oneD ? y.squeeze(2) : y);
 
-const conv: OpRule = (x, a) => {
-  const input = req(x, 0);
-  let weight = req(x, 1);
-  const w = windowOf("Conv", input, a, weight.shape.slice(2));
-  if (w.oneD) weight = weight.unsqueeze(2);
-  const bias = x[2] ?? null;
-  const groups = a.int("group", 1);
-  const opts = { stride: w.stride, dilation: w.dilation, groups };
-  if (symmetric(w.pads)) return back(w, conv2d(w.x, weight, bias, { ...opts, padding: [w.pads[0], w.pads[1]] }));
-  return back(w, conv2d(padHW(w.x, w.pads, 0), weight, bias, opts));
-};
+/**
+ * Conv; with `relu`, Conv → Relu as one conv2dAct (fused where the backend can), and with a
+ * `__pool` attribute (set by the importer's fusion) also the MaxPool after it, as nn.Sequential runs them.
+ */
+const convRule =
+  (relu: boolean): OpRule =>
+  (x, a) => {
+    const input = req(x, 0);
+    let weight = req(x, 1);
+    const w = windowOf("Conv", input, a, weight.shape.slice(2));
+    if (w.oneD) weight = weight.unsqueeze(2);
+    const bias = x[2] ?? null;
+    const opts = { stride: w.stride, dilation: w.dilation, groups: a.int("group", 1), padding: [w.pads[0], w.pads[1]] as [number, number] };
+    const src = symmetric(w.pads) ? w.x : padHW(w.x, w.pads, 0);
+    if (!symmetric(w.pads)) opts.padding = [0, 0];
+    const pool = a.ints("__pool");
+    if (pool !== undefined && !w.oneD) return conv2dReluMaxPool(src, weight, bias, opts, pool as [number, number]);
+    return back(w, conv2dAct(src, weight, bias, opts, relu));
+  };
+
+/** Gemm; with `relu`, Gemm → Relu as one linearAct where the Gemm is a linear layer. */
+const gemmRule =
+  (relu: boolean): OpRule =>
+  (x, a) => {
+    const [A, B, C] = [req(x, 0), req(x, 1), x[2]];
+    const [transA, transB] = [a.int("transA", 0), a.int("transB", 0)];
+    const [alpha, beta] = [a.float("alpha", 1), a.float("beta", 1)];
+    const linearBias = C === undefined || (beta === 1 && C.ndim === 1 && C.shape[0] === B.shape[0]);
+    if (transA === 0 && transB === 1 && alpha === 1 && linearBias && A.dtype !== "int32") return linearAct(A, B, C ?? null, relu);
+    let y = (transA ? A.t() : A).matmul(transB ? B.t() : B);
+    if (alpha !== 1) y = y.mul(alpha);
+    if (C !== undefined && beta !== 0) y = y.add(beta === 1 ? C : C.mul(beta));
+    return relu ? y.relu() : y;
+  };
+
+/** Node pairs (and Conv → Relu → MaxPool) that the importer runs as one fused op; see fuse() in model.ts. */
+export const FUSED_OPS: Record<string, OpRule> = { "Conv+Relu": convRule(true), "Gemm+Relu": gemmRule(true), "Conv+Relu+MaxPool": convRule(true) };
 
 /** ConvTranspose as the adjoint of convolution: weightᵀ · x gives columns, col2im sums them into the (uncropped) output. */
 const convTranspose: OpRule = (x, a) => {
@@ -223,17 +249,8 @@ export const NN_OPS: Record<string, OpRule> = {
     return [nllLoss(logp, req(x, 1), x[2], a), logp];
   },
   MatMul: (x) => ops.matmul(req(x, 0), req(x, 1)),
-  Gemm: (x, a) => {
-    const [A, B, C] = [req(x, 0), req(x, 1), x[2]];
-    const [transA, transB] = [a.int("transA", 0), a.int("transB", 0)];
-    const [alpha, beta] = [a.float("alpha", 1), a.float("beta", 1)];
-    const linearBias = C === undefined || (beta === 1 && C.ndim === 1 && C.shape[0] === B.shape[0]);
-    if (transA === 0 && transB === 1 && alpha === 1 && linearBias && A.dtype !== "int32") return linear(A, B, C ?? null);
-    let y = (transA ? A.t() : A).matmul(transB ? B.t() : B);
-    if (alpha !== 1) y = y.mul(alpha);
-    return C === undefined || beta === 0 ? y : y.add(beta === 1 ? C : C.mul(beta));
-  },
-  Conv: conv,
+  Gemm: gemmRule(false),
+  Conv: convRule(false),
   ConvTranspose: convTranspose,
   MaxPool: maxPool,
   AveragePool: averagePool,
