@@ -152,6 +152,26 @@ describe("onnx.importModel errors", () => {
     assert.throws(() => tg.onnx.importModelSync(short), /needs 4000 bytes of raw_data, the file holds 4/);
   });
 
+  test("shape inputs asking for huge tensors are Errors, not allocations", () => {
+    const int64 = (values: number[]) => {
+      const raw = new Uint8Array(values.length * 8);
+      values.forEach((v, i) => {
+        new DataView(raw.buffer).setBigInt64(i * 8, BigInt(v), true);
+      });
+      return raw;
+    };
+    const huge = oneNode("ConstantOfShape", {
+      nodes: [{ name: "c", opType: "ConstantOfShape", inputs: ["s"], outputs: ["y"], attributes: [] }],
+      initializers: [{ name: "s", dataType: DataType.INT64, dims: [2], raw: int64([2 ** 20, 2 ** 20]) }],
+    });
+    assert.throws(() => tg.onnx.importModelSync(huge).call(tg.zeros([2, 3])), /ConstantOfShape: shape \[1048576,1048576\] is not a valid tensor shape/);
+    const pads = oneNode("Pad", {
+      nodes: [{ name: "p", opType: "Pad", inputs: ["x", "pads"], outputs: ["y"], attributes: [] }],
+      initializers: [{ name: "pads", dataType: DataType.INT64, dims: [4], raw: int64([0, 1e12, 0, 0]) }],
+    });
+    assert.throws(() => tg.onnx.importModelSync(pads).call(tg.zeros([2, 3])), /Pad: shape \[2,2147483650\] is not a valid tensor shape/);
+  });
+
   test("external data is an Error naming the file", () => {
     const utf8 = (s: string) => [...new TextEncoder().encode(s)];
     const entry = [0x0a, 8, ...utf8("location"), 0x12, 5, ...utf8("w.bin")];

@@ -8,6 +8,7 @@ import { normalizeDim } from "../../base/shape.ts";
 import * as ops from "../../ops/index.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { type Attrs, axesOf, numbers, type OpRule, req, scalar } from "./attrs.ts";
+import { checkShapeValues, MAX_ELEMENTS } from "./ops-shape.ts";
 import { dtypeFor } from "./tensors.ts";
 
 const unary = (f: (x: Tensor, a: Attrs) => Tensor): OpRule => (x, a) => f(req(x, 0), a);
@@ -84,6 +85,7 @@ function cast(x: Tensor, dtype: DType): Tensor {
 /** Along `axis`, y = x · M for an [n, n] 0/1 matrix M (CumSum's running sums as one matmul, so it is differentiable). */
 function alongAxis(x: Tensor, axis: number, m: (i: number, j: number) => boolean): Tensor {
   const n = x.shape[axis]!;
+  if (n * n > MAX_ELEMENTS) throw new Error(`CumSum over ${n} positions is too long for its [n, n] matmul form`);
   const data: number[] = [];
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data.push(m(i, j) ? 1 : 0);
   const xf = floatOnly(x);
@@ -181,6 +183,7 @@ export const MATH_OPS: Record<string, OpRule> = {
   OneHot: (x, a) => {
     const indices = req(x, 0);
     const depth = scalar(req(x, 1), 0, "depth")!;
+    checkShapeValues([...indices.shape, depth], "OneHot");
     const [off, on] = numbers(req(x, 2), "values");
     const axis = a.int("axis", -1);
     const d = axis < 0 ? axis + indices.ndim + 1 : axis;

@@ -13,7 +13,7 @@ import * as ops from "../../ops/index.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import type { Attrs, OpRule } from "./attrs.ts";
 import { req } from "./attrs.ts";
-import { pad } from "./ops-shape.ts";
+import { checkShapeValues, pad } from "./ops-shape.ts";
 
 /** A 1-D or 2-D window op's geometry, with 1-D seen as 2-D of height 1. */
 interface Window {
@@ -135,6 +135,7 @@ const convTranspose: OpRule = (x, a) => {
     const begin = total.map((t) => (upper ? Math.floor(t / 2) : t - Math.floor(t / 2)));
     pads = [begin[0]!, begin[1]!, total[0]! - begin[0]!, total[1]! - begin[1]!];
   }
+  checkShapeValues([n, coutG * groups, ...full], "ConvTranspose");
   const cinG = cin / groups;
   const xs = w.x.reshape([n, groups, cinG, h * wd]);
   const ws = weight.reshape([groups, cinG, coutG * kh * kw]).transpose(1, 2); // [g, coutG·kh·kw, cinG]

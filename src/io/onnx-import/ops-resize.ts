@@ -8,6 +8,7 @@ import { formatShape } from "../../base/shape.ts";
 import * as ops from "../../ops/index.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { type Attrs, numbers, type OpRule, req } from "./attrs.ts";
+import { checkShapeValues } from "./ops-shape.ts";
 
 interface Options {
   mode: string;
@@ -121,11 +122,14 @@ function resize(x: Tensor, scales: number[] | undefined, sizes: number[] | undef
   if (sizes !== undefined && sizes.length !== r) throw new Error(`sizes must have ${r} values for input shape ${formatShape(x.shape)}, got ${sizes.length}`);
   if (scales !== undefined && scales.length !== r) throw new Error(`scales must have ${r} values for input shape ${formatShape(x.shape)}, got ${scales.length}`);
   if (sizes === undefined && scales === undefined) throw new Error("one of scales and sizes is required");
+  const targets = checkShapeValues(
+    x.shape.map((size, d) => sizes?.[d] ?? Math.floor(size * scales![d]!)),
+    "Resize",
+  );
   let out = x;
   for (let d = 0; d < r; d++) {
     const size = x.shape[d]!;
-    const target = sizes?.[d] ?? Math.floor(size * scales![d]!);
-    if (!Number.isInteger(target) || target < 0 || target > 2 ** 31) throw new Error(`invalid output size ${target} for axis ${d}`);
+    const target = targets[d]!;
     const scale = sizes !== undefined ? target / size : scales![d]!;
     const box: [number, number] = roi !== undefined && roi.length === 2 * r ? [roi[d]!, roi[d + r]!] : [0, 1];
     if (target === size && scale === 1 && o.transform !== "tf_crop_and_resize") continue;

@@ -9,10 +9,10 @@ import * as ops from "../../ops/index.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { axesOf, numbers, type OpRule, req, scalar } from "./attrs.ts";
 
-/** The largest tensor a shape input may ask for (2³¹ elements): a hostile shape is an Error, not an allocation. */
-const MAX_ELEMENTS = 2 ** 31;
+/** The largest tensor a shape input may ask for (2²⁸ elements, 1 GiB of float32): a hostile shape is an Error, not an allocation. */
+export const MAX_ELEMENTS = 2 ** 28;
 
-function checkShapeValues(shape: readonly number[], op: string): number[] {
+export function checkShapeValues(shape: readonly number[], op: string): number[] {
   if (shape.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(shape) > MAX_ELEMENTS)
     throw new Error(`${op}: shape ${formatShape(shape)} is not a valid tensor shape (at most ${MAX_ELEMENTS} elements)`);
   return [...shape];
@@ -61,6 +61,10 @@ function slice(x: Tensor, starts: number[], ends: number[], axes: number[] | und
 export function pad(x: Tensor, pads: number[], mode: string, value: number): Tensor {
   const r = x.ndim;
   if (pads.length !== 2 * r) throw new Error(`pads must have 2 × rank = ${2 * r} values for input shape ${formatShape(x.shape)}, got ${pads.length}`);
+  checkShapeValues(
+    x.shape.map((d, i) => Math.max(0, d + pads[i]! + pads[i + r]!)),
+    "Pad",
+  );
   let out = x;
   for (let d = 0; d < r; d++) {
     let before = pads[d]!;
