@@ -17,7 +17,7 @@ import { RESIZE_OPS } from "./ops-resize.ts";
 import { RNN_OPS } from "./ops-rnn.ts";
 import { SHAPE_OPS } from "./ops-shape.ts";
 import { decodeModel, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from "./proto.ts";
-import { elementCount, onnxTypeName, tensorFromProto } from "./tensors.ts";
+import { elementCount, onnxTypeName, onnxTypeOf, setOnnxType, tensorFromProto } from "./tensors.ts";
 
 const RULES: Record<string, OpRule> = { ...MATH_OPS, ...SHAPE_OPS, ...NN_OPS, ...RESIZE_OPS, ...RNN_OPS };
 
@@ -254,6 +254,7 @@ export class OnnxModel extends Module {
       if (dims !== null && (dims.length !== t.ndim || dims.some((d, j) => typeof d === "number" && d > 0 && d !== t.shape[j])))
         throw new Error(`OnnxModel.forward: input "${spec.name}" must have shape ${formatShape(dims.map((d) => d ?? "?") as never)}, got ${formatShape(t.shape)}`);
       values.set(spec.name, t);
+      if (onnxTypeOf(t) === undefined) setOnnxType(t, spec.type);
     });
     for (const { node, rule, attrs, last } of this._steps) {
       const args = node.inputs.map((n) => (n === "" ? undefined : values.get(n)));

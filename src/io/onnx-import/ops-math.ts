@@ -4,12 +4,12 @@
  * is numpy's, which tensorgrad's binary ops already follow.
  */
 import { type DType, isFloating } from "../../base/dtype.ts";
-import { normalizeDim } from "../../base/shape.ts";
+import { formatShape, normalizeDim } from "../../base/shape.ts";
 import * as ops from "../../ops/index.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { type Attrs, axesOf, numbers, type OpRule, req, scalar } from "./attrs.ts";
 import { checkShapeValues, MAX_ELEMENTS } from "./ops-shape.ts";
-import { dtypeFor } from "./tensors.ts";
+import { dtypeFor, onnxTypeOf } from "./tensors.ts";
 
 const unary = (f: (x: Tensor, a: Attrs) => Tensor): OpRule => (x, a) => f(req(x, 0), a);
 
@@ -146,7 +146,87 @@ function product(x: Tensor, axes: number[], keep: boolean): Tensor {
   return p.dtype === x.dtype ? p : p.to(x.dtype);
 }
 
+/**
+ * Einsum as one broadcast product and a sum: every operand is laid out over all the equation's
+ * letters (a repeated letter within an operand takes the diagonal, as a product with an identity
+ * mask), multiplied together, and the letters not in the output summed away. Differentiable; the
+ * intermediate has one dim per letter (phase 2: pairwise matmuls for large contractions).
+ */
+function einsum(equation: string, xs: Tensor[]): Tensor {
+  const [lhs, rhs] = equation.replace(/\s/g, "").split("->") as [string, string | undefined];
+  const terms = lhs.split(",");
+  if (terms.length !== xs.length) throw new Error(`equation "${equation}" has ${terms.length} operands, got ${xs.length} inputs`);
+  const ellipsisRank = Math.max(0, ...terms.map((t, i) => (t.includes("...") ? xs[i]!.ndim - t.replace("...", "").length : 0)));
+  const dots = Array.from({ length: ellipsisRank }, (_, i) => String.fromCharCode(0x100 + i));
+  const expand = (t: string, ndim: number) => {
+    const n = ndim - t.replace("...", "").length;
+    return [...t.replace("...", "\0")].flatMap((c) => (c === "\0" ? dots.slice(ellipsisRank - n) : [c]));
+  };
+  const operands = terms.map((t, i) => expand(t, xs[i]!.ndim));
+  const counts = new Map<string, number>();
+  for (const o of operands) for (const c of o) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const out = rhs === undefined ? [...dots, ...[...counts.keys()].filter((c) => !dots.includes(c) && counts.get(c) === 1).sort()] : expand(rhs, ellipsisRank + rhs.replace("...", "").length);
+  const letters = [...new Set([...out, ...operands.flat()])];
+  let product: Tensor | null = null;
+  operands.forEach((o, i) => {
+    let t = xs[i]!;
+    if (o.length !== t.ndim) throw new Error(`operand ${i} ("${terms[i]}") does not match its shape ${formatShape(t.shape)}`);
+    let names = [...o];
+    for (let p = 0; p < names.length; p++) {
+      const q = names.indexOf(names[p]!, p + 1);
+      if (q < 0) continue;
+      const n = t.shape[p]!;
+      const eye = ops.eye(n).to(t.dtype).reshape(t.shape.map((_, k) => (k === p || k === q ? n : 1)));
+      t = t.mul(eye).sum(q);
+      names.splice(q, 1);
+      p--;
+    }
+    const perm = letters.filter((c) => names.includes(c)).map((c) => names.indexOf(c));
+    t = t.permute(perm);
+    names = perm.map((k) => names[k]!);
+    t = t.reshape(letters.map((c) => (names.includes(c) ? t.shape[names.indexOf(c)]! : 1)));
+    product = product === null ? t : product.mul(t);
+  });
+  const summed = letters.map((c, k) => (out.includes(c) ? -1 : k)).filter((k) => k >= 0);
+  const y = summed.length > 0 ? product!.sum(summed) : product!;
+  const kept = letters.filter((c) => out.includes(c));
+  return y.permute(out.map((c) => kept.indexOf(c)));
+}
+
+/** Saturates to ONNX type `code`'s range (uint8 unless it is int8). */
+const saturateTo = (x: Tensor, code: number) => (code === 3 ? x.clamp(-128, 127) : x.clamp(0, 255));
+/** A per-axis [C] parameter shaped to broadcast along `axis` of an x with `ndim` dims; scalars broadcast as they are. */
+function alongDim(p: Tensor, axis: number, ndim: number): Tensor {
+  if (p.numel() === 1) return p.reshape([]);
+  const d = normalizeDim(axis, ndim, "quantization axis");
+  return p.reshape(Array.from({ length: ndim }, (_, i) => (i === d ? -1 : 1)));
+}
+
 export const MATH_OPS: Record<string, OpRule> = {
+  Einsum: (x, a) => einsum(a.string("equation", ""), x.filter((t): t is Tensor => t !== undefined)),
+  QuantizeLinear: (x, a) => {
+    const input = req(x, 0);
+    const axis = a.int("axis", 1);
+    const zp = x[2];
+    const q = round(floatOnly(input).div(alongDim(req(x, 1), axis, input.ndim)));
+    const shifted = zp === undefined ? q : q.add(alongDim(zp, axis, input.ndim));
+    return saturateTo(shifted, zp === undefined ? 2 : (onnxTypeOf(zp) ?? 2)).to("int32");
+  },
+  DequantizeLinear: (x, a) => {
+    const input = req(x, 0);
+    const axis = a.int("axis", 1);
+    const zp = x[2];
+    const centered = zp === undefined ? input.to("float32") : input.to("float32").sub(alongDim(zp, axis, input.ndim));
+    return centered.mul(alongDim(req(x, 1), axis, input.ndim));
+  },
+  DynamicQuantizeLinear: (x) => {
+    const input = req(x, 0);
+    const lo = ops.minimum(ops.amin(input), 0);
+    const hi = ops.maximum(ops.amax(input), 0);
+    const scale = hi.sub(lo).div(255);
+    const zp = saturateTo(round(ops.neg(lo).div(scale)), 2);
+    return [saturateTo(round(input.div(scale)).add(zp), 2).to("int32"), scale, zp.to("int32")];
+  },
   MeanVarianceNormalization: unary((x, a) => {
     const axes = axesOf(a.ints("axes") ?? [0, 2, 3], x.ndim, "MeanVarianceNormalization");
     const centered = x.sub(x.mean(axes, true));

@@ -12,7 +12,7 @@ import { col2im } from "../../ops/conv.ts";
 import * as ops from "../../ops/index.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import type { Attrs, OpRule } from "./attrs.ts";
-import { req } from "./attrs.ts";
+import { numbers, req } from "./attrs.ts";
 import { checkShapeValues, pad } from "./ops-shape.ts";
 
 /** A 1-D or 2-D window op's geometry, with 1-D seen as 2-D of height 1. */
@@ -234,6 +234,21 @@ function nllLoss(logp: Tensor, target: Tensor, weight: Tensor | undefined, a: At
 }
 
 export const NN_OPS: Record<string, OpRule> = {
+  MaxUnpool: (x, a) => {
+    const [values, indices] = [req(x, 0), req(x, 1)];
+    const k = a.ints("kernel_shape") ?? [];
+    const r = values.ndim - 2;
+    const strides = a.ints("strides") ?? new Array<number>(r).fill(1);
+    const pads = a.ints("pads") ?? new Array<number>(2 * r).fill(0);
+    const spatial = values.shape.slice(2).map((d, i) => (d - 1) * strides[i]! + k[i]! - pads[i]! - pads[i + r]!);
+    // indices address the default output; a larger output_shape pads it at the end (ONNX's reference)
+    const shape = checkShapeValues([...values.shape.slice(0, 2), ...spatial], "MaxUnpool");
+    const flat = ops.zeros([shape.reduce((p, d) => p * d, 1)], { dtype: values.dtype });
+    const out = flat.scatterAdd(0, indices.reshape([-1]).contiguous(), values.reshape([-1])).reshape(shape);
+    if (x[2] === undefined) return out;
+    const want = checkShapeValues(numbers(x[2], "output_shape"), "MaxUnpool");
+    return pad(out, [...shape.map(() => 0), ...want.map((d, i) => d - shape[i]!)], "constant", 0);
+  },
   LRN: (x, a) => {
     // x / (bias + alpha / size · Σ x² over the `size` channels around c)^beta, the sum as an average pool over C
     const input = req(x, 0);

@@ -145,6 +145,18 @@ function fieldFor(t: TensorProto): number[] {
   }
 }
 
+const onnxTypes = new WeakMap<Tensor, number>();
+/** The ONNX element type a tensor was read as (tensorgrad keeps every integer type as int32), when known. */
+export function onnxTypeOf(t: Tensor): number | undefined {
+  return onnxTypes.get(t);
+}
+
+/** Records that `t` holds ONNX type `name` (a graph input's declared type). */
+export function setOnnxType(t: Tensor, name: string): void {
+  const code = (ONNX_TYPES as readonly string[]).indexOf(name);
+  if (code > 0) onnxTypes.set(t, code);
+}
+
 /** The tensor a TensorProto holds; `what` names it in errors (e.g. `initializer "fc.weight"`). */
 export function tensorFromProto(t: TensorProto, what = `tensor "${t.name}"`): Tensor {
   if (t.external !== null)
@@ -171,5 +183,7 @@ export function tensorFromProto(t: TensorProto, what = `tensor "${t.name}"`): Te
   if (dtype === "int32") for (let i = 0; i < n; i++) data[i] = saturate(get(i));
   else if (dtype === "bool") for (let i = 0; i < n; i++) data[i] = get(i) ? 1 : 0;
   else for (let i = 0; i < n; i++) data[i] = get(i);
-  return new Tensor(data, dtype, [...t.dims]);
+  const out = new Tensor(data, dtype, [...t.dims]);
+  onnxTypes.set(out, t.dataType);
+  return out;
 }
