@@ -246,7 +246,8 @@ export class OnnxModel extends Module {
     if (inputs.length !== this._inputs.length)
       throw new Error(`OnnxModel.forward: the graph takes ${this._inputs.length} input(s) (${this._inputs.map((i) => i.name).join(", ")}), got ${inputs.length}`);
     const values = new Map<string, Tensor>(this._constants);
-    for (const [k, p] of this._params) values.set(k, p);
+    // the properties, not _params: a parameter reassigned on the module (model["fc.weight"] = …) is the one used
+    for (const k of this._params.keys()) values.set(k, (this as unknown as Record<string, Tensor>)[k]!);
     this._inputs.forEach((spec, i) => {
       const t = inputs[i];
       if (!(t instanceof Tensor)) throw new TypeError(`OnnxModel.forward: input "${spec.name}" must be a Tensor`);
