@@ -303,7 +303,8 @@ async function bytesOf(src: Uint8Array | ArrayBuffer | string): Promise<Uint8Arr
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const fs = proc?.getBuiltinModule?.("node:fs/promises") as typeof import("node:fs/promises") | undefined;
   if (fs === undefined) throw new Error("onnx.importModel: reading a file path needs Node.js; in a browser pass the bytes (await (await fetch(url)).arrayBuffer())");
-  return new Uint8Array(await fs.readFile(src));
+  const b = await fs.readFile(src);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**

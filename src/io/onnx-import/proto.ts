@@ -118,10 +118,24 @@ class Reader {
     return n;
   }
 
+  /** The wire type of the field being read (checked by int / bytes / message). */
+  private wire = -1;
+
   tag(): [number, number] {
     const t = this.varint();
     if (t < 8 || t > 2 ** 32) this.fail(`invalid field tag ${t}`);
-    return [Math.floor(t / 8), t % 8];
+    this.wire = t % 8;
+    return [Math.floor(t / 8), this.wire];
+  }
+
+  private want(wire: number, what: string): void {
+    if (this.wire !== wire) this.fail(`${what} field has wire type ${this.wire}, expected ${wire}`);
+  }
+
+  /** An int32 / int64 / enum field's value. */
+  int(): number {
+    this.want(VARINT, "an integer");
+    return this.varint();
   }
 
   float(): number {
@@ -140,6 +154,7 @@ class Reader {
 
   /** A length-delimited field's bytes (a view into the file, no copy). */
   bytes(): Uint8Array {
+    this.want(LENGTH_DELIMITED, "a bytes, string or message");
     const n = this.size(this.end - this.pos, "length");
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -153,6 +168,7 @@ class Reader {
   /** The embedded message of a length-delimited field. */
   message(what: string): Reader {
     if (this.depth >= MAX_DEPTH) this.fail(`messages nested deeper than ${MAX_DEPTH}`);
+    this.want(LENGTH_DELIMITED, "a message");
     const n = this.size(this.end - this.pos, "length");
     const r = new Reader(this.buf, this.pos, this.pos + n, `${this.what} > ${what}`, this.depth + 1);
     this.pos += n;
@@ -218,7 +234,7 @@ function readTensor(r: Reader): TensorProto {
   };
   r.fields((n, w) => {
     if (n === 1) r.repeated(w, t.dims, "varint");
-    else if (n === 2) t.dataType = r.varint();
+    else if (n === 2) t.dataType = r.int();
     else if (n === 4) r.repeated(w, t.floatData, "float");
     else if (n === 5) r.repeated(w, t.int32Data, "varint");
     else if (n === 6) {
@@ -242,7 +258,7 @@ function readTensor(r: Reader): TensorProto {
       });
       t.external = { ...t.external, [key]: value };
     } else if (n === 14) {
-      if (r.varint() === 1) t.external ??= {};
+      if (r.int() === 1) t.external ??= {};
     } else return false;
     return true;
   });
@@ -260,12 +276,12 @@ function readAttribute(r: Reader): AttributeProto {
   const graphs: GraphProto[] = [];
   r.fields((n, w) => {
     if (n === 1) name = r.string();
-    else if (n === 20) type = r.varint();
+    else if (n === 20) type = r.int();
     else if (n === 2) {
       r.expect(w, FIXED32, "f");
       found.f = r.float();
     }
-    else if (n === 3) found.i = r.varint();
+    else if (n === 3) found.i = r.int();
     else if (n === 4) found.s = r.string();
     else if (n === 5) found.t = readTensor(r.message("tensor"));
     else if (n === 6) found.g = readGraph(r.message("graph"));
@@ -337,7 +353,7 @@ function readValueInfo(r: Reader): ValueInfoProto {
         if (tn !== 1) return false; // TypeProto.tensor_type
         const tensor = type.message("tensor_type");
         tensor.fields((f) => {
-          if (f === 1) v.elemType = tensor.varint();
+          if (f === 1) v.elemType = tensor.int();
           else if (f === 2) {
             const shape = tensor.message("shape");
             v.dims = [];
@@ -346,7 +362,7 @@ function readValueInfo(r: Reader): ValueInfoProto {
               const dim = shape.message("dim");
               let d: number | string | null = null;
               dim.fields((df) => {
-                if (df === 1) d = dim.varint();
+                if (df === 1) d = dim.int();
                 else if (df === 2) d = dim.string();
                 else return false;
                 return true;
@@ -389,7 +405,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   const r = new Reader(bytes, 0, bytes.length, "ModelProto", 0);
   const m: ModelProto = { irVersion: 0, producerName: "", producerVersion: "", docString: "", opsets: [], graph: null!, functions: 0 };
   r.fields((n) => {
-    if (n === 1) m.irVersion = r.varint();
+    if (n === 1) m.irVersion = r.int();
     else if (n === 2) m.producerName = r.string();
     else if (n === 3) m.producerVersion = r.string();
     else if (n === 6) m.docString = r.string();
@@ -399,7 +415,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
       const entry = { domain: "", version: 0 };
       op.fields((f) => {
         if (f === 1) entry.domain = op.string();
-        else if (f === 2) entry.version = op.varint();
+        else if (f === 2) entry.version = op.int();
         else return false;
         return true;
       });
