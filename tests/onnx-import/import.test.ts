@@ -205,9 +205,9 @@ describe("onnx.importModel errors", () => {
         for (const [i, v] of edits) if (i < b.length) b[i] = v;
         tryImport(b);
       }),
-      { numRuns: 1500, seed: 19 },
+      { numRuns: 8000, seed: 19 },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => tryImport(b)), { numRuns: 500, seed: 19 });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => tryImport(b)), { numRuns: 2000, seed: 19 });
     console.log(`# fuzz: ${runs} inputs`);
   });
 });
