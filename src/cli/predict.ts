@@ -9,6 +9,8 @@ import { basename, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseIdx } from "../datasets/idx.ts";
 import { loadFile } from "../io/files.ts";
+import { importModel } from "../io/onnx-import/model.ts";
+import { softmax } from "../ops/reduce.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { imageToGray } from "../viz/png.ts";
 import { intOption, parse, stringOption, UsageError } from "./args.ts";
@@ -16,12 +18,14 @@ import { MODELS } from "./models.ts";
 
 export const PREDICT_USAGE = `usage: tensorgrad predict --model PATH [options] IMAGES...
 
-Classifies images with a model written by \`tensorgrad train\`.
+Classifies images with a model written by \`tensorgrad train\`, or with an ONNX classifier
+(e.g. from torch.onnx.export) whose input is [N, 1, H, W], [N, H, W] or [N, H·W] and whose output
+is [N, classes] (logits or probabilities).
 
 arguments:
   IMAGES                 an IDX image file (e.g. t10k-images-idx3-ubyte[.gz]) or PNG / JPEG files
 options:
-  --model PATH           model.safetensors, or the run directory that holds it (required)
+  --model PATH           model.safetensors, the run directory that holds it, or model.onnx (required)
   --labels FILE          IDX labels for an IDX image file: prints the accuracy too
   --limit N              print at most N predictions (default 20; all are used for the accuracy)
   --json                 print one JSON object per image instead of text
@@ -90,6 +94,7 @@ export async function predict(argv: readonly string[]): Promise<number> {
   const limit = intOption(values.limit, "limit", PREDICT_USAGE) ?? 20;
   if (existsSync(modelPath) && statSync(modelPath).isDirectory()) modelPath = join(modelPath, "model.safetensors");
   if (!existsSync(modelPath)) throw new UsageError(`no such model file: ${modelPath}`, PREDICT_USAGE);
+  if (modelPath.endsWith(".onnx")) return predictOnnx(modelPath, positionals, values, limit);
   const { tensors, metadata } = await loadFile(modelPath);
   const arch = metadata["tensorgrad.model"];
   const preset = arch === undefined ? undefined : MODELS[arch];
@@ -100,7 +105,30 @@ export async function predict(argv: readonly string[]): Promise<number> {
   model.loadStateDict(tensors);
 
   const { x, names } = await loadImages(positionals, [h, w]);
-  const probs = model.predict(x, { batchSize: 256 });
+  return report(model.predict(x, { batchSize: 256 }), names, classes, values, limit);
+}
+
+/** `predict` with an ONNX classifier: image size from its input shape, softmax unless it outputs probabilities. */
+async function predictOnnx(path: string, images: readonly string[], values: Record<string, string | boolean | undefined>, limit: number): Promise<number> {
+  const model = (await importModel(path)).eval();
+  const spec = model._inputs[0];
+  const dims = spec?.shape ?? null;
+  if (model._inputs.length !== 1 || dims === null || dims.length < 2 || dims.length > 4 || dims.slice(1).some((d) => typeof d !== "number"))
+    throw new Error(`${path}: expected one image input [N, 1, H, W], [N, H, W] or [N, H·W] with fixed sizes, got ${JSON.stringify(model._inputs)}`);
+  const rest = dims.slice(1) as number[];
+  const size: [number, number] = rest.length === 1 ? [Math.round(Math.sqrt(rest[0]!)), Math.round(Math.sqrt(rest[0]!))] : [rest.at(-2)!, rest.at(-1)!];
+  if (rest.length === 3 && rest[0] !== 1) throw new Error(`${path}: the input has ${rest[0]} channels; predict feeds grayscale images (1 channel)`);
+  if (size[0] * size[1] !== rest.reduce((p, d) => p * d, 1)) throw new Error(`${path}: input shape ${JSON.stringify(dims)} is not a square image`);
+  const { x, names } = await loadImages(images, size);
+  const out = model.call(x.reshape([x.shape[0]!, ...rest])) as Tensor;
+  if (out.ndim !== 2) throw new Error(`${path}: expected an output [N, classes], got shape [${out.shape.join(", ")}]`);
+  const v = out.dataSync();
+  const isProbs = v.every((p) => p >= 0 && p <= 1) && out.sum(1).dataSync().every((s) => Math.abs(s - 1) < 1e-4);
+  return report(isProbs ? out : softmax(out, 1), names, out.shape[1]!, values, limit);
+}
+
+/** Prints the predictions (and the accuracy against --labels). */
+async function report(probs: Tensor, names: string[], classes: number, values: Record<string, string | boolean | undefined>, limit: number): Promise<number> {
   const predicted = probs.argmax(1).dataSync();
   const p = probs.dataSync();
   let labels: ArrayLike<number> | null = null;

@@ -55,9 +55,11 @@ export interface Model {
   graph: Graph;
 }
 
-const VARINT = 0;
-const FIXED32 = 5;
-const LENGTH_DELIMITED = 2;
+/** Protobuf wire types (shared with the reader in onnx-import/proto.ts). */
+export const VARINT = 0;
+export const FIXED64 = 1;
+export const LENGTH_DELIMITED = 2;
+export const FIXED32 = 5;
 const utf8 = new TextEncoder();
 
 /** Appends protobuf fields to a growing byte buffer. */

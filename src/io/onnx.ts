@@ -1,7 +1,8 @@
 /**
  * @file `tg.onnx`: exporting Sequential-style models to ONNX (a `.onnx` ModelProto that ONNX
  * Runtime and other ONNX tools run). The model is traced by walking its module tree on an
- * example input in eval mode; see onnx-layers.ts for what each module becomes.
+ * example input in eval mode; see onnx-layers.ts for what each module becomes. Importing
+ * (`importModel`, `inspect`) lives in onnx-import/.
  */
 import { noGrad } from "../autograd/mode.ts";
 import { Module } from "../nn/module.ts";
@@ -12,6 +13,8 @@ import { writeFileAtomic, writeFileAtomicSync } from "./files.ts";
 import { GraphBuilder } from "./onnx-graph.ts";
 import { type Context, RULES, ruleFor, type Value } from "./onnx-layers.ts";
 import { DataType, encodeModel } from "./onnx-proto.ts";
+
+export { importModel, importModelSync, inspect, type ModelSummary, OnnxModel, supportedOps, type ValueSummary } from "./onnx-import/model.ts";
 
 export interface ExportOptions {
   /** ONNX opset version, 13 to 21 (default 17). From 20, GELU is one `Gelu` node instead of its formula. */
