@@ -1,11 +1,12 @@
 /**
- * @file The `tensorgrad` command's dispatcher: `train`, `predict`, `graph`, `bench`. Mistakes in the call get a
+ * @file The `tensorgrad` command's dispatcher: `train`, `predict`, `graph`, `bench`, `playground`. Mistakes in the call get a
  * message and exit code 2; failures a one-line error and exit code 1 (the stack trace only with
  * TENSORGRAD_DEBUG=1); an interrupted training run exits 130.
  */
 import { UsageError } from "./args.ts";
 import { BENCH_USAGE, bench } from "./bench.ts";
 import { GRAPH_USAGE, graph } from "./graph.ts";
+import { PLAYGROUND_USAGE, playground } from "./playground.ts";
 import { PREDICT_USAGE, predict } from "./predict.ts";
 import { TRAIN_USAGE, train } from "./train.ts";
 
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   predict: { run: predict, usage: PREDICT_USAGE, summary: "classify IDX / PNG / JPEG images with a saved model" },
   graph: { run: graph, usage: GRAPH_USAGE, summary: "write the computational graph of a model's training step as SVG" },
   bench: { run: bench, usage: BENCH_USAGE, summary: "run the benchmark suite (npm run bench)" },
+  playground: { run: playground, usage: PLAYGROUND_USAGE, summary: "serve the browser playground on 127.0.0.1 (npm run playground)" },
 };
 
 export const USAGE = `usage: tensorgrad <command> [options]

@@ -1,0 +1,253 @@
+/**
+ * @file The browser playground in headless Chromium: builds it (scripts/build-playground.ts) into a
+ * temporary folder, serves it with `tensorgrad playground`'s own server (COOP/COEP), and drives the
+ * page as a user would: trains the MLP for one epoch (≥ 90 % test accuracy), draws digits as mouse
+ * strokes and checks the predictions, downloads the model (and reads it back in Node with
+ * tg.load and the CLI's `predict`), drops a model written by `tensorgrad train` and a corrupt file on
+ * the page, and checks there are no console errors. Screenshots of each step go to
+ * tests/output/playground/ (or $TG_TEST_OUT/playground/).
+ *
+ * Needs a Chromium: /usr/bin/chromium (`apt-get install -y chromium`, as .ci/run does) or
+ * TG_CHROMIUM=<path>; skipped with that message when there is none.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { buildPlayground, digitsBin, pixelValue } from "../scripts/build-playground.ts";
+import { main } from "../src/cli/cli.ts";
+import { servePlayground } from "../src/cli/playground.ts";
+import * as tg from "../src/index.ts";
+import { toMnist } from "../playground/preprocess.ts";
+
+const CHROMIUM = [process.env.TG_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p !== undefined && p !== "" && existsSync(p));
+const skip = CHROMIUM === undefined ? "no Chromium found: install it with `apt-get install -y chromium` (or set TG_CHROMIUM=/path/to/chrome)" : false;
+const SHOTS = join(process.env.TG_TEST_OUT ?? join(import.meta.dirname, "output"), "playground");
+
+/** Stroke paths on the 280×280 pad, as fractions of its size: digits an MNIST MLP should read. */
+const STROKES: Record<number, [number, number][][]> = {
+  0: [Array.from({ length: 41 }, (_, i) => [0.5 + 0.2 * Math.sin((2 * Math.PI * i) / 40), 0.5 - 0.32 * Math.cos((2 * Math.PI * i) / 40)] as [number, number])],
+  1: [
+    [
+      [0.52, 0.16],
+      [0.5, 0.84],
+    ],
+  ],
+  7: [
+    [
+      [0.28, 0.2],
+      [0.72, 0.2],
+      [0.45, 0.84],
+    ],
+  ],
+};
+
+describe("the playground, offline parts", () => {
+  test("digits.bin decodes to exactly the pixels of tg.datasets.mnist", async () => {
+    const bin = digitsBin();
+    const counts = Array.from({ length: 10 }, (_, d) => new DataView(bin.buffer).getUint32(4 * d, true));
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      10_000,
+    );
+    const { x } = await tg.datasets.mnist({ split: "test" });
+    // the test split is each class's digits after the first 800: check class 0's and class 9's
+    const px = x.dataSync();
+    const firstTest0 = 40 + 800 * 784;
+    for (let i = 0; i < 784; i++) assert.equal(Math.fround(pixelValue(bin[firstTest0 + i]!)), px[i]);
+    const last = 40 + 9_999 * 784;
+    for (let i = 0; i < 784; i++) assert.equal(Math.fround(pixelValue(bin[last + i]!)), px[(x.shape[0]! - 1) * 784 + i]);
+  });
+
+  test("preprocessing: a drawn bar becomes a centred 20-pixel-tall MNIST digit", () => {
+    const w = 280;
+    const gray = new Float32Array(w * w);
+    for (let y = 30; y < 230; y++) for (let x = 40; x < 60; x++) gray[y * w + x] = 1; // a thick bar, off-centre
+    const img = toMnist(gray, w, w)!;
+    let mass = 0;
+    let cx = 0;
+    let cy = 0;
+    let rows = 0;
+    for (let y = 0; y < 28; y++) {
+      let any = false;
+      for (let x = 0; x < 28; x++) {
+        const v = img[y * 28 + x]!;
+        mass += v;
+        cx += v * x;
+        cy += v * y;
+        if (v > 0.01) any = true;
+      }
+      if (any) rows++;
+    }
+    assert.equal(rows, 20, "the box is scaled to 20 pixels");
+    assert.ok(Math.abs(cx / mass - 13.5) <= 0.5 && Math.abs(cy / mass - 13.5) <= 0.5, `centre of mass ${cx / mass}, ${cy / mass}`);
+    assert.ok(Math.abs(mass - 20 * 2) < 0.01, `area-averaged: ink is conserved (${mass})`);
+    assert.equal(toMnist(new Float32Array(w * w), w, w), null);
+  });
+});
+
+describe("the playground in headless Chromium", { skip }, () => {
+  let dir = "";
+  let server: Server;
+  let url = "";
+  let browser: import("playwright-core").Browser;
+  let page: import("playwright-core").Page;
+  const problems: string[] = [];
+  let downloaded = "";
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tg-playground-"));
+    rmSync(SHOTS, { recursive: true, force: true });
+    mkdirSync(SHOTS, { recursive: true });
+    await buildPlayground(join(dir, "site"), { quiet: true });
+    ({ server, url } = await servePlayground(join(dir, "site"), 0));
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ["--no-sandbox"] });
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 1500 } });
+    page = await context.newPage();
+    page.on("pageerror", (e) => problems.push(e.message));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`${m.text()} (${m.location().url})`);
+    });
+    await page.goto(url);
+    await page.waitForFunction(() => (window as unknown as { playground: { ready: boolean } }).playground?.ready, undefined, { timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  const state = () => page.evaluate(() => (window as unknown as { playground: Record<string, unknown> }).playground) as Promise<Record<string, unknown>>;
+
+  async function draw(digit: number): Promise<number[]> {
+    await page.click("#clear");
+    const box = (await page.locator("#pad").boundingBox())!;
+    const before = (await state()).predictions as number;
+    for (const stroke of STROKES[digit]!) {
+      const at = ([fx, fy]: [number, number]) => [box.x + fx * box.width, box.y + fy * box.height] as const;
+      await page.mouse.move(...at(stroke[0]!));
+      await page.mouse.down();
+      for (const p of stroke.slice(1)) await page.mouse.move(...at(p), { steps: 8 });
+      await page.mouse.up();
+    }
+    await page.waitForFunction((n) => (window as unknown as { playground: { predictions: number } }).playground.predictions > n, before);
+    await page.waitForTimeout(150); // the last stroke's prediction
+    return (await state()).lastProbs as number[];
+  }
+
+  test("the page is cross-origin isolated and says so", async () => {
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const env = await page.textContent("#env");
+    assert.match(env ?? "", /wasm backend on \d+ threads? \(cross-origin isolated\) · 7200 training, 800 validation, 2000 test digits/);
+    await page.screenshot({ path: join(SHOTS, "1-start.png") });
+  });
+
+  test("trains the MLP for one epoch to ≥ 90 % test accuracy, with live curves", async (t) => {
+    // the CLI's mlp settings but a larger learning rate: one epoch at Adam's 1e-3 reaches 89 %
+    await page.fill("#lr", "0.003");
+    await page.click("#train");
+    await page.waitForFunction(() => document.querySelector("#progress-text")?.textContent?.includes("samples/s"), undefined, { timeout: 60_000 });
+    await page.screenshot({ path: join(SHOTS, "2-training.png") });
+    await page.waitForSelector("#results:not([hidden])", { timeout: 120_000 });
+    const test = (await state()).lastTest as { accuracy: number; confusion: number[][]; wrong: unknown[] };
+    t.diagnostic(`test accuracy ${test.accuracy}; ${await page.textContent("#progress-text")}`);
+    assert.ok(test.accuracy >= 0.9, `test accuracy ${test.accuracy}`);
+    assert.equal(test.confusion.flat().reduce((a, b) => a + b, 0), 2000);
+    assert.ok(test.wrong.length > 0);
+    assert.match((await page.textContent("#test-acc")) ?? "", /^9\d\.\d\d %$/);
+    assert.equal(await page.locator("#wrong canvas").count(), Math.min(32, test.wrong.length));
+    await page.screenshot({ path: join(SHOTS, "3-trained.png"), fullPage: true });
+  });
+
+  test("digits drawn as strokes are recognised", async () => {
+    for (const d of [0, 1, 7]) {
+      const probs = await draw(d);
+      const best = probs.indexOf(Math.max(...probs));
+      await page.locator("#draw-section").screenshot({ path: join(SHOTS, `4-draw-${d}.png`) });
+      assert.equal(best, d, `drew a ${d}, the model says ${best} (${probs.map((p) => p.toFixed(2)).join(" ")})`);
+      assert.match((await page.textContent("#prediction")) ?? "", new RegExp(`looks like a ${d}`));
+    }
+  });
+
+  test("downloads model.safetensors, which tg.load and tensorgrad predict read", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    assert.equal(download.suggestedFilename(), "model.safetensors");
+    downloaded = join(dir, "model.safetensors");
+    await download.saveAs(downloaded);
+    const dict = await tg.load(downloaded);
+    assert.deepEqual(dict["0.weight"]?.shape, [128, 784]);
+    assert.deepEqual(dict["2.weight"]?.shape, [10, 128]);
+    // the default settings are `tensorgrad train --model mlp`'s layers, so the CLI loads the file
+    const logs: string[] = [];
+    const log = console.log;
+    console.log = (s: string) => logs.push(s);
+    try {
+      const { x } = await tg.datasets.mnist({ split: "test" });
+      const { writeFileSync } = await import("node:fs");
+      const idx = new Uint8Array(16 + 784);
+      idx.set([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28]);
+      x.narrow(0, 0, 1).dataSync().forEach((v, i) => {
+        idx[16 + i] = Math.round(v * 255);
+      });
+      writeFileSync(join(dir, "zero-idx3-ubyte"), idx);
+      assert.equal(await main(["predict", "--model", downloaded, "--json", join(dir, "zero-idx3-ubyte")]), 0);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(JSON.parse(logs[0]!).predicted, 0, logs.join("\n"));
+  });
+
+  async function dropFile(name: string, bytes: Uint8Array): Promise<void> {
+    const b64 = Buffer.from(bytes).toString("base64");
+    await page.evaluate(
+      ([n, data]) => {
+        const raw = Uint8Array.from(atob(data!), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([raw], n!));
+        document.querySelector("#drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [name, b64],
+    );
+  }
+
+  test("drops a model written by tensorgrad train, then re-loads the downloaded one", async () => {
+    const out = join(dir, "run");
+    assert.equal(await main(["train", "--model", "mlp", "--epochs", "1", "--quiet", "--out", out]), 0);
+    const loads = (await state()).loads as number;
+    await dropFile("model.safetensors", readFileSync(join(out, "model.safetensors")));
+    await page.waitForFunction((n) => (window as unknown as { playground: { loads: number } }).playground.loads > n, loads);
+    assert.match((await page.textContent("#model-msg")) ?? "", /Loaded model\.safetensors: multi-layer perceptron.*tensorgrad train --model mlp.*Test accuracy \d\d\.\d\d %/);
+    assert.equal((await draw(1)).indexOf(Math.max(...((await state()).lastProbs as number[]))), 1);
+    // the page's own download, through the file input
+    await page.setInputFiles("#file", downloaded);
+    await page.waitForFunction((n) => (window as unknown as { playground: { loads: number } }).playground.loads > n + 1, loads);
+    assert.ok(((await state()).lastTest as { accuracy: number }).accuracy >= 0.9);
+    await page.locator("#file-section").screenshot({ path: join(SHOTS, "5-loaded.png") });
+  });
+
+  test("a corrupt file gets a clear message and the page keeps working", async () => {
+    const errors = (await state()).errors as number;
+    await dropFile("broken.safetensors", new TextEncoder().encode("this is not a model at all"));
+    await page.waitForFunction((n) => (window as unknown as { playground: { errors: number } }).playground.errors > n, errors);
+    const msg = (await page.textContent("#model-msg")) ?? "";
+    assert.match(msg, /Could not load that file: safetensors file "broken\.safetensors": /);
+    assert.equal(await page.getAttribute("#model-msg", "class"), "error");
+    await page.locator("#file-section").screenshot({ path: join(SHOTS, "6-corrupt.png") });
+    // a valid safetensors file that is not a model
+    const other = tg.io.serialize({ w: tg.ones([3]) });
+    await dropFile("weights.safetensors", other);
+    await page.waitForFunction((n) => (window as unknown as { playground: { errors: number } }).playground.errors > n + 1, errors);
+    assert.match((await page.textContent("#model-msg")) ?? "", /weights\.safetensors holds 1 tensors but was not written by tensorgrad train/);
+    // still works: the previous model answers the pad
+    const probs = await draw(7);
+    assert.equal(probs.indexOf(Math.max(...probs)), 7);
+  });
+
+  test("no errors in the page's console", () => {
+    assert.deepEqual(problems, []);
+  });
+});
