@@ -124,19 +124,20 @@ function showTest(t: TestResult, detail: string): void {
   head.appendChild(document.createElement("th"));
   for (let c = 0; c < 10; c++) head.appendChild(Object.assign(document.createElement("th"), { textContent: String(c), scope: "col" }));
   const max = Math.max(...t.confusion.flat());
+  const maxOff = Math.max(1, ...t.confusion.flatMap((row, r) => row.filter((_, c) => c !== r)));
   t.confusion.forEach((row, r) => {
     const tr = table.insertRow();
     tr.appendChild(Object.assign(document.createElement("th"), { textContent: String(r), scope: "row" }));
     row.forEach((n, c) => {
       const td = tr.insertCell();
       td.textContent = n === 0 ? "" : String(n);
-      const a = n === 0 ? 0 : 0.15 + 0.85 * Math.sqrt(n / max);
-      td.style.background = r === c ? `rgba(37, 99, 235, ${a})` : `rgba(220, 38, 38, ${Math.min(1, 4 * a)})`;
+      const a = n === 0 ? 0 : r === c ? 0.15 + 0.85 * Math.sqrt(n / max) : 0.1 + 0.6 * Math.sqrt(n / maxOff);
+      td.style.background = r === c ? `rgba(37, 99, 235, ${a})` : `rgba(220, 38, 38, ${a})`;
       if (a > 0.55) td.style.color = "white";
     });
   });
   $("wrong").replaceChildren(
-    ...t.wrong.slice(0, 32).map((w) => {
+    ...t.wrong.map((w) => {
       const f = document.createElement("figure");
       const cv = digitCanvas(w.pixels, 1);
       cv.setAttribute("role", "img");

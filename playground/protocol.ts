@@ -28,7 +28,7 @@ export interface TestResult {
   loss: number;
   /** confusion[true][predicted] counts. */
   confusion: number[][];
-  /** Up to 40 misclassified test digits: 784 bytes (0–255) each. */
+  /** Misclassified test digits, up to 4 of each class: 784 bytes (0–255) each. */
   wrong: { pixels: Uint8Array; label: number; predicted: number; confidence: number }[];
 }
 

@@ -89,6 +89,7 @@ function testResult(model: tg.keras.KerasSequential, test: Split): TestResult {
   const pixels = test.x.dataSync();
   const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
   const wrong: TestResult["wrong"] = [];
+  const perClass = new Array<number>(10).fill(0); // up to 4 misclassified digits of each class
   let correct = 0;
   let loss = 0;
   for (let i = 0; i < labels.length; i++) {
@@ -98,7 +99,7 @@ function testResult(model: tg.keras.KerasSequential, test: Split): TestResult {
     confusion[label]![best]!++;
     loss -= Math.log(Math.max(p[i * 10 + label]!, 1e-12));
     if (best === label) correct++;
-    else if (wrong.length < 40)
+    else if (perClass[label]!++ < 4)
       wrong.push({ pixels: Uint8Array.from(pixels.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255)), label, predicted: best, confidence: p[i * 10 + best]! });
   }
   return { accuracy: correct / labels.length, loss: loss / labels.length, confusion, wrong };
