@@ -14,6 +14,8 @@ const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(
 
 const lossChart = new LineChart($<HTMLCanvasElement>("loss-chart"), { format: (v) => v.toFixed(2) });
 const accChart = new LineChart($<HTMLCanvasElement>("acc-chart"), { yMin: 0.8, yMax: 1, format: (v) => `${(100 * v).toFixed(0)}%` });
+const gradChart = new LineChart($<HTMLCanvasElement>("grad-chart"), { format: (v) => `1e${v.toFixed(1)}`, names: [] });
+gradChart.draw();
 lossChart.draw();
 accChart.draw();
 
@@ -23,7 +25,7 @@ let paused = false;
 let hasModel = false;
 
 /** Where the page stands, for tests and curious users (window.playground). */
-const state = { ready: false, training: false, lastTest: null as TestResult | null, lastProbs: null as number[] | null, predictions: 0, loads: 0, errors: 0 };
+const state = { ready: false, training: false, lastTest: null as TestResult | null, lastProbs: null as number[] | null, predictions: 0, loads: 0, errors: 0, gradPoints: 0 };
 (window as unknown as { playground: typeof state }).playground = state;
 
 function setButtons(): void {
@@ -59,6 +61,7 @@ function readConfig(): TrainConfig {
     batchSize: Math.round(num("batch", 64)),
     epochs: Math.round(num("epochs", 1)),
     init: v("init") === "he" ? "he" : "xavier",
+    activation: (["relu", "sigmoid", "tanh"].includes(v("activation")) ? v("activation") : "relu") as TrainConfig["activation"],
     batchNorm: $<HTMLInputElement>("batchnorm").checked,
     dropout: $<HTMLInputElement>("dropout-on").checked ? Math.min(0.9, num("dropout", 0.2)) : 0,
     seed: Math.max(0, Math.round(Number(v("seed")) || 0)),
@@ -82,6 +85,8 @@ $("config").addEventListener("submit", (e) => {
   $("results").hidden = true;
   lossChart.clear(config.epochs);
   accChart.clear(config.epochs);
+  gradChart.setSeries([]);
+  gradChart.clear(config.epochs);
   $<HTMLProgressElement>("progress").value = 0;
   $("progress-text").textContent = "starting…";
   setButtons();
@@ -146,6 +151,32 @@ function showTest(t: TestResult, detail: string): void {
       return f;
     }),
   );
+}
+
+/** The first layer's weights as images: an MLP's rows as 28×28, a conv's kernels as k×k (blue +, red −). */
+function showWeights(shape: number[], data: Float32Array): void {
+  const [n, ...rest] = shape as [number, ...number[]];
+  const per = rest.reduce((a, b) => a * b, 1);
+  const side = per === 784 ? 28 : (rest.at(-1) ?? 1);
+  const h = per === 784 ? 28 : (rest.at(-2) ?? 1);
+  const tiles: HTMLCanvasElement[] = [];
+  for (let k = 0; k < Math.min(n, 32); k++) {
+    const w = data.subarray(k * per, k * per + side * h); // a conv's first input channel
+    const max = Math.max(1e-8, ...Array.from(w, Math.abs));
+    const cv = document.createElement("canvas");
+    cv.width = side;
+    cv.height = h;
+    const img = new ImageData(side, h);
+    w.forEach((v, i) => {
+      const a = Math.round(255 * Math.min(1, Math.abs(v) / max));
+      img.data.set(v >= 0 ? [255 - a, 255 - a * 0.6, 255, 255] : [255, 255 - a * 0.8, 255 - a * 0.8, 255], 4 * i);
+    });
+    cv.getContext("2d")!.putImageData(img, 0, 0);
+    cv.setAttribute("role", "img");
+    cv.setAttribute("aria-label", `weights of unit ${k + 1}`);
+    tiles.push(cv);
+  }
+  $("weights").replaceChildren(...tiles);
 }
 
 // ---- drawing
@@ -283,6 +314,20 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       accChart.add(s, m.x, m.accuracy);
       break;
     }
+    case "layers":
+      gradChart.setSeries(m.names);
+      gradChart.draw();
+      break;
+    case "grads":
+      m.norms.forEach((g, k) => {
+        gradChart.add(k, m.x, Math.log10(g));
+      });
+      state.gradPoints++;
+      break;
+    case "inside":
+      showWeights(m.weights.shape, m.weights.data);
+      $("graph").innerHTML = m.graph;
+      break;
     case "done":
       training = false;
       paused = false;

@@ -6,6 +6,8 @@ export interface Series {
   points: [number, number][];
 }
 
+const COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2", "#854d0e"];
+
 export class LineChart {
   readonly series: Series[];
   /** x range ends at this (the number of epochs). */
@@ -13,12 +15,18 @@ export class LineChart {
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
-    private readonly opts: { yMin?: number; yMax?: number; format: (v: number) => string },
+    private readonly opts: { yMin?: number; yMax?: number; format: (v: number) => string; names?: string[] },
   ) {
-    this.series = [
-      { name: "training", color: "#2563eb", points: [] },
-      { name: "validation", color: "#ea580c", points: [] },
-    ];
+    this.series = [];
+    this.setSeries(opts.names ?? ["training", "validation"]);
+  }
+
+  /** Replaces the series (empty) with these names. */
+  setSeries(names: readonly string[]): void {
+    this.series.length = 0;
+    names.forEach((name, k) => {
+      this.series.push({ name, color: COLORS[k % COLORS.length]!, points: [] });
+    });
   }
 
   clear(xMax: number): void {
@@ -40,7 +48,7 @@ export class LineChart {
     const ys = this.series.flatMap((s) => s.points.map((p) => p[1]));
     let lo = this.opts.yMin ?? (ys.length ? Math.min(...ys) : 0);
     let hi = this.opts.yMax ?? (ys.length ? Math.max(...ys) : 1);
-    if (this.opts.yMin === undefined) lo = Math.max(0, lo - 0.05 * (hi - lo));
+    if (this.opts.yMin === undefined) lo = lo >= 0 ? Math.max(0, lo - 0.05 * (hi - lo)) : lo - 0.05 * (hi - lo);
     if (ys.length && this.opts.yMin !== undefined) lo = Math.min(lo, Math.floor(Math.min(...ys) * 10) / 10);
     if (hi - lo < 1e-6) hi = lo + 1;
     const X = (x: number) => pad.l + (x / this.xMax) * (W - pad.l - pad.r);
@@ -70,9 +78,11 @@ export class LineChart {
         else c.lineTo(X(x), Y(y));
       });
       c.stroke();
-      if (k === 1) for (const [x, y] of s.points) c.fillRect(X(x) - 2, Y(y) - 2, 4, 4);
-      c.fillRect(W - pad.r - 160 + k * 80, pad.t + 2, 10, 3);
-      c.fillText(s.name, W - pad.r - 146 + k * 80, pad.t + 7);
+      if (k === 1 && this.series.length === 2) for (const [x, y] of s.points) c.fillRect(X(x) - 2, Y(y) - 2, 4, 4);
+      const lx = W - pad.r - 210 + (k % 2) * 105;
+      const ly = pad.t + 2 + 12 * Math.floor(k / 2);
+      c.fillRect(lx, ly, 10, 3);
+      c.fillText(s.name, lx + 14, ly + 5);
     });
   }
 }

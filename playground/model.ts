@@ -12,10 +12,11 @@ type Layer = Parameters<typeof tg.keras.sequential>[0][number];
 
 export function buildModel(c: TrainConfig): tg.keras.KerasSequential {
   const kernelInitializer = c.init === "he" ? "heNormal" : "glorotUniform";
+  const act = c.activation ?? "relu";
   const hidden = (units: number): Layer[] => {
     const out: Layer[] = c.batchNorm
-      ? [tg.keras.dense(units, { kernelInitializer }), tg.keras.batchNormalization(), tg.keras.activation("relu")]
-      : [tg.keras.dense(units, { activation: "relu", kernelInitializer })];
+      ? [tg.keras.dense(units, { kernelInitializer }), tg.keras.batchNormalization(), tg.keras.activation(act)]
+      : [tg.keras.dense(units, { activation: act, kernelInitializer })];
     if (c.dropout > 0) out.push(tg.keras.dropout(c.dropout));
     return out;
   };
@@ -26,8 +27,8 @@ export function buildModel(c: TrainConfig): tg.keras.KerasSequential {
   } else {
     layers.push(tg.keras.input([1, 28, 28]));
     for (const f of c.filters) {
-      if (c.batchNorm) layers.push(tg.keras.conv2d(f, 3, { padding: "same", kernelInitializer }), tg.keras.batchNormalization(), tg.keras.activation("relu"));
-      else layers.push(tg.keras.conv2d(f, 3, { padding: "same", activation: "relu", kernelInitializer }));
+      if (c.batchNorm) layers.push(tg.keras.conv2d(f, 3, { padding: "same", kernelInitializer }), tg.keras.batchNormalization(), tg.keras.activation(act));
+      else layers.push(tg.keras.conv2d(f, 3, { padding: "same", activation: act, kernelInitializer }));
       layers.push(tg.keras.maxPooling2d(2));
     }
     layers.push(tg.keras.flatten(), ...hidden(c.dense));
@@ -38,7 +39,7 @@ export function buildModel(c: TrainConfig): tg.keras.KerasSequential {
 
 /** The `tensorgrad train` preset with exactly these layers, if any. */
 function presetName(c: TrainConfig): string | null {
-  if (c.batchNorm || c.dropout > 0) return null;
+  if (c.batchNorm || c.dropout > 0 || (c.activation ?? "relu") !== "relu") return null;
   if (c.arch === "mlp" && c.hidden.length === 1 && c.hidden[0] === 128) return "mlp";
   if (c.arch === "cnn" && c.filters.join() === "8,16" && c.dense === 64) return "cnn";
   return null;
@@ -55,11 +56,12 @@ export function metadataFor(c: TrainConfig): Record<string, string> {
 }
 
 /** One line saying what the model is. */
-export function describe(c: Pick<TrainConfig, "arch" | "hidden" | "filters" | "dense" | "batchNorm" | "dropout">): string {
+export function describe(c: Pick<TrainConfig, "arch" | "hidden" | "filters" | "dense" | "batchNorm" | "dropout" | "activation">): string {
+  const a = { relu: "ReLU", sigmoid: "sigmoid", tanh: "tanh" }[c.activation ?? "relu"];
   const extras = `${c.batchNorm ? ", batch norm" : ""}${c.dropout > 0 ? `, dropout ${c.dropout}` : ""}`;
   return c.arch === "mlp"
-    ? `MLP 784 → ${c.hidden.map((h) => `${h} ReLU → `).join("")}10 softmax${extras}`
-    : `CNN ${c.filters.map((f) => `conv3×3(${f}) ReLU pool2 → `).join("")}dense ${c.dense} ReLU → 10 softmax${extras}`;
+    ? `MLP 784 → ${c.hidden.map((h) => `${h} ${a} → `).join("")}10 softmax${extras}`
+    : `CNN ${c.filters.map((f) => `conv3×3(${f}) ${a} pool2 → `).join("")}dense ${c.dense} ${a} → 10 softmax${extras}`;
 }
 
 /** Rebuilds the model a safetensors file describes and loads its weights; throws an Error that says what is wrong. */

@@ -16,6 +16,8 @@ export interface TrainConfig {
   batchSize: number;
   epochs: number;
   init: "xavier" | "he";
+  /** Hidden layers' activation (sigmoid shows the vanishing gradients of the lectures). */
+  activation: "relu" | "sigmoid" | "tanh";
   batchNorm: boolean;
   /** Dropout rate after each hidden layer; 0 = off. */
   dropout: number;
@@ -46,6 +48,9 @@ export type FromWorker =
   | { type: "status"; text: string }
   | { type: "progress"; epoch: number; epochs: number; batch: number; steps: number; samplesPerSec: number; paused: boolean }
   | { type: "point"; series: "train" | "val"; x: number; loss: number; accuracy: number }
+  | { type: "layers"; names: string[] }
+  | { type: "grads"; x: number; norms: number[] }
+  | { type: "inside"; weights: { shape: number[]; data: Float32Array }; graph: string }
   | { type: "done"; stopped: boolean; seconds: number; description: string; test: TestResult }
   | { type: "loaded"; name: string; description: string; test: TestResult }
   | { type: "probs"; id: number; probs: number[] | null }
@@ -62,6 +67,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   batchSize: 64,
   epochs: 1,
   init: "xavier",
+  activation: "relu",
   batchNorm: false,
   dropout: 0,
   seed: 0,

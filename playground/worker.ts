@@ -105,6 +105,37 @@ function testResult(model: tg.keras.KerasSequential, test: Split): TestResult {
   return { accuracy: correct / labels.length, loss: loss / labels.length, confusion, wrong };
 }
 
+/** The weight matrices / conv kernels (what the gradient chart follows), in layer order. */
+const weightsOf = (m: tg.nn.Module) => m.namedParameters().filter(([name, p]) => name.endsWith("weight") && p.ndim >= 2);
+
+/** Root mean square of each weight's gradient. */
+function gradNorms(m: tg.nn.Module): number[] {
+  return weightsOf(m).map(([, p]) => {
+    const g = p.grad?.dataSync();
+    if (!g) return Number.NaN;
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
+    return Math.sqrt(s / g.length);
+  });
+}
+
+/** The first layer's weights and the autograd graph of the loss on two test digits (in eval mode: batch norm's statistics stay as they are). */
+function postInside(m: tg.keras.KerasSequential, test: Split): void {
+  const first = weightsOf(m)[0]?.[1];
+  if (!first) return;
+  const wasTraining = m.training;
+  m.eval();
+  let graph = "";
+  try {
+    const loss = tg.F.crossEntropy(m.forwardLogits(test.x.narrow(0, 0, 2)), test.y.narrow(0, 0, 2));
+    graph = tg.viz.graphToSvg(loss);
+  } finally {
+    if (wasTraining) m.train();
+  }
+  const data = first.dataSync() as Float32Array;
+  post({ type: "inside", weights: { shape: [...first.shape], data }, graph }, [data.buffer as ArrayBuffer]);
+}
+
 let data: Promise<{ all: Split; test: Split }> | null = null;
 let model: tg.keras.KerasSequential | null = null;
 /** The metadata a download of the current model carries (its configuration, or the loaded file's). */
@@ -135,6 +166,7 @@ async function train(c: TrainConfig): Promise<void> {
   let last = performance.now();
   let samplesDone = 0;
   const started = performance.now();
+  post({ type: "layers", names: weightsOf(m).map(([, p], k) => `W${k + 1} ${p.shape.join("×")}`) });
   post({ type: "status", text: `training ${describe(c)} on ${n} digits (${tg.backend.current()}, ${tg.backend.threads()} thread${tg.backend.threads() === 1 ? "" : "s"})` });
   await m.fit(tr.x, tr.y, {
     batchSize: c.batchSize,
@@ -163,6 +195,7 @@ async function train(c: TrainConfig): Promise<void> {
             seen = count;
             sums = total;
             post({ type: "progress", epoch, epochs: c.epochs, batch: batch + 1, steps, samplesPerSec: (1000 * samplesDone) / Math.max(activeMs, 1), paused: false });
+            post({ type: "grads", x, norms: gradNorms(m) });
           }
           if ((batch + 1) % valEvery === 0 && batch + 1 < steps - valEvery / 2) {
             const [loss, accuracy] = await m.evaluate(val.x, val.y, { batchSize: 400 });
@@ -186,6 +219,7 @@ async function train(c: TrainConfig): Promise<void> {
   training = false;
   post({ type: "status", text: "evaluating on the 2 000 test digits…" });
   post({ type: "done", stopped: stopRequested, seconds: (performance.now() - started) / 1000, description: describe(c), test: testResult(m, test) });
+  postInside(m, test);
 }
 
 scope.onmessage = (e) => {
@@ -234,6 +268,7 @@ scope.onmessage = (e) => {
         model = loaded.model;
         metadata = loaded.metadata;
         post({ type: "loaded", name: msg.name, description: loaded.description, test: testResult(model, test) });
+        postInside(model, test);
       })().catch(fail("load"));
       break;
   }

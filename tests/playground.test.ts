@@ -170,6 +170,14 @@ describe("the playground in headless Chromium", { skip }, () => {
     assert.match((await page.textContent("#test-acc")) ?? "", /^9\d\.\d\d %$/);
     assert.equal(await page.locator("#wrong canvas").count(), test.wrong.length);
     await page.screenshot({ path: join(SHOTS, "3-trained.png"), fullPage: true });
+    // see inside: gradient sizes during training, the first layer's 28×28 weights, the autograd graph
+    assert.ok(((await state()).gradPoints as number) >= 20);
+    assert.equal(await page.locator("#weights canvas").count(), 32);
+    assert.equal(await page.getAttribute("#weights canvas", "width"), "28");
+    await page.click("#graph-box summary");
+    assert.ok((await page.locator("#graph svg").count()) === 1, "the graph SVG is shown");
+    assert.match((await page.innerHTML("#graph")) ?? "", /matmul|linear/i);
+    await page.locator("#inside-section").screenshot({ path: join(SHOTS, "3b-inside.png") });
   });
 
   test("digits drawn as strokes are recognised", async () => {
