@@ -4,6 +4,7 @@
  * download and drag-and-drop load. Only DOM work happens here; tensorgrad lives in the Worker.
  */
 import { LineChart } from "./chart.ts";
+import { setupDescent } from "./descent.ts";
 import { DrawingPad } from "./draw.ts";
 import { toMnist } from "./preprocess.ts";
 import type { FromWorker, TestResult, ToWorker, TrainConfig } from "./protocol.ts";
@@ -233,6 +234,8 @@ function showProbs(p: number[] | null): void {
     state.predictions++;
   }
 }
+
+setupDescent($<HTMLCanvasElement>("descent"), $<HTMLSelectElement>("descent-fn"), $<HTMLInputElement>("descent-lr"), $("descent-out"));
 
 // ---- the model file
 

@@ -190,6 +190,22 @@ describe("the playground in headless Chromium", { skip }, () => {
     }
   });
 
+  test("gradient descent on x²: too small, good, overshooting, diverging", async () => {
+    for (const [lr, says] of [
+      ["0.01", "too small"],
+      ["0.1", "good"],
+      ["0.9", "too large: it overshoots"],
+      ["1.05", "diverging"],
+    ] as const) {
+      await page.fill("#descent-lr", lr);
+      assert.match((await page.textContent("#descent-out")) ?? "", new RegExp(`^f\\(x\\) = x², η = ${lr.replace(/0+$/, "")}\\d*: ${says}`));
+      if (lr === "0.9") await page.locator("#descent-section").screenshot({ path: join(SHOTS, "4b-descent.png") });
+    }
+    await page.selectOption("#descent-fn", "squareExp");
+    await page.fill("#descent-lr", "0.2");
+    assert.match((await page.textContent("#descent-out")) ?? "", /x² \+ e\^\(−x\), η = 0\.20: good .*minimum at 0\.3517/);
+  });
+
   test("downloads model.safetensors, which tg.load and tensorgrad predict read", async () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
     assert.equal(download.suggestedFilename(), "model.safetensors");
