@@ -87,6 +87,8 @@ $("config").addEventListener("submit", (e) => {
   lossChart.clear(config.epochs);
   accChart.clear(config.epochs);
   gradChart.setSeries([]);
+  $("weights").replaceChildren();
+  $("graph").replaceChildren();
   gradChart.clear(config.epochs);
   $<HTMLProgressElement>("progress").value = 0;
   $("progress-text").textContent = "starting…";

@@ -307,6 +307,61 @@ describe("the playground in headless Chromium", { skip }, () => {
     assert.equal(await page.isEnabled("#train"), true);
   });
 
+  test("not cross-origin isolated: one thread, says so, still trains; drawing by touch", async () => {
+    // the same folder from a plain static server (no COOP/COEP headers)
+    const { createServer } = await import("node:http");
+    const site = join(dir, "site");
+    const plain = createServer((req, res) => {
+      const file = join(site, new URL(req.url ?? "/", "http://x").pathname.slice(1) || "index.html");
+      if (!file.startsWith(site) || !existsSync(file)) return void res.writeHead(404).end();
+      const type = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" }[file.slice(file.lastIndexOf("."))];
+      res.writeHead(200, type ? { "content-type": type } : {}).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
+    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1100, height: 1500 } });
+    const p2 = await context.newPage();
+    p2.on("pageerror", (e) => problems.push(`(not isolated) ${e.message}`));
+    p2.on("console", (m) => {
+      if (m.type() === "error") problems.push(`(not isolated) ${m.text()} (${m.location().url})`);
+    });
+    try {
+      await p2.goto(`http://127.0.0.1:${(plain.address() as { port: number }).port}/`);
+      await p2.waitForFunction(() => (globalThis as unknown as { playground: { ready: boolean } }).playground?.ready, undefined, { timeout: 60_000 });
+      assert.match((await p2.textContent("#env")) ?? "", /^wasm backend on one thread: this page is not cross-origin isolated/);
+      await p2.click("#train");
+      await p2.waitForSelector("#results:not([hidden])", { timeout: 120_000 });
+      assert.ok(((await p2.evaluate(() => (globalThis as unknown as { playground: { lastTest: { accuracy: number } } }).playground.lastTest)).accuracy) > 0.85);
+      // a "1" drawn with a finger (touch events → pointer events)
+      await p2.locator("#pad").scrollIntoViewIfNeeded();
+      const box = (await p2.locator("#pad").boundingBox())!;
+      const cdp = await context.newCDPSession(p2);
+      const point = (fy: number) => [{ x: box.x + 0.5 * box.width, y: box.y + fy * box.height }];
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: point(0.16) });
+      for (let i = 1; i <= 12; i++) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: point(0.16 + (0.68 * i) / 12) });
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+      await p2.waitForTimeout(300);
+      await p2.screenshot({ path: join(SHOTS, "8-not-isolated-touch.png") });
+      assert.match((await p2.textContent("#prediction")) ?? "", /looks like a 1/);
+    } finally {
+      await context.close();
+      plain.close();
+    }
+  });
+
+  test("tensorgrad playground --help and a bad --port", async () => {
+    const logs: string[] = [];
+    const [log, error] = [console.log, console.error];
+    console.log = console.error = (s: string) => logs.push(s);
+    try {
+      assert.equal(await main(["playground", "--help"]), 0);
+      assert.match(logs.join("\n"), /usage: tensorgrad playground \[--port N\] \[--open\]/);
+      assert.equal(await main(["playground", "--port", "http"]), 2);
+      assert.match(logs.join("\n"), /--port must be an integer ≥ 0/);
+    } finally {
+      [console.log, console.error] = [log, error];
+    }
+  });
+
   test("no errors in the page's console", () => {
     assert.deepEqual(problems, []);
   });
