@@ -216,10 +216,41 @@ $("clear").addEventListener("click", () => pad.clear());
 function predict(): void {
   if (current === null) {
     showProbs(null);
+    showActivations(null);
     return;
   }
   if (hasModel) send({ type: "predict", id: ++predictId, pixels: current });
   else $("prediction").textContent = "train or load a model, then draw";
+}
+
+/** A hidden layer's activations: an MLP's units as a grid of cells, a CNN's feature maps side by side. */
+function showActivations(a: { shape: number[]; data: number[] } | null): void {
+  const box = $("activations");
+  if (a === null) {
+    box.replaceChildren();
+    return;
+  }
+  const maps = a.shape.length === 3 ? a.shape[0]! : 1;
+  const [h, w] = a.shape.length === 3 ? [a.shape[1]!, a.shape[2]!] : [Math.ceil(a.data.length / 16), 16];
+  const max = Math.max(1e-6, ...a.data.map(Math.abs));
+  const canvases: HTMLCanvasElement[] = [];
+  for (let k = 0; k < maps; k++) {
+    const cv = document.createElement("canvas");
+    cv.width = w;
+    cv.height = h;
+    cv.style.width = `${w * (a.shape.length === 3 ? 3 : 12)}px`;
+    const img = new ImageData(w, h);
+    for (let i = 0; i < w * h; i++) {
+      const v = a.data[k * w * h + i];
+      const g = v === undefined ? 0 : Math.round((255 * Math.abs(v)) / max);
+      img.data.set([g, g, v !== undefined && v < 0 ? 0 : g, 255], 4 * i);
+    }
+    cv.getContext("2d")!.putImageData(img, 0, 0);
+    cv.setAttribute("role", "img");
+    cv.setAttribute("aria-label", a.shape.length === 3 ? `feature map ${k + 1}` : `${a.data.length} hidden units`);
+    canvases.push(cv);
+  }
+  box.replaceChildren(...canvases);
 }
 
 function showProbs(p: number[] | null): void {
@@ -351,7 +382,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       predict();
       break;
     case "probs":
-      if (m.id === predictId) showProbs(m.probs);
+      if (m.id === predictId) {
+        showProbs(m.probs);
+        showActivations(m.activations);
+      }
       break;
     case "saved": {
       const a = document.createElement("a");

@@ -53,7 +53,7 @@ export type FromWorker =
   | { type: "inside"; weights: { shape: number[]; data: Float32Array }; graph: string }
   | { type: "done"; stopped: boolean; seconds: number; description: string; test: TestResult }
   | { type: "loaded"; name: string; description: string; test: TestResult }
-  | { type: "probs"; id: number; probs: number[] | null }
+  | { type: "probs"; id: number; probs: number[] | null; activations: { shape: number[]; data: number[] } | null }
   | { type: "saved"; bytes: Uint8Array }
   | { type: "error"; where: "train" | "load" | "save" | "init"; message: string };
 

@@ -136,6 +136,25 @@ function postInside(m: tg.keras.KerasSequential, test: Split): void {
   post({ type: "inside", weights: { shape: [...first.shape], data }, graph }, [data.buffer as ArrayBuffer]);
 }
 
+/** The output of the first hidden layer's activation for one digit: [units] for an MLP, [channels, h, w] for a CNN. */
+function firstActivations(m: tg.keras.KerasSequential, x: tg.Tensor): { shape: number[]; data: number[] } | null {
+  const children = m.children();
+  const wasTraining = m.training;
+  m.eval();
+  try {
+    return tg.noGrad(() => {
+      let t = children[0] instanceof tg.nn.Conv2d ? x.reshape([1, 1, 28, 28]) : x;
+      for (const child of children) {
+        t = child.call(t) as tg.Tensor;
+        if (child instanceof tg.nn.ReLU || child instanceof tg.nn.Sigmoid || child instanceof tg.nn.Tanh) return { shape: t.shape.slice(1), data: Array.from(t.dataSync()) };
+      }
+      return null;
+    });
+  } finally {
+    if (wasTraining) m.train();
+  }
+}
+
 let data: Promise<{ all: Split; test: Split }> | null = null;
 let model: tg.keras.KerasSequential | null = null;
 /** The metadata a download of the current model carries (its configuration, or the loaded file's). */
@@ -244,11 +263,12 @@ scope.onmessage = (e) => {
       break;
     case "predict": {
       if (model === null) {
-        post({ type: "probs", id: msg.id, probs: null });
+        post({ type: "probs", id: msg.id, probs: null, activations: null });
         break;
       }
-      const p = model.predict(tg.tensor(msg.pixels).reshape([1, 784]));
-      post({ type: "probs", id: msg.id, probs: Array.from(p.dataSync()) });
+      const x = tg.tensor(msg.pixels).reshape([1, 784]);
+      const p = model.predict(x);
+      post({ type: "probs", id: msg.id, probs: Array.from(p.dataSync()), activations: firstActivations(model, x) });
       break;
     }
     case "save":

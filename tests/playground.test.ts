@@ -187,6 +187,7 @@ describe("the playground in headless Chromium", { skip }, () => {
       await page.locator("#draw-section").screenshot({ path: join(SHOTS, `4-draw-${d}.png`) });
       assert.equal(best, d, `drew a ${d}, the model says ${best} (${probs.map((p) => p.toFixed(2)).join(" ")})`);
       assert.match((await page.textContent("#prediction")) ?? "", new RegExp(`looks like a ${d}`));
+      assert.equal(await page.getAttribute("#activations canvas", "aria-label"), "128 hidden units");
     }
   });
 
@@ -304,6 +305,9 @@ describe("the playground in headless Chromium", { skip }, () => {
     await page.waitForFunction(() => (globalThis as unknown as Page).document.querySelector("#progress-text")?.textContent?.startsWith("stopped"), undefined, { timeout: 60_000 });
     assert.match((await page.textContent("#test-detail")) ?? "", /CNN conv3×3\(8\) ReLU pool2 → conv3×3\(16\) ReLU pool2 → dense 64/);
     assert.ok(((await state()).lastTest as { accuracy: number }).accuracy > 0.2, "a few CNN batches already learn something");
+    await draw(7);
+    assert.equal(await page.locator("#activations canvas").count(), 8, "the first conv layer's 8 feature maps");
+    await page.locator("#draw-section").screenshot({ path: join(SHOTS, "7b-cnn-draw.png") });
     assert.equal(await page.isEnabled("#train"), true);
   });
 
