@@ -270,6 +270,49 @@ function showProbs(p: number[] | null): void {
 
 setupDescent($<HTMLCanvasElement>("descent"), $<HTMLSelectElement>("descent-fn"), $<HTMLInputElement>("descent-lr"), $("descent-out"));
 
+// ---- the optimizers' paths (computed by tg.optim in the Worker)
+
+const PATH_COLORS = ["#dc2626", "#2563eb", "#16a34a", "#9333ea", "#ea580c"];
+function showPaths(paths: { name: string; lr: number; points: [number, number][] }[]): void {
+  const cv = $<HTMLCanvasElement>("paths");
+  const c = cv.getContext("2d")!;
+  const { width: W, height: H } = cv;
+  const X = (x: number) => ((x + 10) / 20) * W;
+  const Y = (y: number) => H / 2 - (y / 5) * (H / 2);
+  c.clearRect(0, 0, W, H);
+  c.strokeStyle = "#d1d5db";
+  c.lineWidth = 1;
+  for (const level of [0.25, 0.5, 1, 2, 4, 8, 16]) {
+    // x²/20 + y² = level: an ellipse with semi-axes √(20·level), √level
+    c.beginPath();
+    c.ellipse(X(0), Y(0), (Math.sqrt(20 * level) / 20) * W, (Math.sqrt(level) / 10) * H, 0, 0, 2 * Math.PI);
+    c.stroke();
+  }
+  c.fillStyle = "#111827";
+  c.fillRect(X(0) - 3, Y(0) - 3, 6, 6);
+  paths.forEach((p, k) => {
+    c.strokeStyle = c.fillStyle = PATH_COLORS[k % PATH_COLORS.length]!;
+    c.lineWidth = 1.5;
+    c.beginPath();
+    p.points.forEach(([x, y], i) => {
+      if (i === 0) c.moveTo(X(x), Y(y));
+      else c.lineTo(X(x), Y(y));
+    });
+    c.stroke();
+    for (const [x, y] of p.points) c.fillRect(X(x) - 1.5, Y(y) - 1.5, 3, 3);
+  });
+  $("paths-legend").replaceChildren(
+    ...paths.map((p, k) => {
+      const li = document.createElement("li");
+      const sw = document.createElement("span");
+      sw.style.background = PATH_COLORS[k % PATH_COLORS.length]!;
+      const [x, y] = p.points.at(-1)!;
+      li.append(sw, `${p.name} (lr ${p.lr}): f = ${(x * x / 20 + y * y).toExponential(2)} after ${p.points.length - 1} steps`);
+      return li;
+    }),
+  );
+}
+
 // ---- the model file
 
 const message = (text: string, kind: "ok" | "error" | "") => {
@@ -323,6 +366,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case "ready": {
       ready = state.ready = true;
+      send({ type: "paths" });
       const env = $("env");
       env.textContent = m.isolated
         ? `${m.backend} backend on ${m.threads} thread${m.threads === 1 ? "" : "s"} (cross-origin isolated) · ${m.train} training, ${m.val} validation, ${m.test} test digits`
@@ -350,6 +394,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       accChart.add(s, m.x, m.accuracy);
       break;
     }
+    case "paths":
+      showPaths(m.paths);
+      break;
     case "layers":
       gradChart.setSeries(m.names);
       gradChart.draw();

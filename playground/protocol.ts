@@ -41,7 +41,8 @@ export type ToWorker =
   | { type: "stop" }
   | { type: "predict"; id: number; pixels: Float32Array }
   | { type: "save" }
-  | { type: "load"; name: string; bytes: Uint8Array };
+  | { type: "load"; name: string; bytes: Uint8Array }
+  | { type: "paths" };
 
 export type FromWorker =
   | { type: "ready"; backend: string; threads: number; isolated: boolean; train: number; val: number; test: number }
@@ -55,6 +56,7 @@ export type FromWorker =
   | { type: "loaded"; name: string; description: string; test: TestResult }
   | { type: "probs"; id: number; probs: number[] | null; activations: { shape: number[]; data: number[] } | null }
   | { type: "saved"; bytes: Uint8Array }
+  | { type: "paths"; paths: { name: string; lr: number; points: [number, number][] }[] }
   | { type: "error"; where: "train" | "load" | "save" | "init"; message: string };
 
 export const DEFAULT_CONFIG: TrainConfig = {

@@ -7,6 +7,7 @@
  */
 import * as tg from "../src/index.ts";
 import { buildModel, describe, metadataFor, modelFromFile } from "./model.ts";
+import { optimizerPaths } from "./paths.ts";
 import type { FromWorker, TestResult, ToWorker, TrainConfig } from "./protocol.ts";
 
 const scope = globalThis as unknown as {
@@ -271,6 +272,9 @@ scope.onmessage = (e) => {
       post({ type: "probs", id: msg.id, probs: Array.from(p.dataSync()), activations: firstActivations(model, x) });
       break;
     }
+    case "paths":
+      post({ type: "paths", paths: optimizerPaths() });
+      break;
     case "save":
       try {
         if (model === null || metadata === null) throw new Error("train or load a model first");

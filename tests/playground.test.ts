@@ -20,6 +20,7 @@ import { buildPlayground, digitsBin, pixelValue } from "../scripts/build-playgro
 import { main } from "../src/cli/cli.ts";
 import { servePlayground } from "../src/cli/playground.ts";
 import * as tg from "../src/index.ts";
+import { optimizerPaths } from "../playground/paths.ts";
 import { toMnist } from "../playground/preprocess.ts";
 
 const CHROMIUM = [process.env.TG_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p !== undefined && p !== "" && existsSync(p));
@@ -66,6 +67,16 @@ describe("the playground, offline parts", () => {
     for (let i = 0; i < 784; i++) assert.equal(Math.fround(pixelValue(bin[firstTest0 + i]!)), px[i]);
     const last = 40 + 9_999 * 784;
     for (let i = 0; i < 784; i++) assert.equal(Math.fround(pixelValue(bin[last + i]!)), px[(x.shape[0]! - 1) * 784 + i]);
+  });
+
+  test("the optimizers' paths: SGD on x²/20 + y² follows x·0.905ᵏ, y·(−0.9)ᵏ; all approach the minimum", () => {
+    const paths = optimizerPaths();
+    const [x, y] = paths[0]!.points.at(-1)!;
+    assert.ok(Math.abs(x - -7 * 0.905 ** 30) < 1e-4 && Math.abs(y - 2 * 0.9 ** 30) < 1e-4, `SGD ends at ${x}, ${y}`);
+    for (const p of paths) {
+      const [px, py] = p.points.at(-1)!;
+      assert.ok(px * px / 20 + py * py < 49 / 20 + 4, `${p.name} lowers the loss`);
+    }
   });
 
   test("preprocessing: a drawn bar becomes a centred 20-pixel-tall MNIST digit", () => {
@@ -132,6 +143,7 @@ describe("the playground in headless Chromium", { skip }, () => {
 
   async function draw(digit: number): Promise<number[]> {
     await page.click("#clear");
+    await page.locator("#pad").scrollIntoViewIfNeeded();
     const box = (await page.locator("#pad").boundingBox())!;
     const before = (await state()).predictions as number;
     for (const stroke of STROKES[digit]!) {
@@ -150,6 +162,11 @@ describe("the playground in headless Chromium", { skip }, () => {
     assert.equal(await page.evaluate(() => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated), true);
     const env = await page.textContent("#env");
     assert.match(env ?? "", /wasm backend on \d+ threads? \(cross-origin isolated\) · 7200 training, 800 validation, 2000 test digits/);
+    // the optimizers' paths, computed by tg.optim in the Worker at start
+    await page.waitForFunction(() => (globalThis as unknown as Page).document.querySelector("#paths-legend")?.textContent?.includes("Adam"));
+    const legend = (await page.textContent("#paths-legend")) ?? "";
+    for (const name of ["SGD (lr 0.95)", "Momentum (lr 0.1)", "AdaGrad (lr 1.5)", "RMSProp (lr 0.1)", "Adam (lr 0.3)"]) assert.ok(legend.includes(name), legend);
+    await page.locator("#paths-section").screenshot({ path: join(SHOTS, "1b-optimizer-paths.png") });
     await page.screenshot({ path: join(SHOTS, "1-start.png") });
   });
 
