@@ -270,6 +270,13 @@ function showProbs(p: number[] | null): void {
 
 setupDescent($<HTMLCanvasElement>("descent"), $<HTMLSelectElement>("descent-fn"), $<HTMLInputElement>("descent-lr"), $("descent-out"));
 
+// ---- automatic vs numerical derivative (autograd in the Worker)
+
+let deriveId = 0;
+const derive = () => send({ type: "derive", id: ++deriveId, expr: $<HTMLInputElement>("derive-expr").value, x: Number($<HTMLInputElement>("derive-x").value) });
+$("derive-expr").addEventListener("input", derive);
+$("derive-x").addEventListener("input", derive);
+
 // ---- the optimizers' paths (computed by tg.optim in the Worker)
 
 const PATH_COLORS = ["#dc2626", "#2563eb", "#16a34a", "#9333ea", "#ea580c"];
@@ -367,6 +374,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case "ready": {
       ready = state.ready = true;
       send({ type: "paths" });
+      derive();
       const env = $("env");
       env.textContent = m.isolated
         ? `${m.backend} backend on ${m.threads} thread${m.threads === 1 ? "" : "s"} (cross-origin isolated) · ${m.train} training, ${m.val} validation, ${m.test} test digits`
@@ -397,6 +405,17 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case "paths":
       showPaths(m.paths);
       break;
+    case "derivative":
+    case "deriveError": {
+      if (m.id !== deriveId) break;
+      const out = $("derive-out");
+      out.className = m.type === "deriveError" ? "error" : "";
+      out.textContent =
+        m.type === "deriveError"
+          ? m.message
+          : `f(x) = ${m.f.toPrecision(10)}\nautograd:              f′(x) = ${m.auto.toPrecision(12)}\ncentral differences:   f′(x) ≈ ${m.numeric.toPrecision(12)}   (difference ${Math.abs(m.auto - m.numeric).toExponential(1)})`;
+      break;
+    }
     case "layers":
       gradChart.setSeries(m.names);
       gradChart.draw();

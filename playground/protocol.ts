@@ -42,7 +42,8 @@ export type ToWorker =
   | { type: "predict"; id: number; pixels: Float32Array }
   | { type: "save" }
   | { type: "load"; name: string; bytes: Uint8Array }
-  | { type: "paths" };
+  | { type: "paths" }
+  | { type: "derive"; id: number; expr: string; x: number };
 
 export type FromWorker =
   | { type: "ready"; backend: string; threads: number; isolated: boolean; train: number; val: number; test: number }
@@ -56,6 +57,8 @@ export type FromWorker =
   | { type: "loaded"; name: string; description: string; test: TestResult }
   | { type: "probs"; id: number; probs: number[] | null; activations: { shape: number[]; data: number[] } | null }
   | { type: "saved"; bytes: Uint8Array }
+  | { type: "derivative"; id: number; f: number; auto: number; numeric: number }
+  | { type: "deriveError"; id: number; message: string }
   | { type: "paths"; paths: { name: string; lr: number; points: [number, number][] }[] }
   | { type: "error"; where: "train" | "load" | "save" | "init"; message: string };
 

@@ -6,6 +6,7 @@
  * does) and 2 000 test.
  */
 import * as tg from "../src/index.ts";
+import { derivatives } from "./expr.ts";
 import { buildModel, describe, metadataFor, modelFromFile } from "./model.ts";
 import { optimizerPaths } from "./paths.ts";
 import type { FromWorker, TestResult, ToWorker, TrainConfig } from "./protocol.ts";
@@ -274,6 +275,13 @@ scope.onmessage = (e) => {
     }
     case "paths":
       post({ type: "paths", paths: optimizerPaths() });
+      break;
+    case "derive":
+      try {
+        post({ type: "derivative", id: msg.id, ...derivatives(msg.expr, msg.x) });
+      } catch (err) {
+        post({ type: "deriveError", id: msg.id, message: err instanceof Error ? err.message : String(err) });
+      }
       break;
     case "save":
       try {

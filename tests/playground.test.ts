@@ -20,6 +20,7 @@ import { buildPlayground, digitsBin, pixelValue } from "../scripts/build-playgro
 import { main } from "../src/cli/cli.ts";
 import { servePlayground } from "../src/cli/playground.ts";
 import * as tg from "../src/index.ts";
+import { derivatives } from "../playground/expr.ts";
 import { optimizerPaths } from "../playground/paths.ts";
 import { toMnist } from "../playground/preprocess.ts";
 
@@ -77,6 +78,18 @@ describe("the playground, offline parts", () => {
       const [px, py] = p.points.at(-1)!;
       assert.ok(px * px / 20 + py * py < 49 / 20 + 4, `${p.name} lowers the loss`);
     }
+  });
+
+  test("the derivative demo's little language: autograd agrees with central differences", () => {
+    const d = derivatives("x^2 + exp(-x)", 1);
+    assert.ok(Math.abs(d.f - (1 + Math.exp(-1))) < 1e-12 && Math.abs(d.auto - (2 - Math.exp(-1))) < 1e-12, JSON.stringify(d));
+    assert.ok(Math.abs(d.numeric - d.auto) < 1e-6);
+    assert.ok(Math.abs(derivatives("sin(x)*x - 3/x + sigmoid(2*x)^2", 0.5).auto - (Math.sin(0.5) + 0.5 * Math.cos(0.5) + 3 / 0.25 + 2 * (1 / (1 + Math.exp(-1))) ** 2 * (1 - 1 / (1 + Math.exp(-1))) * 2)) < 1e-10);
+    assert.equal(derivatives("-2^2", 3).f, -4);
+    assert.equal(derivatives("7", 3).auto, 0);
+    assert.throws(() => derivatives("x +* 2", 1), /unexpected "\*" in "x \+\* 2"/);
+    assert.throws(() => derivatives("foo(x)", 1), /unknown "foo"/);
+    assert.throws(() => derivatives("sin(x", 1), /expected "\)" at the end/);
   });
 
   test("preprocessing: a drawn bar becomes a centred 20-pixel-tall MNIST digit", () => {
@@ -222,6 +235,17 @@ describe("the playground in headless Chromium", { skip }, () => {
     await page.selectOption("#descent-fn", "squareExp");
     await page.fill("#descent-lr", "0.2");
     assert.match((await page.textContent("#descent-out")) ?? "", /x² \+ e\^\(−x\), η = 0\.20: good .*minimum at 0\.3517/);
+  });
+
+  test("the derivative demo in the page, and its message for a typo", async () => {
+    await page.waitForFunction(() => (globalThis as unknown as Page).document.querySelector("#derive-out")?.textContent?.includes("autograd"));
+    assert.match((await page.textContent("#derive-out")) ?? "", /autograd: +f′\(x\) = 1\.632120558/);
+    await page.fill("#derive-expr", "sin(x) * ");
+    await page.waitForFunction(() => (globalThis as unknown as Page).document.querySelector("#derive-out")?.textContent?.includes("ends too early"));
+    await page.fill("#derive-expr", "tanh(x)");
+    await page.fill("#derive-x", "0");
+    await page.waitForFunction(() => /f′\(x\) = 1\.00000000000/.test((globalThis as unknown as Page).document.querySelector("#derive-out")?.textContent ?? ""));
+    await page.locator("#derive-section").screenshot({ path: join(SHOTS, "4c-derivative.png") });
   });
 
   test("downloads model.safetensors, which tg.load and tensorgrad predict read", async () => {
