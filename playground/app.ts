@@ -76,6 +76,11 @@ function showArch(): void {
 }
 $("arch").addEventListener("change", showArch);
 showArch();
+const dropoutRate = () => {
+  $<HTMLInputElement>("dropout").disabled = !$<HTMLInputElement>("dropout-on").checked;
+};
+$("dropout-on").addEventListener("change", dropoutRate);
+dropoutRate();
 
 $("config").addEventListener("submit", (e) => {
   e.preventDefault();

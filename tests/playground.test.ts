@@ -175,6 +175,14 @@ describe("the playground in headless Chromium", { skip }, () => {
     assert.equal(await page.evaluate(() => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated), true);
     const env = await page.textContent("#env");
     assert.match(env ?? "", /wasm backend on \d+ threads? \(cross-origin isolated\) · 7200 training, 800 validation, 2000 test digits/);
+    // every control has an accessible name (a <label>, aria-label or its text) and can take keyboard focus
+    const unnamed = await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ id: string; labels?: { length: number } | null; tabIndex: number; textContent: string | null; getAttribute(a: string): string | null }> } }).document;
+      return [...d.querySelectorAll("input, select, button, canvas#pad, #drop")]
+        .filter((el) => !((el.labels?.length ?? 0) > 0 || el.getAttribute("aria-label") || (el.textContent ?? "").trim() !== "") || el.tabIndex < 0)
+        .map((el) => el.id);
+    });
+    assert.deepEqual(unnamed, []);
     // the optimizers' paths, computed by tg.optim in the Worker at start
     await page.waitForFunction(() => (globalThis as unknown as Page).document.querySelector("#paths-legend")?.textContent?.includes("Adam"));
     const legend = (await page.textContent("#paths-legend")) ?? "";
