@@ -85,6 +85,8 @@ export async function buildPlayground(out = PLAYGROUND_OUT, opts: { quiet?: bool
     sourcemap: "linked",
     legalComments: "linked",
     plugins: [browserPlugin],
+    // the page draws its own curves: tg.viz's Vega learning curve (0.8 MiB of lazy chunks) is left out
+    external: ["vega", "vega-lite"],
     logLevel: "warning",
   });
   if (result.errors.length > 0) throw new Error("build-playground: esbuild failed");
