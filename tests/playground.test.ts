@@ -187,8 +187,8 @@ describe("the playground in headless Chromium", { skip }, () => {
     await page.waitForFunction(() => (globalThis as unknown as Page).document.querySelector("#paths-legend")?.textContent?.includes("Adam"));
     const legend = (await page.textContent("#paths-legend")) ?? "";
     for (const name of ["SGD (lr 0.95)", "Momentum (lr 0.1)", "AdaGrad (lr 1.5)", "RMSProp (lr 0.1)", "Adam (lr 0.3)"]) assert.ok(legend.includes(name), legend);
+    await page.screenshot({ path: join(SHOTS, "1-start.png"), fullPage: true });
     await page.locator("#paths-section").screenshot({ path: join(SHOTS, "1b-optimizer-paths.png") });
-    await page.screenshot({ path: join(SHOTS, "1-start.png") });
   });
 
   test("trains the MLP for one epoch to ≥ 90 % test accuracy, with live curves", async (t) => {
