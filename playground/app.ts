@@ -26,7 +26,7 @@ let paused = false;
 let hasModel = false;
 
 /** Where the page stands, for tests and curious users (window.playground). */
-const state = { ready: false, training: false, lastTest: null as TestResult | null, lastProbs: null as number[] | null, predictions: 0, loads: 0, errors: 0, gradPoints: 0 };
+const state = { ready: false, training: false, lastTest: null as TestResult | null, lastProbs: null as number[] | null, predictions: 0, loads: 0, errors: 0, gradPoints: 0, lastGrads: null as number[] | null };
 (window as unknown as { playground: typeof state }).playground = state;
 
 function setButtons(): void {
@@ -430,6 +430,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         gradChart.add(k, m.x, Math.log10(g));
       });
       state.gradPoints++;
+      state.lastGrads = m.norms;
       break;
     case "inside":
       showWeights(m.weights.shape, m.weights.data);

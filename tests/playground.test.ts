@@ -360,6 +360,30 @@ describe("the playground in headless Chromium", { skip }, () => {
     assert.equal(await page.isEnabled("#train"), true);
   });
 
+  test("see inside: with sigmoid the first layers' gradients vanish, with ReLU they do not", async (t) => {
+    const ratio = async (activation: string) => {
+      await page.selectOption("#arch", "mlp");
+      await page.fill("#hidden", "128, 128, 128, 128");
+      await page.selectOption("#activation", activation);
+      await page.selectOption("#optimizer", "sgd");
+      await page.fill("#lr", "0.1");
+      await page.fill("#epochs", "1");
+      await page.click("#train");
+      await page.waitForFunction(() => ((globalThis as unknown as { playground: { gradPoints: number } }).playground.gradPoints ?? 0) > 0 && /batch ([4-9]\d|1\d\d)\//.test((globalThis as unknown as Page).document.querySelector("#progress-text")?.textContent ?? ""), undefined, { timeout: 60_000 });
+      const g = (await state()).lastGrads as number[];
+      await page.locator("#inside-section figure").screenshot({ path: join(SHOTS, `9-gradients-${activation}.png`) });
+      await page.click("#stop");
+      await page.waitForSelector("#results:not([hidden])", { timeout: 60_000 });
+      return g[0]! / g.at(-2)!; // first hidden layer vs last hidden layer
+    };
+    const sigmoid = await ratio("sigmoid");
+    const relu = await ratio("relu");
+    t.diagnostic(`RMS grad W1 / W4 after 40+ SGD batches: sigmoid ${sigmoid.toFixed(3)}, ReLU ${relu.toFixed(3)}`);
+    assert.ok(sigmoid < 0.2, `sigmoid: RMS grad of W1 / W4 = ${sigmoid}`);
+    assert.ok(relu > 3 * sigmoid, `relu ${relu} vs sigmoid ${sigmoid}`);
+    await page.fill("#hidden", "128");
+  });
+
   test("not cross-origin isolated: one thread, says so, still trains; drawing by touch", async () => {
     // the same folder from a plain static server (no COOP/COEP headers)
     const { createServer } = await import("node:http");
