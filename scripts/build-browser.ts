@@ -18,11 +18,11 @@ import * as esbuild from "esbuild";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "dist/browser");
-const WASM_BUILD = join(ROOT, "src/backend/wasm/build");
+export const WASM_BUILD = join(ROOT, "src/backend/wasm/build");
 /** Packages that only Node-only code paths import (lazily): left out of the bundle. */
 const NODE_ONLY_PACKAGES = ["cli-progress", "@resvg/resvg-wasm", "dejavu-fonts-ttf"];
 
-const browserPlugin: esbuild.Plugin = {
+export const browserPlugin: esbuild.Plugin = {
   name: "tensorgrad-browser",
   setup(build) {
     build.onResolve({ filter: /^node:/ }, (args) => {

@@ -1,5 +1,5 @@
 /**
- * @file The `tensorgrad` command's dispatcher: `train`, `predict`, `graph`, `bench`, `onnx`. Mistakes in the call get a
+ * @file The `tensorgrad` command's dispatcher: `train`, `predict`, `graph`, `bench`, `onnx`, `playground`. Mistakes in the call get a
  * message and exit code 2; failures a one-line error and exit code 1 (the stack trace only with
  * TENSORGRAD_DEBUG=1); an interrupted training run exits 130.
  */
@@ -7,6 +7,7 @@ import { UsageError } from "./args.ts";
 import { BENCH_USAGE, bench } from "./bench.ts";
 import { GRAPH_USAGE, graph } from "./graph.ts";
 import { ONNX_USAGE, onnx } from "./onnx.ts";
+import { PLAYGROUND_USAGE, playground } from "./playground.ts";
 import { PREDICT_USAGE, predict } from "./predict.ts";
 import { TRAIN_USAGE, train } from "./train.ts";
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   graph: { run: graph, usage: GRAPH_USAGE, summary: "write the computational graph of a model's training step as SVG" },
   bench: { run: bench, usage: BENCH_USAGE, summary: "run the benchmark suite (npm run bench)" },
   onnx: { run: onnx, usage: ONNX_USAGE, summary: "inspect an ONNX model: opset, inputs, outputs, ops, parameters" },
+  playground: { run: playground, usage: PLAYGROUND_USAGE, summary: "serve the browser playground on 127.0.0.1 (npm run playground)" },
 };
 
 export const USAGE = `usage: tensorgrad <command> [options]
