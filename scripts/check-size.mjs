@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
-export const BUDGET = 22_480;
+export const BUDGET = 22_560;
 export const FILE_LIMIT = 600;
 
 /** The budgeted sources: every .ts file under src/ but build outputs and generated bindings. */
