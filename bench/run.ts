@@ -292,6 +292,7 @@ async function main(): Promise<void> {
   if (browser !== null) {
     console.log(`\nPLAYGROUND: W2's MLP training on wasm, headless Chromium / Node (${args.rounds > 1 ? "medians of the rounds' same-job ratios" : "same job"}; target ≥ 0.7)`);
     console.log(browser);
+    if (args.rounds > 1) console.log("(samples/s: each figure's median over the rounds; the ratio: the median of each round's own ratio, so the columns need not divide)");
   }
 }
 
