@@ -143,17 +143,34 @@ function planJobs(args: Args): Job[] {
     const workload = WORKLOADS[w];
     if (backends.length > 0 && workload === undefined) note(`tensorgrad: workload ${w} is not implemented yet; skipped`);
     for (const peer of peers) if (!peer.supports(w)) note(`${peer.name}: workload ${w} is not implemented yet; skipped`);
+    let mine = backends;
+    if (workload !== undefined && backends.length > 0) {
+      const why = workload.unavailable?.() ?? null;
+      if (why !== null) {
+        note(`tensorgrad: ${w} skipped (${why})`);
+        mine = [];
+      } else if (workload.backends !== undefined) {
+        const only = workload.backends;
+        const others = backends.filter((b) => !only.includes(b) && tg.backend.list().includes(b));
+        if (others.length > 0) note(`tensorgrad: ${w} runs on ${only.join(", ")} only; ${others.join(", ")} skipped`);
+        mine = backends.filter((b) => only.includes(b));
+      }
+    }
     for (const threads of args.threads) {
       const opts: RunOptions = { threads, repeats: args.repeats, scale: args.scale };
       if (workload !== undefined) {
-        for (const b of backends) {
+        for (const b of mine) {
           if (!tg.backend.list().includes(b)) continue;
           const max = TENSORGRAD_MAX_THREADS[b] ?? 1;
           if (threads > max) {
             note(`tensorgrad ${b}: ${w} at ${threads} threads skipped (the ${b} backend runs ${max} thread${max === 1 ? "" : "s"}; the ratio table compares with its ${max}-thread figure)`);
             continue;
           }
-          for (const fused of args.fused)
+          for (const fused of args.fused) {
+            if (fused === "off" && workload.elsewhere === true) {
+              if (threads === args.threads[0]) note(`tensorgrad ${b}: ${w} with --fused off skipped (it runs in another process, which the driver's kernel tables do not reach)`);
+              continue;
+            }
             jobs.push({
               label: `tensorgrad/${b}${fused === "off" ? " (composed)" : ""} ${w} ${threads}t`,
               run: async () => {
@@ -165,6 +182,7 @@ function planJobs(args: Args): Job[] {
                 return figs.map((f) => ({ ...f, backend: `${b}-composed` }));
               },
             });
+          }
         }
       }
       for (const peer of peers) {
@@ -224,6 +242,19 @@ function ratioTable(figures: readonly Figure[]): string {
   return out.join("\n");
 }
 
+/** PLAYGROUND's pairs: Chromium / Node at each thread count (the same job's figures), against the issue's target. */
+function browserTable(figures: readonly Figure[]): string | null {
+  const ratios = figures.filter((f) => f.workload === "PLAYGROUND" && f.metric === "browser_node_ratio");
+  if (ratios.length === 0) return null;
+  const rate = (backend: string, threads: number) =>
+    figures.find((f) => f.workload === "PLAYGROUND" && f.metric === "train_samples_per_s" && f.backend === backend && f.threads === threads)?.value;
+  const rows = ratios.map((r) => {
+    const [node, browser] = [rate("wasm", r.threads), rate("wasm-browser", r.threads)];
+    return `${String(r.threads).padEnd(7)}  ${String(node === undefined ? "" : round(node)).padEnd(14)}  ${String(browser === undefined ? "" : round(browser)).padEnd(18)}  ${r.value.toFixed(3)}${r.value >= 0.7 ? "" : "  (below 0.7)"}`;
+  });
+  return ["threads  Node samples/s  Chromium samples/s  Chromium/Node", ...rows].join("\n");
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const jobs = planJobs(args);
@@ -257,6 +288,12 @@ async function main(): Promise<void> {
   if (args.rounds > 1) for (const f of figures) console.log(formatFigure(f));
   console.log(`\nratios tensorgrad / peer (${args.rounds > 1 ? `medians of ${args.rounds} rounds, ` : ""}each the median of ${args.repeats} repeats after warm-up)`);
   console.log(ratioTable(figures));
+  const browser = browserTable(figures);
+  if (browser !== null) {
+    console.log(`\nPLAYGROUND: W2's MLP training on wasm, headless Chromium / Node (${args.rounds > 1 ? "medians of the rounds' same-job ratios" : "same job"}; target ≥ 0.7)`);
+    console.log(browser);
+    if (args.rounds > 1) console.log("(samples/s: each figure's median over the rounds; the ratio: the median of each round's own ratio, so the columns need not divide)");
+  }
 }
 
 main().catch((e: unknown) => {

@@ -1,7 +1,10 @@
 /** @file The figure every benchmark reports (one JSON line each, BENCHMARKS.md's format) and timing helpers. */
 
-/** The workload ids BENCHMARKS.md fixes, plus START (what `npm start` trains, for the training issue's target). */
-export const WORKLOAD_IDS = ["W0", "W1", "W2", "W3", "W4", "START"] as const;
+/**
+ * The workload ids BENCHMARKS.md fixes, plus START (what `npm start` trains, for the training issue's
+ * target) and PLAYGROUND (W2's training in headless Chromium against Node, issue 16).
+ */
+export const WORKLOAD_IDS = ["W0", "W1", "W2", "W3", "W4", "START", "PLAYGROUND"] as const;
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
 
 /** One measured number. Extra keys (`op` for W0, `n` for W1) identify the figure within a workload. */
@@ -62,9 +65,10 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Seconds since an arbitrary origin, sub-microsecond resolution. */
+/** Seconds since an arbitrary origin: sub-microsecond in Node; `performance.now()` in a browser (5 µs on an isolated page). */
 export function nowSeconds(): number {
-  return Number(process.hrtime.bigint()) / 1e9;
+  if (typeof process !== "undefined" && typeof process.hrtime?.bigint === "function") return Number(process.hrtime.bigint()) / 1e9;
+  return performance.now() / 1e3;
 }
 
 /** Minimum warm-up time: long enough for the JIT to settle on the hot path. */

@@ -154,26 +154,37 @@ export interface TrainResult {
   lastLoss: number;
 }
 
+/** The batch buffers a W2 run reuses. */
+function w2Buffers(plan: W2Plan): { x: Float32Array; y: Int32Array } {
+  return { x: new Float32Array(plan.batch * PIXELS), y: new Int32Array(plan.batch) };
+}
+
+/** One W2 epoch: the first plan.nTrain samples of `epochOrder(epoch)`, in batches of plan.batch; its seconds and last loss. */
+async function trainW2Epoch(adapter: TrainAdapter, train: Split, plan: W2Plan, epoch: number, buf: { x: Float32Array; y: Int32Array }): Promise<{ seconds: number; lastLoss: number }> {
+  const order = epochOrder(epoch, train.n);
+  let lastLoss = Number.NaN;
+  const t0 = nowSeconds();
+  for (let start = 0; start < plan.nTrain; start += plan.batch) {
+    const count = Math.min(plan.batch, plan.nTrain - start);
+    gather(train, order, start, count, buf.x, buf.y);
+    lastLoss = await adapter.step(buf.x.subarray(0, count * PIXELS), buf.y.subarray(0, count), count);
+  }
+  return { seconds: nowSeconds() - t0, lastLoss };
+}
+
 /** W2: epoch 0 warms up, epoch 1 is timed (samples/s), epoch 2 trains on, then the test accuracy. */
 export async function runW2(adapter: TrainAdapter, scale: number, note: (msg: string) => void): Promise<TrainResult> {
   const { train, test } = await loadMnist();
   const plan = w2Plan(scale);
-  const x = new Float32Array(plan.batch * PIXELS);
-  const y = new Int32Array(plan.batch);
+  const buf = w2Buffers(plan);
   let lastLoss = Number.NaN;
   let samplesPerS = Number.NaN;
   for (let epoch = 0; epoch < plan.epochs; epoch++) {
-    const order = epochOrder(epoch, train.n);
-    const t0 = nowSeconds();
-    for (let start = 0; start < plan.nTrain; start += plan.batch) {
-      const count = Math.min(plan.batch, plan.nTrain - start);
-      gather(train, order, start, count, x, y);
-      lastLoss = await adapter.step(x.subarray(0, count * PIXELS), y.subarray(0, count), count);
-    }
-    const seconds = nowSeconds() - t0;
+    const r = await trainW2Epoch(adapter, train, plan, epoch, buf);
+    lastLoss = r.lastLoss;
     if (epoch === 1) {
-      samplesPerS = plan.nTrain / seconds;
-      const rest = (plan.epochs - 2) * seconds;
+      samplesPerS = plan.nTrain / r.seconds;
+      const rest = (plan.epochs - 2) * r.seconds;
       if (rest > accuracyBudgetSeconds()) {
         note(`test_accuracy skipped: ${plan.epochs - 2} more epoch(s) would take ~${Math.round(rest)} s (> BENCH_ACCURACY_BUDGET_S=${accuracyBudgetSeconds()})`);
         return { samplesPerS, accuracy: null, lastLoss };
@@ -182,6 +193,20 @@ export async function runW2(adapter: TrainAdapter, scale: number, note: (msg: st
   }
   if (!Number.isFinite(lastLoss)) throw new Error(`W2: the training loss is ${lastLoss}`);
   return { samplesPerS, accuracy: await testAccuracy(adapter, test, scale), lastLoss };
+}
+
+/**
+ * PLAYGROUND: W2's throughput measurement alone — epoch 0 warms up, epoch 1 is timed, on the
+ * training split it is given (no accuracy). It takes the data as an argument so that the browser
+ * Worker (bench/browser/worker.ts) runs this very function, bundled, on the bytes the driver serves.
+ */
+export async function runW2Throughput(adapter: TrainAdapter, train: Split, scale: number): Promise<{ samplesPerS: number; lastLoss: number }> {
+  const plan = w2Plan(scale);
+  const buf = w2Buffers(plan);
+  await trainW2Epoch(adapter, train, plan, 0, buf);
+  const r = await trainW2Epoch(adapter, train, plan, 1, buf);
+  if (!Number.isFinite(r.lastLoss)) throw new Error(`PLAYGROUND: the training loss is ${r.lastLoss}`);
+  return { samplesPerS: plan.nTrain / r.seconds, lastLoss: r.lastLoss };
 }
 
 /** W3: one epoch; its first batches warm up, the next ≥ 1 024 samples are timed, the rest train on; then the test accuracy. */

@@ -5,6 +5,7 @@ import { w0 } from "./w0-overhead.ts";
 import { w1 } from "./w1-sgemm.ts";
 import { w2 } from "./w2-mlp.ts";
 import { w3 } from "./w3-cnn.ts";
+import { playground } from "./playground.ts";
 import { start } from "./start-mnist.ts";
 import { w4 } from "./w4-inference.ts";
 
@@ -15,4 +16,5 @@ export const WORKLOADS: Partial<Record<WorkloadId, Workload>> = {
   W3: w3,
   W4: w4,
   START: start,
+  PLAYGROUND: playground,
 };

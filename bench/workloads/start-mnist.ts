@@ -15,6 +15,7 @@ const CLI = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 export const start: Workload = {
   id: "START",
   title: "npm start: tensorgrad train with its defaults (embedded MNIST); test accuracy and training time",
+  elsewhere: true,
   run(backend, opts) {
     if (!existsSync(CLI)) throw new Error(`START needs the built CLI (${CLI}); run npm run build first`);
     const out = mkdtempSync(join(tmpdir(), "tg-bench-start-"));

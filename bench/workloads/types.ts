@@ -10,4 +10,13 @@ export interface Workload {
    * and returns its figures with `framework: "tensorgrad"` and the given backend and threads.
    */
   run(backend: string, opts: RunOptions): Figure[] | Promise<Figure[]>;
+  /** The tensorgrad backends it runs on (default: every one); the driver skips the others with a note. */
+  backends?: readonly string[];
+  /** Why it cannot run on this machine (e.g. no browser), or null; the driver then skips it with a note. */
+  unavailable?(): string | null;
+  /**
+   * True when it measures in another process (a child Node, a browser): `--fused off` empties the
+   * driver's kernel tables only, so the driver skips that form with a note instead of mislabelling.
+   */
+  elsewhere?: boolean;
 }
