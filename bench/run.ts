@@ -9,6 +9,7 @@
  *          --backends js (tensorgrad backends)  --fused on,off  --repeats 7  --rounds 1  --scale 1
  */
 import { kernels } from "../src/backend/registry.ts";
+import { UNFUSED_ENV } from "./lib/child.ts";
 import * as tg from "../src/index.ts";
 import { type Figure, formatFigure, LOWER_IS_BETTER, median, type RunOptions, round, WORKLOAD_IDS, type WorkloadId } from "./lib/figure.ts";
 import { PEERS } from "./peers/index.ts";
@@ -194,14 +195,20 @@ function planJobs(args: Args): Job[] {
   return jobs;
 }
 
-/** Runs `body` with the active backend's fused-kernel table emptied (the dispatcher composes every fused op), restoring it after. */
+/**
+ * Runs `body` with the active backend's fused-kernel table emptied (the dispatcher composes every
+ * fused op), restoring it after; a workload measuring in a child Node (runInChild) is told by
+ * UNFUSED_ENV to do the same there.
+ */
 async function withoutFusedKernels<T>(body: () => Promise<T>): Promise<T> {
   const table = (kernels().fused ?? {}) as Record<string, unknown>;
   const saved = { ...table };
   for (const k of Object.keys(table)) delete table[k];
+  process.env[UNFUSED_ENV] = "all";
   try {
     return await body();
   } finally {
+    delete process.env[UNFUSED_ENV];
     Object.assign(table, saved);
   }
 }

@@ -11,6 +11,9 @@ import { type Figure, figuresFromStdout, type RunOptions, type WorkloadId } from
 
 const SELF = fileURLToPath(import.meta.url);
 
+/** Set by the driver's `--fused off` ("all") or a script (op names, comma-separated): the child removes those fused-kernel entries before measuring. */
+export const UNFUSED_ENV = "TG_BENCH_UNFUSED";
+
 /** Peak resident set size of this process so far, in MiB (Linux/macOS report it; the figure is skipped where 0). */
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -33,6 +36,13 @@ async function childMain(argv: readonly string[]): Promise<void> {
   const tg = await import("../../src/index.ts");
   tg.backend.use(backend!);
   tg.backend.setThreads(Number(threads));
+  // the driver's --fused off (or a script's list): those entries removed here too, so those ops are composed
+  const unfused = process.env[UNFUSED_ENV];
+  if (unfused !== undefined && unfused !== "") {
+    const { kernels } = await import("../../src/backend/registry.ts");
+    const table = (kernels().fused ?? {}) as Record<string, unknown>;
+    for (const k of unfused === "all" ? Object.keys(table) : unfused.split(",")) delete table[k];
+  }
   const mod = (await import(modulePath!)) as { measure(backend: string, opts: RunOptions): Promise<Figure[]> };
   const figures = await mod.measure(backend!, { threads: Number(threads), repeats: Number(repeats), scale: Number(scale) });
   const rss = peakRssMiB();

@@ -15,8 +15,9 @@ export interface Workload {
   /** Why it cannot run on this machine (e.g. no browser), or null; the driver then skips it with a note. */
   unavailable?(): string | null;
   /**
-   * True when it measures in another process (a child Node, a browser): `--fused off` empties the
-   * driver's kernel tables only, so the driver skips that form with a note instead of mislabelling.
+   * True when it measures in a process the driver's `--fused off` does not reach (the CLI, a
+   * browser; a child started by runInChild empties its table too): the driver skips that form with
+   * a note instead of mislabelling it.
    */
   elsewhere?: boolean;
 }

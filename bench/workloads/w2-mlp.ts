@@ -31,6 +31,5 @@ export async function measure(backend: string, opts: RunOptions): Promise<Figure
 export const w2: Workload = {
   id: "W2",
   title: "MLP 784→512→256→10 training on MNIST (Adam, batch 128): samples/s after a warm-up epoch, test accuracy after 3 epochs",
-  elsewhere: true,
   run: (backend, opts) => runInChild(import.meta.url, "W2", backend, opts),
 };
