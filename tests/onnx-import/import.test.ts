@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import * as tg from "../../src/index.ts";
-import { DataType } from "../../src/io/onnx-fields.ts";
+import { AttributeType, DataType } from "../../src/io/onnx-fields.ts";
 import { encodeModel, type Graph } from "../../src/io/onnx-proto.ts";
 import { decodeModel, decodeTensorProto } from "../../src/io/onnx-import/proto.ts";
 import { onnxTypeName, tensorFromProto } from "../../src/io/onnx-import/tensors.ts";
@@ -143,7 +143,13 @@ describe("onnx protobuf: the writer and the reader share onnx-fields.ts", () => 
     assert.deepEqual([m.graph.name, node!.name, node!.opType, node!.inputs, node!.outputs], ["g", "n0", "Fancy", ["x", "w"], ["y", "z"]]);
     assert.deepEqual(
       node!.attributes.map((a) => [a.name, a.type, a.value]),
-      [["f", 1, 0.5], ["i", 2, -3], ["s", 3, "same"], ["fs", 6, [1.5, -2]], ["is", 7, [2 ** 40, -1, 0]]],
+      [
+        ["f", AttributeType.FLOAT, 0.5],
+        ["i", AttributeType.INT, -3],
+        ["s", AttributeType.STRING, "same"],
+        ["fs", AttributeType.FLOATS, [1.5, -2]],
+        ["is", AttributeType.INTS, [2 ** 40, -1, 0]],
+      ],
     );
     const [w] = m.graph.initializers;
     assert.deepEqual([w!.name, w!.dataType, w!.dims, [...tensorFromProto(w!).dataSync()]], ["w", DataType.FLOAT, [2, 3], [1, -2, 3.5, 0.25, 8, 9]]);

@@ -10,7 +10,7 @@ import { formatShape } from "../../base/shape.ts";
 import { Module } from "../../nn/module.ts";
 import { Parameter } from "../../nn/parameter.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import { DataType } from "../onnx-fields.ts";
+import { AttributeType, DataType } from "../onnx-fields.ts";
 import { Attrs, type OpRule } from "./attrs.ts";
 import { MATH_OPS } from "./ops-math.ts";
 import { FUSED_OPS, NN_OPS } from "./ops-nn.ts";
@@ -159,7 +159,7 @@ function fuse(order: NodeProto[], outputs: Set<string>): NodeProto[] {
       const k = a.ints("kernel_shape");
       const plain = a.int("ceil_mode", 0) === 0 && a.string("auto_pad", "NOTSET") === "NOTSET" && (a.ints("pads") ?? []).every((p) => p === 0);
       if (k?.length === 2 && plain && (a.ints("dilations") ?? [1, 1]).every((d) => d === 1) && JSON.stringify(a.ints("strides") ?? [1, 1]) === JSON.stringify(k)) {
-        attributes.push({ name: "__pool", type: 7, value: k });
+        attributes.push({ name: "__pool", type: AttributeType.INTS, value: k });
         last = pool;
       }
     }
