@@ -157,6 +157,27 @@ describe("onnx protobuf: the writer and the reader share onnx-fields.ts", () => 
     assert.deepEqual(m.graph.outputs, [{ name: "y", elemType: DataType.INT64, dims: [] }]);
   });
 
+  test("attributes from before AttributeProto.type: the first value given, in AttributeType order", () => {
+    // hand-encoded with onnx.proto's numbers (every body under 128 bytes, so each length is one byte)
+    const len = (field: number, body: number[]) => [(field << 3) | 2, body.length, ...body];
+    const str = (field: number, text: string) => len(field, [...new TextEncoder().encode(text)]);
+    const model = (...attributes: number[][]) => {
+      const node = [...str(4, "Relu"), ...attributes.flatMap((a) => len(5, a))]; // NodeProto op_type, attribute
+      return new Uint8Array([0x08, 8, ...len(7, len(1, node))]); // ModelProto ir_version 8, graph { node }
+    };
+    const packedInts = [...str(1, "k"), ...len(8, [3, 4])]; // name, ints (packed)
+    const emptyFloatsAndInt = [...str(1, "e"), ...len(7, []), 0x18, 5]; // name, floats (packed, none), i = 5
+    const attrs = decodeModel(model(packedInts, emptyFloatsAndInt)).graph.nodes[0]!.attributes;
+    assert.deepEqual(
+      attrs.map((a) => [a.name, a.type, a.value]),
+      [
+        ["k", AttributeType.INTS, [3, 4]],
+        ["e", AttributeType.INT, 5],
+      ],
+    );
+    assert.throws(() => decodeModel(model(str(1, "z"))), /attribute "z" of type 0 has no value/);
+  });
+
   test("DataType names follow their codes", () => {
     for (const [name, code] of Object.entries(DataType)) assert.equal(onnxTypeName(code), name.toLowerCase());
   });
