@@ -90,10 +90,6 @@ class Reader {
     throw new Error(`onnx: corrupt or truncated file: ${this.what} at byte ${this.pos}: ${reason}`);
   }
 
-  more(): boolean {
-    return this.pos < this.end;
-  }
-
   /** A varint as a JS number: int64 values in two's complement (negative ones too); exact up to 2^53. */
   varint(): number {
     let lo = 0;
@@ -210,7 +206,7 @@ class Reader {
 
   /** Reads every field: `on[number](wire)` reads a field this reader knows, any other is skipped. */
   fields(on: Handlers): void {
-    while (this.more()) {
+    while (this.pos < this.end) {
       const [n, wire] = this.tag();
       const read = on[n];
       if (read) read(wire);
