@@ -4,7 +4,8 @@
  * under their state-dict names, small constants, and typed attribute helpers.
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import { type Attribute, DataType, type Node, type TensorValue } from "./onnx-proto.ts";
+import { DataType } from "./onnx-fields.ts";
+import type { Attribute, Node, TensorValue } from "./onnx-proto.ts";
 
 export const float = (name: string, value: number): Attribute => ({ name, type: "float", value });
 export const int = (name: string, value: number): Attribute => ({ name, type: "int", value });

@@ -15,7 +15,8 @@ import { pair } from "../ops/conv.ts";
 import { formatShape } from "../base/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { float, type GraphBuilder, int, ints, string } from "./onnx-graph.ts";
-import { type Attribute, DataType } from "./onnx-proto.ts";
+import { DataType } from "./onnx-fields.ts";
+import type { Attribute } from "./onnx-proto.ts";
 
 /** A value in the graph: its name, the tensor it holds for the example input, and whether dim 0 is the batch ("N"). */
 export interface Value {

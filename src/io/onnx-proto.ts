@@ -1,12 +1,11 @@
 /**
  * @file The ONNX file format: a minimal protobuf writer and the few onnx.proto messages the
  * exporter writes (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
- * ValueInfoProto). Field numbers are those of onnx/onnx.proto; every value is written in the
+ * ValueInfoProto), with the field numbers of onnx-fields.ts; every value is written in the
  * protobuf wire format, so any ONNX reader (ONNX Runtime, `onnx.load`, Netron) parses it.
  */
-
-/** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
+import { AttributeProto, AttributeType, FIXED32, GraphProto, LENGTH_DELIMITED, ModelProto, NodeProto, OperatorSetIdProto } from "./onnx-fields.ts";
+import { TensorProto, TensorShapeProto, TensorShapeProto_Dimension, TypeProto, TypeProto_Tensor, VARINT, ValueInfoProto } from "./onnx-fields.ts";
 
 /** A node attribute: the AttributeProto `type` picks the field that holds the value. */
 export type Attribute =
@@ -55,11 +54,6 @@ export interface Model {
   graph: Graph;
 }
 
-/** Protobuf wire types (shared with the reader in onnx-import/proto.ts). */
-export const VARINT = 0;
-export const FIXED64 = 1;
-export const LENGTH_DELIMITED = 2;
-export const FIXED32 = 5;
 const utf8 = new TextEncoder();
 
 /** Appends protobuf fields to a growing byte buffer. */
@@ -136,79 +130,57 @@ class ProtoWriter {
   }
 }
 
-// AttributeProto.AttributeType
-const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, floats: 6, ints: 7 } as const;
-
 function writeAttribute(w: ProtoWriter, a: Attribute): void {
-  w.string(1, a.name); // name
-  w.int(20, ATTRIBUTE_TYPE[a.type]); // type
-  switch (a.type) {
-    case "float":
-      w.float(2, a.value); // f
-      break;
-    case "int":
-      w.int(3, a.value); // i
-      break;
-    case "string":
-      w.string(4, a.value); // s
-      break;
-    case "floats":
-      for (const f of a.value) w.float(7, f); // floats
-      break;
-    case "ints":
-      for (const i of a.value) w.int(8, i); // ints
-      break;
-  }
+  const F = AttributeProto;
+  w.string(F.name, a.name).int(F.type, AttributeType[a.type.toUpperCase() as Uppercase<Attribute["type"]>]);
+  if (a.type === "float") w.float(F.f, a.value);
+  else if (a.type === "int") w.int(F.i, a.value);
+  else if (a.type === "string") w.string(F.s, a.value);
+  else if (a.type === "floats") for (const f of a.value) w.float(F.floats, f);
+  else for (const i of a.value) w.int(F.ints, i);
 }
 
 function writeNode(w: ProtoWriter, n: Node): void {
-  for (const i of n.inputs) w.string(1, i); // input
-  for (const o of n.outputs) w.string(2, o); // output
-  w.string(3, n.name); // name
-  w.string(4, n.opType); // op_type
-  for (const a of n.attributes) w.message(5, (m) => writeAttribute(m, a)); // attribute
+  for (const i of n.inputs) w.string(NodeProto.input, i);
+  for (const o of n.outputs) w.string(NodeProto.output, o);
+  w.string(NodeProto.name, n.name).string(NodeProto.op_type, n.opType);
+  for (const a of n.attributes) w.message(NodeProto.attribute, (m) => writeAttribute(m, a));
 }
 
 function writeTensor(w: ProtoWriter, t: TensorValue): void {
-  for (const d of t.dims) w.int(1, d); // dims
-  w.int(2, t.dataType); // data_type
-  w.string(8, t.name); // name
-  w.bytes(9, t.raw); // raw_data
+  for (const d of t.dims) w.int(TensorProto.dims, d);
+  w.int(TensorProto.data_type, t.dataType).string(TensorProto.name, t.name).bytes(TensorProto.raw_data, t.raw);
 }
 
 function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
-  w.string(1, v.name); // name
-  w.message(2, (type) =>
-    // TypeProto.tensor_type
-    type.message(1, (tensor) => {
-      tensor.int(1, v.elemType); // elem_type
-      tensor.message(2, (shape) => {
-        // TensorShapeProto.dim: dim_value = 1 or dim_param = 2 (neither: unknown)
+  w.string(ValueInfoProto.name, v.name).message(ValueInfoProto.type, (type) =>
+    type.message(TypeProto.tensor_type, (tensor) =>
+      tensor.int(TypeProto_Tensor.elem_type, v.elemType).message(TypeProto_Tensor.shape, (shape) => {
+        // a dim is a size (dim_value), a symbolic name (dim_param) or neither (unknown)
         for (const d of v.dims)
-          shape.message(1, (dim) => {
-            if (typeof d === "number") dim.int(1, d);
-            else if (typeof d === "string") dim.string(2, d);
+          shape.message(TensorShapeProto.dim, (dim) => {
+            if (typeof d === "number") dim.int(TensorShapeProto_Dimension.dim_value, d);
+            else if (typeof d === "string") dim.string(TensorShapeProto_Dimension.dim_param, d);
           });
-      });
-    }),
+      }),
+    ),
   );
 }
 
 function writeGraph(w: ProtoWriter, g: Graph): void {
-  for (const n of g.nodes) w.message(1, (m) => writeNode(m, n)); // node
-  w.string(2, g.name); // name
-  for (const t of g.initializers) w.message(5, (m) => writeTensor(m, t)); // initializer
-  for (const v of g.inputs) w.message(11, (m) => writeValueInfo(m, v)); // input
-  for (const v of g.outputs) w.message(12, (m) => writeValueInfo(m, v)); // output
+  for (const n of g.nodes) w.message(GraphProto.node, (m) => writeNode(m, n));
+  w.string(GraphProto.name, g.name);
+  for (const t of g.initializers) w.message(GraphProto.initializer, (m) => writeTensor(m, t));
+  for (const v of g.inputs) w.message(GraphProto.input, (m) => writeValueInfo(m, v));
+  for (const v of g.outputs) w.message(GraphProto.output, (m) => writeValueInfo(m, v));
 }
 
 /** The bytes of an ONNX ModelProto (what a `.onnx` file holds). */
 export function encodeModel(model: Model): Uint8Array {
   const w = new ProtoWriter();
-  w.int(1, model.irVersion); // ir_version
-  w.string(2, model.producerName); // producer_name
-  w.string(6, model.docString); // doc_string
-  w.message(7, (g) => writeGraph(g, model.graph)); // graph
-  w.message(8, (op) => op.string(1, "").int(2, model.opsetVersion)); // opset_import: the default domain
+  w.int(ModelProto.ir_version, model.irVersion).string(ModelProto.producer_name, model.producerName).string(ModelProto.doc_string, model.docString);
+  w.message(ModelProto.graph, (g) => writeGraph(g, model.graph));
+  // opset_import: the default domain ("")
+  w.message(ModelProto.opset_import, (op) => op.string(OperatorSetIdProto.domain, "").int(OperatorSetIdProto.version, model.opsetVersion));
   return w.finish();
 }

@@ -12,7 +12,8 @@ import { Tensor } from "../tensor/tensor.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "./files.ts";
 import { GraphBuilder } from "./onnx-graph.ts";
 import { type Context, RULES, ruleFor, type Value } from "./onnx-layers.ts";
-import { DataType, encodeModel } from "./onnx-proto.ts";
+import { DataType } from "./onnx-fields.ts";
+import { encodeModel } from "./onnx-proto.ts";
 
 export { importModel, importModelSync, inspect, type ModelSummary, OnnxModel, supportedOps, type ValueSummary } from "./onnx-import/model.ts";
 

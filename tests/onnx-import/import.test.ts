@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import * as tg from "../../src/index.ts";
-import { DataType, encodeModel, type Graph } from "../../src/io/onnx-proto.ts";
-import { decodeTensorProto } from "../../src/io/onnx-import/proto.ts";
-import { tensorFromProto } from "../../src/io/onnx-import/tensors.ts";
+import { AttributeType, DataType } from "../../src/io/onnx-fields.ts";
+import { encodeModel, type Graph } from "../../src/io/onnx-proto.ts";
+import { decodeModel, decodeTensorProto } from "../../src/io/onnx-import/proto.ts";
+import { onnxTypeName, tensorFromProto } from "../../src/io/onnx-import/tensors.ts";
 
 const { nn } = tg;
 
@@ -103,6 +104,82 @@ describe("onnx.inspect", () => {
     assert.equal(info.ops.Relu, 1);
     assert.deepEqual(info.unsupported, []);
     assert.equal(info.parameters, 6 * 16 + 16 + 16 * 4 + 4);
+  });
+});
+
+describe("onnx protobuf: the writer and the reader share onnx-fields.ts", () => {
+  test("decodeModel reads back every field encodeModel writes", () => {
+    const raw = new Uint8Array(new Float32Array([1, -2, 3.5, 0.25, 8, 9]).buffer);
+    const bytes = encodeModel({
+      irVersion: 8,
+      opsetVersion: 13,
+      producerName: "writer",
+      docString: "doc",
+      graph: {
+        name: "g",
+        nodes: [
+          {
+            name: "n0",
+            opType: "Fancy",
+            inputs: ["x", "w"],
+            outputs: ["y", "z"],
+            attributes: [
+              { name: "f", type: "float", value: 0.5 },
+              { name: "i", type: "int", value: -3 },
+              { name: "s", type: "string", value: "same" },
+              { name: "fs", type: "floats", value: [1.5, -2] },
+              { name: "is", type: "ints", value: [2 ** 40, -1, 0] },
+            ],
+          },
+        ],
+        initializers: [{ name: "w", dataType: DataType.FLOAT, dims: [2, 3], raw }],
+        inputs: [{ name: "x", elemType: DataType.BOOL, dims: ["N", 3, null] }],
+        outputs: [{ name: "y", elemType: DataType.INT64, dims: [] }],
+      },
+    });
+    const m = decodeModel(bytes);
+    assert.deepEqual([m.irVersion, m.producerName, m.docString, m.opsets], [8, "writer", "doc", [{ domain: "", version: 13 }]]);
+    const [node] = m.graph.nodes;
+    assert.deepEqual([m.graph.name, node!.name, node!.opType, node!.inputs, node!.outputs], ["g", "n0", "Fancy", ["x", "w"], ["y", "z"]]);
+    assert.deepEqual(
+      node!.attributes.map((a) => [a.name, a.type, a.value]),
+      [
+        ["f", AttributeType.FLOAT, 0.5],
+        ["i", AttributeType.INT, -3],
+        ["s", AttributeType.STRING, "same"],
+        ["fs", AttributeType.FLOATS, [1.5, -2]],
+        ["is", AttributeType.INTS, [2 ** 40, -1, 0]],
+      ],
+    );
+    const [w] = m.graph.initializers;
+    assert.deepEqual([w!.name, w!.dataType, w!.dims, [...tensorFromProto(w!).dataSync()]], ["w", DataType.FLOAT, [2, 3], [1, -2, 3.5, 0.25, 8, 9]]);
+    assert.deepEqual(m.graph.inputs, [{ name: "x", elemType: DataType.BOOL, dims: ["N", 3, null] }]);
+    assert.deepEqual(m.graph.outputs, [{ name: "y", elemType: DataType.INT64, dims: [] }]);
+  });
+
+  test("attributes from before AttributeProto.type: the first value given, in AttributeType order", () => {
+    // hand-encoded with onnx.proto's numbers (every body under 128 bytes, so each length is one byte)
+    const len = (field: number, body: number[]) => [(field << 3) | 2, body.length, ...body];
+    const str = (field: number, text: string) => len(field, [...new TextEncoder().encode(text)]);
+    const model = (...attributes: number[][]) => {
+      const node = [...str(4, "Relu"), ...attributes.flatMap((a) => len(5, a))]; // NodeProto op_type, attribute
+      return new Uint8Array([0x08, 8, ...len(7, len(1, node))]); // ModelProto ir_version 8, graph { node }
+    };
+    const packedInts = [...str(1, "k"), ...len(8, [3, 4])]; // name, ints (packed)
+    const emptyFloatsAndInt = [...str(1, "e"), ...len(7, []), 0x18, 5]; // name, floats (packed, none), i = 5
+    const attrs = decodeModel(model(packedInts, emptyFloatsAndInt)).graph.nodes[0]!.attributes;
+    assert.deepEqual(
+      attrs.map((a) => [a.name, a.type, a.value]),
+      [
+        ["k", AttributeType.INTS, [3, 4]],
+        ["e", AttributeType.INT, 5],
+      ],
+    );
+    assert.throws(() => decodeModel(model(str(1, "z"))), /attribute "z" of type 0 has no value/);
+  });
+
+  test("DataType names follow their codes", () => {
+    for (const [name, code] of Object.entries(DataType)) assert.equal(onnxTypeName(code), name.toLowerCase());
   });
 });
 

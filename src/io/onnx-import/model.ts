@@ -10,6 +10,7 @@ import { formatShape } from "../../base/shape.ts";
 import { Module } from "../../nn/module.ts";
 import { Parameter } from "../../nn/parameter.ts";
 import { Tensor } from "../../tensor/tensor.ts";
+import { AttributeType, DataType } from "../onnx-fields.ts";
 import { Attrs, type OpRule } from "./attrs.ts";
 import { MATH_OPS } from "./ops-math.ts";
 import { FUSED_OPS, NN_OPS } from "./ops-nn.ts";
@@ -55,6 +56,8 @@ function defaultOpset(m: ModelProto): number {
   return entry?.version ?? 1;
 }
 
+/** The element types whose initializers inspect counts as parameters. */
+const FLOAT_TYPES: readonly number[] = [DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16];
 const summary = (v: ValueInfoProto): ValueSummary => ({ name: v.name, type: onnxTypeName(v.elemType), shape: v.dims });
 const isDefaultDomain = (n: NodeProto) => n.domain === "" || n.domain === "ai.onnx";
 const opName = (n: NodeProto) => (isDefaultDomain(n) ? n.opType : `${n.domain}.${n.opType}`);
@@ -72,7 +75,7 @@ export function inspect(bytes: Uint8Array): ModelSummary {
   for (const n of g.nodes) ops[opName(n)] = (ops[opName(n)] ?? 0) + 1;
   const init = new Set(g.initializers.map((t) => t.name));
   let parameters = 0;
-  for (const t of g.initializers) if (t.dataType === 1 || t.dataType === 10 || t.dataType === 11 || t.dataType === 16) parameters += elementCount(t.dims, `initializer "${t.name}"`);
+  for (const t of g.initializers) if (FLOAT_TYPES.includes(t.dataType)) parameters += elementCount(t.dims, `initializer "${t.name}"`);
   return {
     irVersion: m.irVersion,
     opset: defaultOpset(m),
@@ -156,7 +159,7 @@ function fuse(order: NodeProto[], outputs: Set<string>): NodeProto[] {
       const k = a.ints("kernel_shape");
       const plain = a.int("ceil_mode", 0) === 0 && a.string("auto_pad", "NOTSET") === "NOTSET" && (a.ints("pads") ?? []).every((p) => p === 0);
       if (k?.length === 2 && plain && (a.ints("dilations") ?? [1, 1]).every((d) => d === 1) && JSON.stringify(a.ints("strides") ?? [1, 1]) === JSON.stringify(k)) {
-        attributes.push({ name: "__pool", type: 7, value: k });
+        attributes.push({ name: "__pool", type: AttributeType.INTS, value: k });
         last = pool;
       }
     }

@@ -7,6 +7,7 @@ import { type DType, isFloating } from "../../base/dtype.ts";
 import { formatShape, normalizeDim } from "../../base/shape.ts";
 import * as ops from "../../ops/index.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
+import { DataType } from "../onnx-fields.ts";
 import { type Attrs, axesOf, numbers, type OpRule, req, scalar } from "./attrs.ts";
 import { checkShapeValues, MAX_ELEMENTS } from "./ops-shape.ts";
 import { dtypeFor, onnxTypeOf } from "./tensors.ts";
@@ -194,7 +195,7 @@ function einsum(equation: string, xs: Tensor[]): Tensor {
 }
 
 /** Saturates to ONNX type `code`'s range (uint8 unless it is int8). */
-const saturateTo = (x: Tensor, code: number) => (code === 3 ? x.clamp(-128, 127) : x.clamp(0, 255));
+const saturateTo = (x: Tensor, code: number) => (code === DataType.INT8 ? x.clamp(-128, 127) : x.clamp(0, 255));
 /** A per-axis [C] parameter shaped to broadcast along `axis` of an x with `ndim` dims; scalars broadcast as they are. */
 function alongDim(p: Tensor, axis: number, ndim: number): Tensor {
   if (p.numel() === 1) return p.reshape([]);
@@ -210,7 +211,7 @@ export const MATH_OPS: Record<string, OpRule> = {
     const zp = x[2];
     const q = round(floatOnly(input).div(alongDim(req(x, 1), axis, input.ndim)));
     const shifted = zp === undefined ? q : q.add(alongDim(zp, axis, input.ndim));
-    return saturateTo(shifted, zp === undefined ? 2 : (onnxTypeOf(zp) ?? 2)).to("int32");
+    return saturateTo(shifted, zp === undefined ? DataType.UINT8 : (onnxTypeOf(zp) ?? DataType.UINT8)).to("int32");
   },
   DequantizeLinear: (x, a) => {
     const input = req(x, 0);
@@ -224,8 +225,8 @@ export const MATH_OPS: Record<string, OpRule> = {
     const lo = ops.minimum(ops.amin(input), 0);
     const hi = ops.maximum(ops.amax(input), 0);
     const scale = hi.sub(lo).div(255);
-    const zp = saturateTo(round(ops.neg(lo).div(scale)), 2);
-    return [saturateTo(round(input.div(scale)).add(zp), 2).to("int32"), scale, zp.to("int32")];
+    const zp = saturateTo(round(ops.neg(lo).div(scale)), DataType.UINT8);
+    return [saturateTo(round(input.div(scale)).add(zp), DataType.UINT8).to("int32"), scale, zp.to("int32")];
   },
   MeanVarianceNormalization: unary((x, a) => {
     const axes = axesOf(a.ints("axes") ?? [0, 2, 3], x.ndim, "MeanVarianceNormalization");
@@ -251,7 +252,7 @@ export const MATH_OPS: Record<string, OpRule> = {
   EyeLike: (x, a) => {
     const input = req(x, 0);
     const k = a.int("k", 0);
-    const dtype = a.has("dtype") ? dtypeFor(a.int("dtype", 1), "EyeLike's dtype") : input.dtype;
+    const dtype = a.has("dtype") ? dtypeFor(a.int("dtype", DataType.FLOAT), "EyeLike's dtype") : input.dtype;
     return matrixMask(input.shape, (i, j) => j - i === k).to(dtype);
   },
   Hardmax: softmaxLike((t, dim) => {
@@ -355,7 +356,7 @@ export const MATH_OPS: Record<string, OpRule> = {
     const c = req(x, 0);
     return ops.where(c.dtype === "bool" ? c : c.ne(0), req(x, 1), req(x, 2));
   },
-  Cast: (x, a) => cast(req(x, 0), dtypeFor(a.int("to", 1), "Cast's target")),
+  Cast: (x, a) => cast(req(x, 0), dtypeFor(a.int("to", DataType.FLOAT), "Cast's target")),
   CastLike: (x) => cast(req(x, 0), req(x, 1).dtype),
   ReduceSum: reduce((x, axes, keep) => x.sum(axes, keep), (opset) => opset >= 13),
   ReduceMean: reduce((x, axes, keep) => floatOnly(x).mean(axes, keep), attrAxes),

@@ -1,12 +1,13 @@
 /**
  * @file Reading the ONNX file format: a bounds-checked protobuf reader and the onnx.proto messages
  * an importer needs (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
- * ValueInfoProto), with the field numbers of onnx/onnx.proto that onnx-proto.ts writes. Every
+ * ValueInfoProto), with the field numbers of onnx-fields.ts, which onnx-proto.ts writes with. Every
  * length is checked against the bytes that remain, so a truncated or hostile file is an Error
  * naming the message and the byte offset; nothing is allocated beyond what the file holds (raw
  * tensor bytes stay views into the file), and nesting is limited so a deep file cannot overflow the stack.
  */
-import { FIXED32, FIXED64, LENGTH_DELIMITED, VARINT } from "../onnx-proto.ts";
+import * as onnx from "../onnx-fields.ts";
+import { ATTRIBUTE_VALUE_FIELD, AttributeType, DataLocation, FIXED32, FIXED64, LENGTH_DELIMITED, VARINT } from "../onnx-fields.ts";
 
 /** A TensorProto as stored: the payload is decoded into a tensor by tensors.ts. */
 export interface TensorProto {
@@ -68,6 +69,8 @@ export interface ModelProto {
 }
 
 const MAX_DEPTH = 64;
+/** How to read each field of a message, by field number. */
+type Handlers = { [field: number]: (wire: number) => unknown };
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 /** Reads protobuf fields from `buf[pos, end)`; every read is checked against `end`. */
@@ -85,10 +88,6 @@ class Reader {
 
   fail(reason: string): never {
     throw new Error(`onnx: corrupt or truncated file: ${this.what} at byte ${this.pos}: ${reason}`);
-  }
-
-  more(): boolean {
-    return this.pos < this.end;
   }
 
   /** A varint as a JS number: int64 values in two's complement (negative ones too); exact up to 2^53. */
@@ -205,12 +204,20 @@ class Reader {
     this.end = saved;
   }
 
-  /** Calls `field(number, wire)` for each field; it returns false to skip the field. */
-  fields(field: (n: number, wire: number) => boolean): void {
-    while (this.more()) {
+  /** Reads every field: `on[number](wire)` reads a field this reader knows, any other is skipped. */
+  fields(on: Handlers): void {
+    while (this.pos < this.end) {
       const [n, wire] = this.tag();
-      if (!field(n, wire)) this.skip(wire);
+      const read = on[n];
+      if (read) read(wire);
+      else this.skip(wire);
     }
+  }
+
+  /** Reads the embedded message of a length-delimited field with the handlers `on(message)` returns. */
+  read(what: string, on: (m: Reader) => Handlers): void {
+    const m = this.message(what);
+    m.fields(on(m));
   }
 
   expect(wire: number, want: number, name: string): void {
@@ -219,182 +226,114 @@ class Reader {
 }
 
 function readTensor(r: Reader): TensorProto {
-  const t: TensorProto = {
-    name: "",
-    dataType: 0,
-    dims: [],
-    raw: null,
-    floatData: [],
-    int32Data: [],
-    int64Data: [],
-    doubleData: [],
-    uint64Data: [],
-    stringCount: 0,
-    external: null,
-  };
-  r.fields((n, w) => {
-    if (n === 1) r.repeated(w, t.dims, "varint");
-    else if (n === 2) t.dataType = r.int();
-    else if (n === 4) r.repeated(w, t.floatData, "float");
-    else if (n === 5) r.repeated(w, t.int32Data, "varint");
-    else if (n === 6) {
-      r.bytes();
-      t.stringCount++;
-    }
-    else if (n === 7) r.repeated(w, t.int64Data, "varint");
-    else if (n === 8) t.name = r.string();
-    else if (n === 9) t.raw = r.bytes();
-    else if (n === 10) r.repeated(w, t.doubleData, "double");
-    else if (n === 11) r.repeated(w, t.uint64Data, "varint");
-    else if (n === 13) {
-      const m = r.message("external_data");
-      let key = "";
-      let value = "";
-      m.fields((k) => {
-        if (k === 1) key = m.string();
-        else if (k === 2) value = m.string();
-        else return false;
-        return true;
-      });
-      t.external = { ...t.external, [key]: value };
-    } else if (n === 14) {
-      if (r.int() === 1) t.external ??= {};
-    } else return false;
-    return true;
+  const t: TensorProto = { name: "", dataType: 0, dims: [], raw: null, floatData: [], int32Data: [], int64Data: [], doubleData: [], uint64Data: [], stringCount: 0, external: null };
+  const F = onnx.TensorProto;
+  r.fields({
+    [F.dims]: (w) => r.repeated(w, t.dims, "varint"),
+    [F.data_type]: () => (t.dataType = r.int()),
+    [F.float_data]: (w) => r.repeated(w, t.floatData, "float"),
+    [F.int32_data]: (w) => r.repeated(w, t.int32Data, "varint"),
+    [F.string_data]: () => r.bytes() && t.stringCount++,
+    [F.int64_data]: (w) => r.repeated(w, t.int64Data, "varint"),
+    [F.name]: () => (t.name = r.string()),
+    [F.raw_data]: () => (t.raw = r.bytes()),
+    [F.double_data]: (w) => r.repeated(w, t.doubleData, "double"),
+    [F.uint64_data]: (w) => r.repeated(w, t.uint64Data, "varint"),
+    [F.external_data]: () => {
+      const entry = { key: "", value: "" };
+      const E = onnx.StringStringEntryProto;
+      r.read("external_data", (m) => ({ [E.key]: () => (entry.key = m.string()), [E.value]: () => (entry.value = m.string()) }));
+      t.external = { ...t.external, [entry.key]: entry.value };
+    },
+    [F.data_location]: () => r.int() === DataLocation.EXTERNAL && (t.external ??= {}),
   });
   return t;
 }
 
 function readAttribute(r: Reader): AttributeProto {
   let name = "";
-  let type = 0;
-  const found: Record<string, AttributeValue> = {};
-  const floats: number[] = [];
-  const ints: number[] = [];
-  const strings: string[] = [];
-  const tensors: TensorProto[] = [];
-  const graphs: GraphProto[] = [];
-  r.fields((n, w) => {
-    if (n === 1) name = r.string();
-    else if (n === 20) type = r.int();
-    else if (n === 2) {
+  let type: number = AttributeType.UNDEFINED;
+  const found: { [field in (typeof ATTRIBUTE_VALUE_FIELD)[number]]?: AttributeValue } = {};
+  const [floats, ints, strings, tensors, graphs] = [[], [], [], [], []] as [number[], number[], string[], TensorProto[], GraphProto[]];
+  const F = onnx.AttributeProto;
+  r.fields({
+    [F.name]: () => (name = r.string()),
+    [F.type]: () => (type = r.int()),
+    [F.f]: (w) => {
       r.expect(w, FIXED32, "f");
       found.f = r.float();
-    }
-    else if (n === 3) found.i = r.int();
-    else if (n === 4) found.s = r.string();
-    else if (n === 5) found.t = readTensor(r.message("tensor"));
-    else if (n === 6) found.g = readGraph(r.message("graph"));
-    else if (n === 7) r.repeated(w, floats, "float");
-    else if (n === 8) r.repeated(w, ints, "varint");
-    else if (n === 9) strings.push(r.string());
-    else if (n === 10) tensors.push(readTensor(r.message("tensor")));
-    else if (n === 11) graphs.push(readGraph(r.message("graph")));
-    else return false;
-    return true;
+    },
+    [F.i]: () => (found.i = r.int()),
+    [F.s]: () => (found.s = r.string()),
+    [F.t]: () => (found.t = readTensor(r.message("tensor"))),
+    [F.g]: () => (found.g = readGraph(r.message("graph"))),
+    [F.floats]: (w) => r.repeated(w, floats, "float"),
+    [F.ints]: (w) => r.repeated(w, ints, "varint"),
+    [F.strings]: () => strings.push(r.string()),
+    [F.tensors]: () => tensors.push(readTensor(r.message("tensor"))),
+    [F.graphs]: () => graphs.push(readGraph(r.message("graph"))),
   });
-  // AttributeProto.AttributeType: FLOAT 1, INT 2, STRING 3, TENSOR 4, GRAPH 5, FLOATS 6, INTS 7, STRINGS 8, TENSORS 9, GRAPHS 10
-  const byType: Record<number, AttributeValue | undefined> = {
-    1: found.f,
-    2: found.i,
-    3: found.s,
-    4: found.t,
-    5: found.g,
-    6: floats,
-    7: ints,
-    8: strings,
-    9: tensors,
-    10: graphs,
-  };
-  if (type === 0) {
-    // files from before the type field: whichever value is present
-    const order: [number, boolean][] = [
-      [1, "f" in found],
-      [2, "i" in found],
-      [3, "s" in found],
-      [4, "t" in found],
-      [5, "g" in found],
-      [6, floats.length > 0],
-      [7, ints.length > 0],
-      [8, strings.length > 0],
-      [9, tensors.length > 0],
-      [10, graphs.length > 0],
-    ];
-    type = order.find(([, present]) => present)?.[0] ?? 0;
-  }
-  // SPARSE_TENSOR(S) 11 / 12 and TYPE_PROTO(S) 13 / 14: kept as an empty list, which no op rule accepts
-  const value = type >= 11 && type <= 14 ? [] : byType[type];
+  Object.assign(found, { floats, ints, strings, tensors, graphs });
+  // files from before the type field: the first value given, in AttributeType order
+  const given = (v: AttributeValue | undefined) => (Array.isArray(v) ? v.length > 0 : v !== undefined);
+  if (type === AttributeType.UNDEFINED) type = ATTRIBUTE_VALUE_FIELD.findIndex((f) => given(found[f])) + 1;
+  const field = ATTRIBUTE_VALUE_FIELD[type - 1];
+  // SPARSE_TENSOR(S) and TYPE_PROTO(S): kept as an empty list, which no op rule accepts
+  const value = type >= AttributeType.SPARSE_TENSOR && type <= AttributeType.TYPE_PROTOS ? [] : field === undefined ? undefined : found[field];
   if (value === undefined) r.fail(`attribute "${name}" of type ${type} has no value (or a type this reader does not know)`);
   return { name, type, value };
 }
 
 function readNode(r: Reader): NodeProto {
   const node: NodeProto = { name: "", opType: "", domain: "", inputs: [], outputs: [], attributes: [] };
-  r.fields((n) => {
-    if (n === 1) node.inputs.push(r.string());
-    else if (n === 2) node.outputs.push(r.string());
-    else if (n === 3) node.name = r.string();
-    else if (n === 4) node.opType = r.string();
-    else if (n === 5) node.attributes.push(readAttribute(r.message(`attribute of node "${node.name}"`)));
-    else if (n === 7) node.domain = r.string();
-    else return false;
-    return true;
+  const F = onnx.NodeProto;
+  r.fields({
+    [F.input]: () => node.inputs.push(r.string()),
+    [F.output]: () => node.outputs.push(r.string()),
+    [F.name]: () => (node.name = r.string()),
+    [F.op_type]: () => (node.opType = r.string()),
+    [F.attribute]: () => node.attributes.push(readAttribute(r.message(`attribute of node "${node.name}"`))),
+    [F.domain]: () => (node.domain = r.string()),
   });
   return node;
 }
 
 function readValueInfo(r: Reader): ValueInfoProto {
   const v: ValueInfoProto = { name: "", elemType: 0, dims: null };
-  r.fields((n) => {
-    if (n === 1) v.name = r.string();
-    else if (n === 2) {
-      const type = r.message("type");
-      type.fields((tn) => {
-        if (tn !== 1) return false; // TypeProto.tensor_type
-        const tensor = type.message("tensor_type");
-        tensor.fields((f) => {
-          if (f === 1) v.elemType = tensor.int();
-          else if (f === 2) {
-            const shape = tensor.message("shape");
-            v.dims = [];
-            shape.fields((sf) => {
-              if (sf !== 1) return false;
-              const dim = shape.message("dim");
-              let d: number | string | null = null;
-              dim.fields((df) => {
-                if (df === 1) d = dim.int();
-                else if (df === 2) d = dim.string();
-                else return false;
-                return true;
-              });
-              v.dims!.push(d);
-              return true;
-            });
-          } else return false;
-          return true;
-        });
-        return true;
-      });
-    } else return false;
-    return true;
+  const { TypeProto_Tensor: T, TensorShapeProto_Dimension: D } = onnx;
+  r.fields({
+    [onnx.ValueInfoProto.name]: () => (v.name = r.string()),
+    [onnx.ValueInfoProto.type]: () =>
+      r.read("type", (type) => ({
+        [onnx.TypeProto.tensor_type]: () =>
+          type.read("tensor_type", (tensor) => ({
+            [T.elem_type]: () => (v.elemType = tensor.int()),
+            [T.shape]: () => {
+              const dims: (number | string | null)[] = (v.dims = []);
+              tensor.read("shape", (shape) => ({
+                [onnx.TensorShapeProto.dim]: () => {
+                  let d: number | string | null = null;
+                  shape.read("dim", (dim) => ({ [D.dim_value]: () => (d = dim.int()), [D.dim_param]: () => (d = dim.string()) }));
+                  dims.push(d);
+                },
+              }));
+            },
+          })),
+      })),
   });
   return v;
 }
 
 function readGraph(r: Reader): GraphProto {
   const g: GraphProto = { name: "", nodes: [], initializers: [], sparseInitializers: 0, inputs: [], outputs: [] };
-  r.fields((n) => {
-    if (n === 1) g.nodes.push(readNode(r.message(`node ${g.nodes.length}`)));
-    else if (n === 2) g.name = r.string();
-    else if (n === 5) g.initializers.push(readTensor(r.message(`initializer ${g.initializers.length}`)));
-    else if (n === 11) g.inputs.push(readValueInfo(r.message(`input ${g.inputs.length}`)));
-    else if (n === 12) g.outputs.push(readValueInfo(r.message(`output ${g.outputs.length}`)));
-    else if (n === 15) {
-      r.bytes();
-      g.sparseInitializers++;
-    }
-    else return false;
-    return true;
+  const F = onnx.GraphProto;
+  r.fields({
+    [F.node]: () => g.nodes.push(readNode(r.message(`node ${g.nodes.length}`))),
+    [F.name]: () => (g.name = r.string()),
+    [F.initializer]: () => g.initializers.push(readTensor(r.message(`initializer ${g.initializers.length}`))),
+    [F.input]: () => g.inputs.push(readValueInfo(r.message(`input ${g.inputs.length}`))),
+    [F.output]: () => g.outputs.push(readValueInfo(r.message(`output ${g.outputs.length}`))),
+    [F.sparse_initializer]: () => r.bytes() && g.sparseInitializers++,
   });
   return g;
 }
@@ -404,27 +343,20 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("onnx: expected the model's bytes as a Uint8Array");
   const r = new Reader(bytes, 0, bytes.length, "ModelProto", 0);
   const m: ModelProto = { irVersion: 0, producerName: "", producerVersion: "", docString: "", opsets: [], graph: null!, functions: 0 };
-  r.fields((n) => {
-    if (n === 1) m.irVersion = r.int();
-    else if (n === 2) m.producerName = r.string();
-    else if (n === 3) m.producerVersion = r.string();
-    else if (n === 6) m.docString = r.string();
-    else if (n === 7) m.graph = readGraph(r.message("graph"));
-    else if (n === 8) {
-      const op = r.message("opset_import");
+  const F = onnx.ModelProto;
+  r.fields({
+    [F.ir_version]: () => (m.irVersion = r.int()),
+    [F.producer_name]: () => (m.producerName = r.string()),
+    [F.producer_version]: () => (m.producerVersion = r.string()),
+    [F.doc_string]: () => (m.docString = r.string()),
+    [F.graph]: () => (m.graph = readGraph(r.message("graph"))),
+    [F.opset_import]: () => {
       const entry = { domain: "", version: 0 };
-      op.fields((f) => {
-        if (f === 1) entry.domain = op.string();
-        else if (f === 2) entry.version = op.int();
-        else return false;
-        return true;
-      });
+      const O = onnx.OperatorSetIdProto;
+      r.read("opset_import", (op) => ({ [O.domain]: () => (entry.domain = op.string()), [O.version]: () => (entry.version = op.int()) }));
       m.opsets.push(entry);
-    } else if (n === 25) {
-      r.bytes();
-      m.functions++;
-    } else return false;
-    return true;
+    },
+    [F.functions]: () => r.bytes() && m.functions++,
   });
   if (m.graph === null) throw new Error(`onnx: not an ONNX model: no graph in the ${bytes.length} bytes (is this a .onnx file?)`);
   return m;

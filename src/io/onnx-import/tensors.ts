@@ -8,30 +8,13 @@ import type { DType, TypedArray } from "../../base/dtype.ts";
 import { allocate } from "../../base/dtype.ts";
 import { formatShape } from "../../base/shape.ts";
 import { Tensor } from "../../tensor/tensor.ts";
+import { DataType } from "../onnx-fields.ts";
 import type { TensorProto } from "./proto.ts";
 
-/** TensorProto.DataType names by code. */
-export const ONNX_TYPES = [
-  "undefined",
-  "float",
-  "uint8",
-  "int8",
-  "uint16",
-  "int16",
-  "int32",
-  "int64",
-  "string",
-  "bool",
-  "float16",
-  "double",
-  "uint32",
-  "uint64",
-  "complex64",
-  "complex128",
-  "bfloat16",
-] as const;
+/** TensorProto.DataType names by code ("undefined", "float", …; DataType lists them in code order). */
+export const ONNX_TYPES: readonly string[] = Object.keys(DataType).map((name) => name.toLowerCase());
 
-/** Bytes per element in raw_data, by code (0: no fixed-size raw form). */
+/** Bytes per element in raw_data, by DataType code (0: no fixed-size raw form). */
 const RAW_SIZE = [0, 4, 1, 1, 2, 2, 4, 8, 0, 1, 2, 8, 4, 8, 8, 16, 2];
 
 export function onnxTypeName(code: number): string {
@@ -41,22 +24,22 @@ export function onnxTypeName(code: number): string {
 /** The tensorgrad dtype that holds ONNX type `code`, or an Error naming the type and `what`. */
 export function dtypeFor(code: number, what: string): DType {
   switch (code) {
-    case 1:
-    case 10:
-    case 16:
+    case DataType.FLOAT:
+    case DataType.FLOAT16:
+    case DataType.BFLOAT16:
       return "float32";
-    case 11:
+    case DataType.DOUBLE:
       return "float64";
-    case 9:
+    case DataType.BOOL:
       return "bool";
-    case 2:
-    case 3:
-    case 4:
-    case 5:
-    case 6:
-    case 7:
-    case 12:
-    case 13:
+    case DataType.UINT8:
+    case DataType.INT8:
+    case DataType.UINT16:
+    case DataType.INT16:
+    case DataType.INT32:
+    case DataType.INT64:
+    case DataType.UINT32:
+    case DataType.UINT64:
       return "int32";
     default:
       throw new Error(`onnx: ${what} has element type ${onnxTypeName(code)}, which tensorgrad does not support (float, double, float16, bfloat16, bool and integer types are)`);
@@ -91,30 +74,30 @@ export function elementCount(dims: readonly number[], what: string): number {
 function rawReader(raw: Uint8Array, code: number): (i: number) => number {
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   switch (code) {
-    case 1:
+    case DataType.FLOAT:
       return (i) => v.getFloat32(i * 4, true);
-    case 11:
+    case DataType.DOUBLE:
       return (i) => v.getFloat64(i * 8, true);
-    case 2:
-    case 9:
+    case DataType.UINT8:
+    case DataType.BOOL:
       return (i) => v.getUint8(i);
-    case 3:
+    case DataType.INT8:
       return (i) => v.getInt8(i);
-    case 4:
+    case DataType.UINT16:
       return (i) => v.getUint16(i * 2, true);
-    case 5:
+    case DataType.INT16:
       return (i) => v.getInt16(i * 2, true);
-    case 6:
+    case DataType.INT32:
       return (i) => v.getInt32(i * 4, true);
-    case 12:
+    case DataType.UINT32:
       return (i) => v.getUint32(i * 4, true);
-    case 7:
+    case DataType.INT64:
       return (i) => Number(v.getBigInt64(i * 8, true));
-    case 13:
+    case DataType.UINT64:
       return (i) => Number(v.getBigUint64(i * 8, true));
-    case 10:
+    case DataType.FLOAT16:
       return (i) => halfToFloat(v.getUint16(i * 2, true));
-    case 16:
+    case DataType.BFLOAT16:
       return (i) => bfloat16ToFloat(v.getUint16(i * 2, true));
     default:
       return () => 0;
@@ -131,14 +114,14 @@ function bfloat16ToFloat(bits: number): number {
 /** The typed-field array that holds ONNX type `code`'s values when raw_data is absent. */
 function fieldFor(t: TensorProto): number[] {
   switch (t.dataType) {
-    case 1:
+    case DataType.FLOAT:
       return t.floatData;
-    case 11:
+    case DataType.DOUBLE:
       return t.doubleData;
-    case 7:
+    case DataType.INT64:
       return t.int64Data;
-    case 12:
-    case 13:
+    case DataType.UINT32:
+    case DataType.UINT64:
       return t.uint64Data;
     default:
       return t.int32Data; // int32, int16, int8, uint16, uint8, bool, float16 and bfloat16 bits
@@ -153,7 +136,7 @@ export function onnxTypeOf(t: Tensor): number | undefined {
 
 /** Records that `t` holds ONNX type `name` (a graph input's declared type). */
 export function setOnnxType(t: Tensor, name: string): void {
-  const code = (ONNX_TYPES as readonly string[]).indexOf(name);
+  const code = ONNX_TYPES.indexOf(name);
   if (code > 0) onnxTypes.set(t, code);
 }
 
@@ -175,8 +158,8 @@ export function tensorFromProto(t: TensorProto, what = `tensor "${t.name}"`): Te
     const field = fieldFor(t);
     if (field.length !== n)
       throw new Error(`onnx: ${what} of shape ${formatShape(t.dims)} has ${field.length} values, expected ${n}`);
-    if (t.dataType === 10) get = (i) => halfToFloat(field[i]!);
-    else if (t.dataType === 16) get = (i) => bfloat16ToFloat(field[i]!);
+    if (t.dataType === DataType.FLOAT16) get = (i) => halfToFloat(field[i]!);
+    else if (t.dataType === DataType.BFLOAT16) get = (i) => bfloat16ToFloat(field[i]!);
     else get = (i) => field[i]!;
   }
   const data: TypedArray = allocate(dtype, n);
