@@ -19,6 +19,9 @@ export interface LoadResult {
 type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
 type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown[] | undefined;
 
+/** Each module's fusion form, made on first use (not an own property: state dicts and repr walk those). */
+const FORMS = new WeakMap<Module, FusionForm | null>();
+
 /**
  * Base class for layers and models, as in PyTorch: subclasses assign parameters and
  * submodules as properties and implement `forward`.
@@ -62,7 +65,11 @@ export class Module {
 
   /** @internal What nn.Sequential's fusion patterns (src/fused/patterns.ts) see of this module: null when it has hooks or no form. */
   _fusionForm(): FusionForm | null {
-    return this._hasHooks() ? null : this.fusionForm();
+    if (this._hasHooks()) return null;
+    // made once per module: a form's closures read the parameters when called, and Sequential asks on every forward
+    let form = FORMS.get(this);
+    if (form === undefined) FORMS.set(this, (form = this.fusionForm()));
+    return form;
   }
 
   /** The layer's form for the fusion patterns; a layer gives one only for exactly its own class (a subclass may change forward). */

@@ -7,6 +7,14 @@ import { matmul as jsMatmul } from "../js/matmul.ts";
 import { nativeAddon } from "./addon.ts";
 import { outputF32 } from "./alloc.ts";
 
+/**
+ * Writes the per-call parameters: a loop over the arguments, where `p.set([...])` builds an array
+ * and takes Float64Array#set's generic path (about 0.5 µs a call, measurable at batch 1).
+ */
+function write(p: Float64Array, ...v: number[]): void {
+  for (let i = 0; i < v.length; i++) p[i] = v[i]!;
+}
+
 const addon = nativeAddon();
 
 /** Scratch for sgemm's integer arguments: one typed array instead of twelve N-API number conversions. */
@@ -21,7 +29,7 @@ export function matmul(a: StridedView, b: StridedView): TypedArray {
   const N = b.shape[2]!;
   const out = outputF32(B * M * N);
   if (out.length === 0) return out;
-  params.set([B, M, N, K, a.offset, a.strides[0]!, a.strides[1]!, a.strides[2]!, b.offset, b.strides[0]!, b.strides[1]!, b.strides[2]!]);
+  write(params, B, M, N, K, a.offset, a.strides[0]!, a.strides[1]!, a.strides[2]!, b.offset, b.strides[0]!, b.strides[1]!, b.strides[2]!);
   addon.sgemm(a.data as Float32Array, b.data as Float32Array, out, params);
   return out;
 }
@@ -41,8 +49,9 @@ export function linear({ x, w, bias, relu }: FusedArgs<"linear">): TypedArray {
   const N = w.shape[0]!;
   const out = outputF32(M * N);
   if (out.length === 0) return out;
-  const [bo, bs] = bias === null ? [0, 0] : [bias.offset, bias.strides[0]!];
-  linearParams.set([1, M, N, K, x.offset, 0, x.strides[0]!, x.strides[1]!, w.offset, 0, w.strides[1]!, w.strides[0]!, bo, bs, relu ? 1 : 0]);
+  const bo = bias === null ? 0 : bias.offset;
+  const bs = bias === null ? 0 : bias.strides[0]!;
+  write(linearParams, 1, M, N, K, x.offset, 0, x.strides[0]!, x.strides[1]!, w.offset, 0, w.strides[1]!, w.strides[0]!, bo, bs, relu ? 1 : 0);
   addon.sgemm(x.data as Float32Array, w.data as Float32Array, out, linearParams, dataF32(bias));
   return out;
 }
@@ -77,8 +86,7 @@ export function linearPacked({ x, packed: w, bias, relu }: FusedArgs<"linearPack
   const M = x.shape[0]!;
   const out = outputF32(M * w.outFeatures);
   if (out.length === 0) return out;
-  const [bo, bs] = bias === null ? [0, 0] : [bias.offset, bias.strides[0]!];
-  packedParams.set([M, x.offset, x.strides[0]!, x.strides[1]!, bo, bs, relu ? 1 : 0]);
+  write(packedParams, M, x.offset, x.strides[0]!, x.strides[1]!, bias === null ? 0 : bias.offset, bias === null ? 0 : bias.strides[0]!, relu ? 1 : 0);
   addon.linearPacked(x.data as Float32Array, packed.data, dataF32(bias), out, packedParams);
   return out;
 }
