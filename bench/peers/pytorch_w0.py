@@ -7,7 +7,8 @@ import time
 
 import torch
 
-ITERS = {"add": 100_000, "mul_scalar": 100_000, "sum": 100_000, "matmul_8x8": 50_000, "autograd_roundtrip": 20_000}
+ITERS = {"add": 100_000, "mul_scalar": 100_000, "sum": 100_000, "matmul_8x8": 50_000, "autograd_roundtrip": 20_000,
+         "linear_1x784": 20_000, "conv2d_1x28x28": 5_000}
 
 
 WARMUP_SECONDS = 0.3  # as bench/lib/figure.ts
@@ -87,6 +88,25 @@ def main():
         return c
 
     emit("sum", us_per_op(sum_loop, iters["sum"], args.repeats))
+
+    # batch-1 inference calls (no graph), as w0-overhead.ts: Linear(784->128) on [1, 784], Conv2d(1->16, 3x3, pad 1) on 28x28
+    torch.manual_seed(0)
+    fc = torch.nn.Linear(784, 128)
+    conv = torch.nn.Conv2d(1, 16, 3, padding=1)
+    row = torch.rand(1, 784)
+    image = torch.rand(1, 1, 28, 28)
+
+    def batch1(layer, inp):
+        def loop(n):
+            out = None
+            for _ in range(n):
+                out = layer(inp)
+            return out
+        return loop
+
+    with torch.no_grad():
+        emit("linear_1x784", us_per_op(batch1(fc, row), iters["linear_1x784"], args.repeats))
+        emit("conv2d_1x28x28", us_per_op(batch1(conv, image), iters["conv2d_1x28x28"], args.repeats))
 
 
 if __name__ == "__main__":

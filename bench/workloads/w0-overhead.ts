@@ -7,7 +7,7 @@ import { type Figure, type RunOptions, usPerOp } from "../lib/figure.ts";
 import type { Workload } from "./types.ts";
 
 /** The op counts BENCHMARKS.md names (100 000 adds); the others are sized to take a similar time. */
-export const W0_ITERS = { add: 100_000, mul_scalar: 100_000, sum: 100_000, matmul_8x8: 50_000, autograd_roundtrip: 20_000 };
+export const W0_ITERS = { add: 100_000, mul_scalar: 100_000, sum: 100_000, matmul_8x8: 50_000, autograd_roundtrip: 20_000, linear_1x784: 20_000, conv2d_1x28x28: 5_000 };
 
 /** Keeps the last result alive so no loop can be optimised away. */
 let sink: unknown = null;
@@ -92,12 +92,24 @@ function measure(backend: string, opts: RunOptions): Figure[] {
       }, iters(W0_ITERS.sum), opts.repeats),
     ),
   );
+  // (d) batch-1 inference calls (no graph): a Linear(784→128) on [1, 784], a Conv2d(1→16, 3×3, pad 1) on one 28×28 image
+  tg.manualSeed(0);
+  const fc = new tg.nn.Linear(784, 128);
+  const conv = new tg.nn.Conv2d(1, 16, 3, { padding: 1 });
+  const row = tg.rand([1, 784]);
+  const image = tg.rand([1, 1, 28, 28]);
+  const batch1 = (op: string, layer: tg.nn.Module, input: tg.Tensor, n: number) =>
+    out.push(figure(op, tg.noGrad(() => usPerOp((k) => {
+      for (let i = 0; i < k; i++) sink = layer.call(input);
+    }, iters(n), opts.repeats))));
+  batch1("linear_1x784", fc, row, W0_ITERS.linear_1x784);
+  batch1("conv2d_1x28x28", conv, image, W0_ITERS.conv2d_1x28x28);
   if (sink === undefined) throw new Error("W0: lost a result");
   return out;
 }
 
 export const w0: Workload = {
   id: "W0",
-  title: "per-op overhead on 8-element tensors (add, autograd round trip, mul by a scalar, 8×8 matmul, sum), µs per op",
+  title: "per-op overhead on 8-element tensors (add, autograd round trip, mul by a scalar, 8×8 matmul, sum) and batch-1 Linear(784→128) / Conv2d(1→16) on 28×28, µs per op",
   run: measure,
 };
