@@ -49,12 +49,16 @@ export const browserPlugin: esbuild.Plugin = {
   },
 };
 
-/** Builds the bundle into `out` (default dist/browser; tests build into a temporary directory). */
-export async function buildBrowser(out = OUT, opts: { quiet?: boolean } = {}): Promise<void> {
-  rmSync(out, { recursive: true, force: true });
+/**
+ * Bundles `entryPoints` for browsers into `out` (ESM with shared chunks; browserPlugin refuses
+ * Node-only imports) and copies the wasm kernel modules beside them. `loader` is the entry that
+ * must hold the wasm loader, which finds the kernels relative to its import.meta.url. Errors start
+ * with `label`; returns how many kernel modules were copied.
+ */
+export async function bundleForBrowser(label: string, entryPoints: Record<string, string>, out: string, loader: string, options: esbuild.BuildOptions = {}): Promise<number> {
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: { tensorgrad: "src/index.ts" },
+    entryPoints,
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -62,17 +66,13 @@ export async function buildBrowser(out = OUT, opts: { quiet?: boolean } = {}): P
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
     outdir: out,
-    sourcemap: "linked",
-    legalComments: "linked",
     plugins: [browserPlugin],
     logLevel: "warning",
-    metafile: true,
+    ...options,
   });
-  if (result.errors.length > 0) throw new Error("build-browser: esbuild failed");
-  // the wasm loader finds the kernels relative to import.meta.url: it must sit in the entry file, not a chunk
-  if (!readFileSync(join(out, "tensorgrad.js"), "utf8").includes("kernels-relaxed"))
-    throw new Error("build-browser: the wasm loader (platform.browser.ts) ended up outside tensorgrad.js, so import.meta.url would point into chunks/");
-  // the kernel modules, fetched relative to the bundle's URL
+  if (result.errors.length > 0) throw new Error(`${label}: esbuild failed`);
+  if (!readFileSync(join(out, `${loader}.js`), "utf8").includes("kernels-relaxed"))
+    throw new Error(`${label}: the wasm loader (platform.browser.ts) ended up outside ${loader}.js, so import.meta.url would point into chunks/`);
   let kernels = 0;
   if (existsSync(WASM_BUILD))
     for (const name of readdirSync(WASM_BUILD))
@@ -80,6 +80,13 @@ export async function buildBrowser(out = OUT, opts: { quiet?: boolean } = {}): P
         copyFileSync(join(WASM_BUILD, name), join(out, name));
         kernels++;
       }
+  return kernels;
+}
+
+/** Builds the bundle into `out` (default dist/browser; tests build into a temporary directory). */
+export async function buildBrowser(out = OUT, opts: { quiet?: boolean } = {}): Promise<void> {
+  rmSync(out, { recursive: true, force: true });
+  const kernels = await bundleForBrowser("build-browser", { tensorgrad: "src/index.ts" }, out, "tensorgrad", { sourcemap: "linked", legalComments: "linked" });
   if (opts.quiet) return;
   const size = statSync(join(out, "tensorgrad.js")).size;
   console.log(

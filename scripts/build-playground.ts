@@ -16,9 +16,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import * as esbuild from "esbuild";
 import { parseDigitFile } from "../src/datasets/mnist.ts";
-import { browserPlugin, WASM_BUILD } from "./build-browser.ts";
+import { bundleForBrowser } from "./build-browser.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(ROOT, "playground");
@@ -71,29 +70,14 @@ export function upToDate(out = PLAYGROUND_OUT): boolean {
 export async function buildPlayground(out = PLAYGROUND_OUT, opts: { quiet?: boolean } = {}): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: { app: "playground/app.ts", worker: "playground/worker.ts" },
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    splitting: true,
-    chunkNames: "chunks/[name]-[hash]",
-    outdir: out,
+  await bundleForBrowser("build-playground", { app: "playground/app.ts", worker: "playground/worker.ts" }, out, "worker", {
     minify: true,
     sourcemap: "linked",
     legalComments: "linked",
-    plugins: [browserPlugin],
     // the page draws its own curves: tg.viz's Vega learning curve (0.8 MiB of lazy chunks) is left out
     external: ["vega", "vega-lite"],
-    logLevel: "warning",
   });
-  if (result.errors.length > 0) throw new Error("build-playground: esbuild failed");
-  if (!readFileSync(join(out, "worker.js"), "utf8").includes("kernels-relaxed"))
-    throw new Error("build-playground: the wasm loader ended up outside worker.js, so import.meta.url would point into chunks/");
   for (const f of STATIC) copyFileSync(join(SRC, f), join(out, f));
-  if (existsSync(WASM_BUILD)) for (const f of readdirSync(WASM_BUILD)) if (f.endsWith(".wasm")) copyFileSync(join(WASM_BUILD, f), join(out, f));
   writeFileSync(join(out, "digits.bin.gz"), gzipSync(digitsBin(), { level: 9 }));
   if (opts.quiet) return;
   let bytes = 0;

@@ -14,7 +14,7 @@
  * (/usr/bin/chromium, `apt-get install -y chromium`, or TG_CHROMIUM) and playwright-core; skipped
  * with a note otherwise.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -84,27 +84,9 @@ function prepareSite(): Promise<string> {
   site ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "tg-bench-playground-"));
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const esbuild = await import("esbuild");
-    const { browserPlugin } = await import("../../scripts/build-browser.ts");
-    // as scripts/build-playground.ts bundles the playground's Worker
-    const result = await esbuild.build({
-      absWorkingDir: ROOT,
-      entryPoints: { worker: "bench/browser/worker.ts" },
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      target: "es2022",
-      splitting: true,
-      chunkNames: "chunks/[name]-[hash]",
-      outdir: dir,
-      minify: true,
-      plugins: [browserPlugin],
-      external: ["vega", "vega-lite"],
-      logLevel: "warning",
-    });
-    if (result.errors.length > 0) throw new Error("PLAYGROUND: bundling bench/browser/worker.ts failed");
-    if (!readFileSync(join(dir, "worker.js"), "utf8").includes("kernels-relaxed")) throw new Error("PLAYGROUND: the wasm loader ended up outside worker.js");
-    for (const f of readdirSync(WASM_BUILD)) if (f.endsWith(".wasm")) copyFileSync(join(WASM_BUILD, f), join(dir, f));
+    // bundled as scripts/build-playground.ts bundles the playground's Worker
+    const { bundleForBrowser } = await import("../../scripts/build-browser.ts");
+    await bundleForBrowser("PLAYGROUND", { worker: "bench/browser/worker.ts" }, dir, "worker", { minify: true, external: ["vega", "vega-lite"] });
     writeFileSync(join(dir, "index.html"), PAGE);
     const { train } = await loadMnist();
     // little-endian, as both sides of this machine read them
