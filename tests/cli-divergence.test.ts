@@ -4,26 +4,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { main } from "../src/cli/cli.ts";
+import { runHere } from "./cli-here.ts";
 
 // `tensorgrad train --optimizer sgd --lr 1e6` on the embedded digits: the loss is NaN by batch 5 of 113
 const DIVERGENT = ["train", "--model", "mlp", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "1"];
 const STOP = /Epoch 1, batch \d+\/113: loss is NaN; training stopped, it diverged \(is the learning rate, 1000000, too high\?\)/;
-
-/** Runs the CLI in this process, capturing what it prints. */
-async function runHere(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  try {
-    return { code: await main(args), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 /** Every file under `dir` (relative path → bytes). */
 function snapshot(dir: string, base = dir): Map<string, Buffer> {

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import * as tg from "../src/index.ts";
-import { main } from "../src/cli/cli.ts";
 import { assertWellFormedXml, maxStateDiff, smallMnist, writeIdx } from "./mnist-small.ts";
+import { runHere } from "./cli-here.ts";
 
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
 let dir: string;
@@ -26,22 +26,6 @@ before(async () => {
   writeIdx(idx, "train", s.x, s.y, true);
   writeIdx(idx, "t10k", s.xTest, s.yTest, false);
 });
-
-/** Runs the CLI in this process (fast), capturing what it prints. */
-async function runHere(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 describe("bad calls exit non-zero with a clear message and no stack trace", () => {
   const cases: [string[], RegExp][] = [

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
-import { main } from "../src/cli/cli.ts";
 import { LOCK_NAME, lockRunDir } from "../src/cli/lock.ts";
 import { smallMnist, writeIdx } from "./mnist-small.ts";
+import { runHere } from "./cli-here.ts";
 
 let dir: string;
 let idx: string;
@@ -37,19 +37,6 @@ before(async () => {
 after(() => {
   for (const c of sleepers) c.kill();
 });
-
-async function runHere(args: string[]): Promise<{ code: number; stderr: string }> {
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = () => {};
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  try {
-    return { code: await main(args), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 const TRAIN = ["train", "--model", "mlp", "--batch-size", "20", "--quiet"];
 const lockFiles = (d: string) => readdirSync(d).filter((f) => f.startsWith(LOCK_NAME));

@@ -12,18 +12,9 @@ import { describe, test } from "node:test";
 import * as tg from "../../src/index.ts";
 import { childEnv } from "../gemm-helpers.ts";
 import { withoutFused } from "../fused-access.ts";
+import { onBackend } from "../tensor-helpers.ts";
 import { FAST_TARGETS, type Target } from "./backends.ts";
 
-/** `body` with backend `name` active. */
-function on<T>(name: string, body: () => T): T {
-  const before = tg.backend.current();
-  tg.backend.use(name);
-  try {
-    return body();
-  } finally {
-    tg.backend.use(before);
-  }
-}
 const arrays = (ts: readonly tg.Tensor[]): number[][] => ts.map((t) => Array.from(t.dataSync() as ArrayLike<number>));
 
 /** Every element of `got` within `tol`·(1 + |want|) of `want`. */
@@ -57,8 +48,8 @@ function mlpLosses(): number[] {
 function adamSteps(run: string, make: string, Opt: typeof tg.optim.Adam | typeof tg.optim.AdamW, opts: Partial<tg.optim.AdamOptions>, seed: number): Float32Array[] {
   const g = new tg.Generator(seed);
   // 1031 and 3001 elements: SIMD pairs and a scalar tail; a tiny one and a matrix
-  const params = on(make, () => [[1031], [3], [3001], [70, 50]].map((shape) => new tg.nn.Parameter(tg.randn(shape, { generator: g }))));
-  return on(run, () => {
+  const params = onBackend(make, () => [[1031], [3], [3001], [70, 50]].map((shape) => new tg.nn.Parameter(tg.randn(shape, { generator: g }))));
+  return onBackend(run, () => {
     const opt = new Opt(params, { lr: 0.01, ...opts });
     for (let step = 0; step < 4; step++) {
       for (const p of params) {
@@ -101,9 +92,9 @@ const CONV_KERNELS = ["conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"] a
 for (const t of FAST_TARGETS)
   describe(`${t.name}: models and optimizers against js`, () => {
     test("a small MLP trains to the same losses", () => {
-      const want = on("js", mlpLosses);
+      const want = onBackend("js", mlpLosses);
       assert.ok(want[29]! < 0.5 * want[0]!, `the model should learn (js losses ${want[0]} → ${want[29]})`);
-      near([on(t.name, mlpLosses)], [want], "losses");
+      near([onBackend(t.name, mlpLosses)], [want], "losses");
     });
 
     test("Adam, AdamW, AMSGrad, maximize: bit for bit, parameters made on the backend or on js", () => {
@@ -120,17 +111,17 @@ for (const t of FAST_TARGETS)
     });
 
     test("matmul with broadcast batch dims, 1-D operands and transposes, forward and backward", () => {
-      near(on(t.name, matmulGraph), on("js", matmulGraph), "matmul graph");
+      near(onBackend(t.name, matmulGraph), onBackend("js", matmulGraph), "matmul graph");
     });
 
     test("conv, pooling, cat, gather, where and reductions, forward and backward", () => {
-      near(on(t.name, convPoolGraph), on("js", convPoolGraph), "conv graph");
+      near(onBackend(t.name, convPoolGraph), onBackend("js", convPoolGraph), "conv graph");
     });
   });
 
 /** `body` on t, with t's fused conv kernels and with them removed (the composed path). */
 function bothPaths<T>(t: Target, body: () => T): [T, T] {
-  return on(t.name, () => [body(), withoutFused(t.backend, CONV_KERNELS, body)]);
+  return onBackend(t.name, () => [body(), withoutFused(t.backend, CONV_KERNELS, body)]);
 }
 
 function close(a: tg.Tensor, b: tg.Tensor, what: string, tol = 1e-5): void {
@@ -173,7 +164,7 @@ for (const t of FAST_TARGETS.filter((t) => t.backend.fused?.conv2d !== undefined
       });
       assert.equal(fused[0], null);
       close(fused[1], composed[1], "weight gradient");
-      on(t.name, () => {
+      onBackend(t.name, () => {
         const xu = tg.randn([3, 5, 5], { requiresGrad: true });
         const y = F.conv2d(xu, w0, tg.randn([4]), { stride: 2 });
         assert.deepEqual(y.shape, [4, 2, 2]);
